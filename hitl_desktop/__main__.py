@@ -1,0 +1,7 @@
+"""`python -m hitl_desktop` starts the desktop app."""
+
+import sys
+
+from hitl_desktop.app import main
+
+sys.exit(main())

@@ -1,0 +1,29 @@
+"""Logging to a rotating file in the user's log folder, with every record redacted first."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+from pathlib import Path
+
+from hitl_desktop import paths
+from hitl_desktop.redaction import RedactingFilter
+
+LOG_FILE_NAME = "hitl-desktop.log"
+
+
+def log_file() -> Path:
+    return paths.log_dir() / LOG_FILE_NAME
+
+
+def configure_logging(level: int = logging.INFO) -> Path:
+    target = log_file()
+    paths.ensure_dir(target.parent)
+    handler = logging.handlers.RotatingFileHandler(target, maxBytes=2_000_000, backupCount=3,
+                                                   encoding="utf-8")
+    handler.addFilter(RedactingFilter())
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.setLevel(level)
+    root.addHandler(handler)
+    return target

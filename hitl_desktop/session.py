@@ -1,0 +1,112 @@
+"""ResearchSession drives one workflow run without any Qt.
+
+It turns workflow events into plain updates (`hitl_desktop.models`) for whoever listens, and feeds
+the reviewer's decisions back into the paused workflow through an asyncio.Queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from hitl_desktop.errors import ErrorKind, UserFacingError
+from hitl_desktop.models import (
+    ProgressUpdate,
+    Report,
+    ReportDelta,
+    ResearchDelta,
+    ReviewDecision,
+    ReviewRequest,
+    RunUpdate,
+)
+from hitl_desktop.providers.base import ChatModel
+from hitl_desktop.redaction import redact
+
+if TYPE_CHECKING:
+    from workflows.handler import WorkflowHandler
+
+log = logging.getLogger(__name__)
+
+
+class ResearchSession:
+    def __init__(self, chat_model: ChatModel) -> None:
+        self._model = chat_model
+        self._decisions: asyncio.Queue[ReviewDecision] = asyncio.Queue()
+        self._pending: ReviewRequest | None = None
+
+    @property
+    def pending_review(self) -> ReviewRequest | None:
+        return self._pending
+
+    def submit_decision(self, decision: ReviewDecision) -> bool:
+        """Queue the decision for the round under review; a second decision for it is ignored."""
+        if self._pending is None or decision.round != self._pending.round:
+            log.info("Ignoring a decision for round %s: no such review is open", decision.round)
+            return False
+        self._pending = None
+        self._decisions.put_nowait(decision)
+        return True
+
+    async def run(self, topic: str, emit: Callable[[RunUpdate], None]) -> Report:
+        from hitl_desktop.workflow.research import ResearchWorkflow
+
+        handler = ResearchWorkflow(self._model).run(topic=topic)
+        forwarder = asyncio.create_task(self._forward_decisions(handler), name="review-decisions")
+        try:
+            async with contextlib.aclosing(handler.stream_events()) as events:
+                async for event in events:
+                    update = self._to_update(event)
+                    if update is not None:
+                        emit(update)
+            result = await handler
+        except BaseException as exc:
+            await _stop_workflow(handler)
+            if isinstance(exc, (UserFacingError, asyncio.CancelledError)):
+                raise
+            if isinstance(exc, Exception):
+                log.exception("The research workflow failed")
+                raise UserFacingError(f"The run failed unexpectedly: {redact(str(exc)) or type(exc).__name__}.",
+                                      "Try again; if it keeps failing, see the log file.",
+                                      ErrorKind.INTERNAL) from exc
+            raise
+        finally:
+            self._pending = None
+            forwarder.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await forwarder
+        return Report(topic=result.topic, markdown=result.report, rounds=result.rounds,
+                      model=result.model)
+
+    def _to_update(self, event: Any) -> RunUpdate | None:
+        from hitl_desktop.workflow import events as wf
+
+        if isinstance(event, wf.ProgressEvent):
+            return ProgressUpdate(message=event.message, round=event.round)
+        if isinstance(event, wf.ResearchDeltaEvent):
+            return ResearchDelta(round=event.round, text=event.delta)
+        if isinstance(event, wf.ReportDeltaEvent):
+            return ReportDelta(text=event.delta)
+        if isinstance(event, wf.ResearchReadyEvent):
+            self._pending = ReviewRequest(round=event.round, topic=event.topic, notes=event.notes)
+            return self._pending
+        return None
+
+    async def _forward_decisions(self, handler: WorkflowHandler) -> None:
+        from hitl_desktop.workflow.events import ReviewDecisionEvent
+
+        while True:
+            decision = await self._decisions.get()
+            handler.ctx.send_event(ReviewDecisionEvent(
+                round=decision.round, approved=decision.approved,
+                feedback=decision.feedback, edited_notes=decision.edited_notes))
+
+
+async def _stop_workflow(handler: WorkflowHandler) -> None:
+    if handler.is_done():
+        return
+    # Shielded: this runs while our own task is being cancelled, and must still finish.
+    with contextlib.suppress(Exception, asyncio.CancelledError):
+        await asyncio.shield(handler.cancel_run(timeout=5.0))

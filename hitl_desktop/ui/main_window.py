@@ -1,0 +1,467 @@
+"""MainWindow: topic in, progress list, review on request, streamed report out, saved as a file."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QStyle,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hitl_desktop import APP_NAME, export
+from hitl_desktop.bridge import WorkflowBridge
+from hitl_desktop.errors import ErrorKind, UserFacingError
+from hitl_desktop.models import (
+    MAX_TOPIC_CHARS,
+    ProgressUpdate,
+    Report,
+    ResearchDelta,
+    ReviewDecision,
+    ReviewRequest,
+    validate_topic,
+)
+from hitl_desktop.settings import load_settings
+from hitl_desktop.ui.message_bar import MessageBar
+from hitl_desktop.ui.report_view import ReportView
+from hitl_desktop.ui.review_dialog import ReviewDialog
+
+log = logging.getLogger(__name__)
+
+_LAST_SAVE_FOLDER = "export/lastFolder"
+_GEOMETRY = "mainWindow/geometry"
+_SPLITTER = "mainWindow/splitter"
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, bridge: WorkflowBridge | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("mainWindow")
+        self.setWindowTitle(APP_NAME)
+        self.bridge = bridge or WorkflowBridge()
+        self.bridge.setParent(self)
+        self._report: Report | None = None
+        self._report_saved = True
+        self._review_dialog: ReviewDialog | None = None
+        self._research_chars = 0
+        self._close_allowed = False
+        self._shutdown_task: asyncio.Task[None] | None = None
+        self._build_actions()
+        self._build_ui()
+        self._connect_bridge()
+        self._restore_layout()
+        self._update_topic_hint()
+        self._update_actions()
+
+    # ----- construction -------------------------------------------------------------------
+
+    def _build_actions(self) -> None:
+        self.runAction = QAction("&Run Research", self, objectName="runAction")
+        self.runAction.setShortcuts([QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")])
+        self.runAction.triggered.connect(self.run_research)
+        self.stopAction = QAction("&Stop", self, objectName="stopAction")
+        self.stopAction.setShortcut(QKeySequence(Qt.Key.Key_Escape))
+        self.stopAction.triggered.connect(self.stop_run)
+        self.reviewAction = QAction("Re&view Research…", self, objectName="reviewAction")
+        self.reviewAction.setShortcut(QKeySequence("Ctrl+R"))
+        self.reviewAction.triggered.connect(self.open_review)
+        self.saveReportAction = QAction("&Save Report…", self, objectName="saveReportAction")
+        self.saveReportAction.setShortcut(QKeySequence.StandardKey.Save)
+        self.saveReportAction.triggered.connect(self._ask_save_path)
+        quit_action = QAction("&Quit", self, objectName="quitAction")
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        about_action = QAction(f"&About {APP_NAME}", self, objectName="aboutAction")
+        about_action.triggered.connect(self._show_about)
+
+        file_menu = self.menuBar().addMenu("&File")
+        file_menu.addAction(self.saveReportAction)
+        file_menu.addSeparator()
+        file_menu.addAction(quit_action)
+        run_menu = self.menuBar().addMenu("&Research")
+        run_menu.addAction(self.runAction)
+        run_menu.addAction(self.stopAction)
+        run_menu.addAction(self.reviewAction)
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction(about_action)
+
+    def _build_ui(self) -> None:
+        topic_label = QLabel("Research &topic:")
+        self.topicInput = QPlainTextEdit(objectName="topicInput")
+        self.topicInput.setPlaceholderText("What should the agent research? "
+                                           "For example: the economics of tidal power in Europe")
+        self.topicInput.setTabChangesFocus(True)
+        line = self.topicInput.fontMetrics().lineSpacing()
+        self.topicInput.setFixedHeight(line * 3 + 14)
+        self.topicInput.textChanged.connect(self._update_topic_hint)
+        self.topicInput.installEventFilter(self)
+        topic_label.setBuddy(self.topicInput)
+        self.topicHint = QLabel(objectName="topicHint")
+        self.topicHint.setTextFormat(Qt.TextFormat.PlainText)
+
+        self.runButton = QPushButton("Run", objectName="runButton")
+        self.runButton.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPlay))
+        self.runButton.setToolTip("Start researching the topic (Ctrl+Enter)")
+        self.runButton.setDefault(True)
+        self.runButton.clicked.connect(self.runAction.trigger)
+        self.stopButton = QPushButton("Stop", objectName="stopButton")
+        self.stopButton.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaStop))
+        self.stopButton.setToolTip("Cancel the run (Esc)")
+        self.stopButton.clicked.connect(self.stopAction.trigger)
+        buttons = QVBoxLayout()
+        buttons.addWidget(self.runButton)
+        buttons.addWidget(self.stopButton)
+        buttons.addStretch(1)
+        topic_row = QHBoxLayout()
+        topic_row.addWidget(self.topicInput, 1)
+        topic_row.addLayout(buttons)
+
+        self.messageBar = MessageBar(self)
+        self.messageBar.actionTriggered.connect(self.run_research)
+        self.reviewBanner = self._build_review_banner()
+
+        self.progressList = QListWidget(objectName="progressList")
+        self.progressList.setAlternatingRowColors(True)
+        self.progressList.setWordWrap(True)
+        self.progressList.setAccessibleName("Progress")
+        self.reportView = ReportView(self)
+        self.reportView.setAccessibleName("Report")
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(_titled("Progress", self.progressList))
+        self.splitter.addWidget(_titled("Report", self.reportView))
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setChildrenCollapsible(False)
+
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(12, 10, 12, 6)
+        layout.addWidget(topic_label)
+        layout.addLayout(topic_row)
+        layout.addWidget(self.topicHint)
+        layout.addWidget(self.messageBar)
+        layout.addWidget(self.reviewBanner)
+        layout.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
+        self.resize(1120, 760)
+        self.setMinimumSize(760, 520)
+
+        self.providerLabel = QLabel(load_settings().description)
+        self.statusBar().addPermanentWidget(self.providerLabel)
+        self.statusBar().showMessage("Ready")
+
+    def _build_review_banner(self) -> QFrame:
+        banner = QFrame(objectName="reviewBanner")
+        banner.setStyleSheet("#reviewBanner { background: palette(alternate-base);"
+                             " border: 1px solid palette(highlight); border-radius: 4px; }")
+        self.reviewBannerText = QLabel()
+        self.reviewPendingButton = QPushButton("Review Research…", objectName="reviewPendingButton")
+        self.reviewPendingButton.clicked.connect(self.reviewAction.trigger)
+        row = QHBoxLayout(banner)
+        row.setContentsMargins(10, 6, 6, 6)
+        row.addWidget(self.reviewBannerText, 1)
+        row.addWidget(self.reviewPendingButton)
+        banner.hide()
+        return banner
+
+    def _connect_bridge(self) -> None:
+        self.bridge.progress.connect(self._on_progress)
+        self.bridge.researchDelta.connect(self._on_research_delta)
+        self.bridge.reviewRequested.connect(self._on_review_requested)
+        self.bridge.reportDelta.connect(self.reportView.append_delta)
+        self.bridge.finished.connect(self._on_finished)
+        self.bridge.failed.connect(self._on_failed)
+        self.bridge.cancelled.connect(self._on_cancelled)
+        self.bridge.runningChanged.connect(self._on_running_changed)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        # A text edit takes Ctrl+Enter as a line break before any window shortcut sees it.
+        if (watched is self.topicInput and event.type() == QEvent.Type.KeyPress
+                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+                and event.modifiers() & Qt.KeyboardModifier.ControlModifier):
+            self.runAction.trigger()
+            return True
+        return super().eventFilter(watched, event)
+
+    # ----- public surface -----------------------------------------------------------------
+
+    @property
+    def report(self) -> Report | None:
+        return self._report
+
+    def run_research(self) -> None:
+        if self.bridge.is_running:
+            return
+        self._unless_unsaved_report_kept(self._start_run)
+
+    def stop_run(self) -> None:
+        if self.bridge.is_running:
+            self.statusBar().showMessage("Stopping…")
+            self.bridge.stop()
+
+    def open_review(self) -> None:
+        if self._review_dialog is not None and self.bridge.pending_review is not None:
+            self.reviewBanner.hide()
+            self._review_dialog.open()
+            self._review_dialog.raise_()
+            self._review_dialog.activateWindow()
+
+    def save_report(self, path: Path | str) -> Path:
+        """Save the finished report to `path`; the suffix picks the format. Raises UserFacingError."""
+        if self._report is None:
+            raise UserFacingError("There is no finished report to save yet.",
+                                  "Run the research and approve it first.", ErrorKind.BAD_INPUT)
+        saved = export.save_report(path, self._report)
+        self._report_saved = True
+        self._add_progress(ProgressUpdate(f"Saved the report to {saved}"))
+        self.statusBar().showMessage(f"Saved {saved.name}", 8000)
+        return saved
+
+    # ----- running ------------------------------------------------------------------------
+
+    def _start_run(self) -> None:
+        try:
+            self.bridge.start(self.topicInput.toPlainText())
+        except UserFacingError as error:
+            self.messageBar.show_error(error.message, error.hint)
+            return
+        self.messageBar.hide()
+        self.progressList.clear()
+        self.reportView.clear_report()
+        self._report = None
+        self._report_saved = True
+        self._research_chars = 0
+        self.providerLabel.setText(load_settings().description)
+
+    def _on_running_changed(self, running: bool) -> None:
+        if not running:
+            self._discard_review()
+        self._update_actions()
+
+    def _on_progress(self, update: ProgressUpdate) -> None:
+        self._add_progress(update)
+        self.statusBar().showMessage(update.message)
+
+    def _on_research_delta(self, delta: ResearchDelta) -> None:
+        self._research_chars += len(delta.text)
+        self.statusBar().showMessage(
+            f"Researching round {delta.round}… {self._research_chars:,} characters received")
+
+    def _on_review_requested(self, request: ReviewRequest) -> None:
+        self._research_chars = 0
+        self._discard_review()
+        dialog = ReviewDialog(request, self)
+        dialog.decided.connect(self._on_decided)
+        dialog.finished.connect(self._on_review_closed)
+        self._review_dialog = dialog
+        self.statusBar().showMessage(f"Research round {request.round} is waiting for your review")
+        self.open_review()
+
+    def _on_review_closed(self, _result: int) -> None:
+        request = self.bridge.pending_review
+        if request is None or self._review_dialog is None:
+            return
+        self.reviewBannerText.setText(
+            f"Research round {request.round} is waiting for your review. The run stays paused until you decide.")
+        self.reviewBanner.show()
+        self._update_actions()
+
+    def _on_decided(self, decision: ReviewDecision) -> None:
+        self.reviewBanner.hide()
+        if not self.bridge.submit_decision(decision):
+            return
+        self._add_progress(ProgressUpdate(_decision_summary(decision), decision.round))
+        if self._review_dialog is not None:
+            self._review_dialog.deleteLater()
+            self._review_dialog = None
+        self._update_actions()
+
+    def _on_finished(self, report: Report) -> None:
+        self._report = report
+        self._report_saved = False
+        self.reportView.show_report(report.markdown)
+        self.statusBar().showMessage("Report ready. Save it with Ctrl+S.")
+
+    def _on_failed(self, error: UserFacingError) -> None:
+        self.reportView.flush_now()
+        self._add_progress(ProgressUpdate(f"Failed: {error.message}"), error=True)
+        self.messageBar.show_error(error.message, error.hint,
+                                   action="Run Again" if error.retryable else "")
+        self.statusBar().showMessage("The run failed")
+
+    def _on_cancelled(self) -> None:
+        self.reportView.flush_now()
+        self.statusBar().showMessage("Run stopped")
+
+    def _discard_review(self) -> None:
+        self.reviewBanner.hide()
+        if self._review_dialog is not None:
+            self._review_dialog.finished.disconnect(self._on_review_closed)
+            self._review_dialog.close()
+            self._review_dialog.deleteLater()
+            self._review_dialog = None
+
+    # ----- saving -------------------------------------------------------------------------
+
+    def _ask_save_path(self, then: Callable[[], None] | None = None) -> None:
+        if self._report is None:
+            return
+        settings = QSettings()
+        folder = settings.value(_LAST_SAVE_FOLDER, str(Path.home()))
+        name = export.suggested_filename(self._report.topic, self._report.created_at.astimezone())
+        dialog = QFileDialog(self, "Save Report", str(Path(folder) / name))
+        dialog.setObjectName("saveReportDialog")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setNameFilters(export.name_filters())
+        dialog.setDefaultSuffix("md")
+        dialog.fileSelected.connect(lambda path: self._save_chosen(path, then))
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+
+    def _save_chosen(self, path: str, then: Callable[[], None] | None) -> None:
+        try:
+            saved = self.save_report(path)
+        except UserFacingError as error:
+            self.messageBar.show_error(error.message, error.hint)
+            return
+        QSettings().setValue(_LAST_SAVE_FOLDER, str(saved.parent))
+        if then is not None:
+            then()
+
+    def _unless_unsaved_report_kept(self, proceed: Callable[[], None]) -> None:
+        """Run `proceed` now, or after the user has saved or discarded an unsaved report."""
+        if self._report is None or self._report_saved:
+            proceed()
+            return
+        box = QMessageBox(QMessageBox.Icon.Question, "Unsaved Report",
+                          "The last report has not been saved. Save it first?",
+                          QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+                          | QMessageBox.StandardButton.Cancel, self)
+        box.setObjectName("unsavedReportBox")
+        box.setDefaultButton(QMessageBox.StandardButton.Save)
+
+        def answered(button: int) -> None:
+            if button == QMessageBox.StandardButton.Save:
+                self._ask_save_path(then=proceed)
+            elif button == QMessageBox.StandardButton.Discard:
+                self._report_saved = True
+                proceed()
+
+        box.finished.connect(answered)
+        box.finished.connect(box.deleteLater)
+        box.open()
+
+    # ----- state and housekeeping ---------------------------------------------------------
+
+    def _update_topic_hint(self) -> None:
+        try:
+            topic = validate_topic(self.topicInput.toPlainText())
+        except UserFacingError as error:
+            self.topicHint.setText(f"{error.message} {error.hint}".strip())
+            self._topic_ok = False
+        else:
+            self.topicHint.setText(f"{len(topic):,} / {MAX_TOPIC_CHARS:,} characters · "
+                                   "Ctrl+Enter runs")
+            self._topic_ok = True
+        self._update_actions()
+
+    def _update_actions(self) -> None:
+        running = self.bridge.is_running
+        self.runAction.setEnabled(not running and getattr(self, "_topic_ok", False))
+        self.runButton.setEnabled(self.runAction.isEnabled())
+        self.stopAction.setEnabled(running)
+        self.stopButton.setEnabled(running)
+        self.reviewAction.setEnabled(running and self._review_dialog is not None)
+        self.saveReportAction.setEnabled(self._report is not None)
+        self.topicInput.setReadOnly(running)
+
+    def _add_progress(self, update: ProgressUpdate, *, error: bool = False) -> None:
+        stamp = update.at.astimezone().strftime("%H:%M:%S")
+        item = QListWidgetItem(f"{stamp}   {update.message}")
+        item.setToolTip(update.at.astimezone().isoformat(timespec="seconds"))
+        if error:
+            item.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning))
+        self.progressList.addItem(item)
+        self.progressList.scrollToBottom()
+
+    def _show_about(self) -> None:
+        from hitl_desktop import __version__
+
+        box = QMessageBox(QMessageBox.Icon.Information, f"About {APP_NAME}",
+                          f"{APP_NAME} {__version__}\n\nAn LLM agent researches, you review, "
+                          "it writes the report.", QMessageBox.StandardButton.Ok, self)
+        box.finished.connect(box.deleteLater)
+        box.open()
+
+    def _restore_layout(self) -> None:
+        settings = QSettings()
+        geometry = settings.value(_GEOMETRY)
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        splitter = settings.value(_SPLITTER)
+        if splitter is not None:
+            self.splitter.restoreState(splitter)
+        else:
+            self.splitter.setSizes([360, 740])
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        if self._close_allowed:
+            settings = QSettings()
+            settings.setValue(_GEOMETRY, self.saveGeometry())
+            settings.setValue(_SPLITTER, self.splitter.saveState())
+            event.accept()
+            return
+        event.ignore()
+        self._unless_unsaved_report_kept(self._close_after_shutdown)
+
+    def _close_after_shutdown(self) -> None:
+        if self._shutdown_task is not None:
+            return
+        if not self.bridge.is_running:
+            self._close_allowed = True
+            self.close()
+            return
+        self.statusBar().showMessage("Stopping the run before closing…")
+
+        async def shutdown_then_close() -> None:
+            await self.bridge.shutdown()
+            self._close_allowed = True
+            self.close()
+
+        self._shutdown_task = asyncio.get_running_loop().create_task(shutdown_then_close())
+
+
+def _titled(title: str, widget: QWidget) -> QWidget:
+    box = QWidget()
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(0, 6, 0, 0)
+    label = QLabel(f"<b>{title}</b>")
+    label.setBuddy(widget)
+    layout.addWidget(label)
+    layout.addWidget(widget, 1)
+    return box
+
+
+def _decision_summary(decision: ReviewDecision) -> str:
+    if decision.approved:
+        edited = " with edits" if decision.edited_notes is not None else ""
+        return f"You approved round {decision.round}{edited}"
+    feedback = decision.feedback if len(decision.feedback) <= 80 else decision.feedback[:79] + "…"
+    return f"You sent round {decision.round} back: “{feedback}”"

@@ -1,0 +1,107 @@
+"""ReportView: shows the report as rendered Markdown while it streams in.
+
+Re-rendering the whole document for every token would be quadratic and flicker. Instead, text up
+to the last finished block (a blank line outside a code fence) is rendered once and kept; only
+the unfinished tail is re-rendered, at most once per frame. When the stream ends, the document is
+rendered whole once more so lists and tables that spanned chunks come out exactly right.
+"""
+
+from __future__ import annotations
+
+import re
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QTextCursor
+from PySide6.QtWidgets import QWidget
+
+from hitl_desktop.ui.safe_markdown import MARKDOWN_FEATURES, SafeTextBrowser
+
+_FENCE = re.compile(r"^ {0,3}(```|~~~)", re.MULTILINE)
+_FLUSH_INTERVAL_MS = 40
+
+
+def stable_prefix_end(text: str, start: int) -> int:
+    """Where the finished blocks of `text` end (never before `start`): after the last blank line
+    that is not inside an open code fence."""
+    end = text.rfind("\n\n", start)
+    while end != -1:
+        fences = _FENCE.findall(text, 0, end)
+        if len(fences) % 2 == 0:
+            return end + 2
+        end = text.rfind("\n\n", start, end)
+    return start
+
+
+class ReportView(SafeTextBrowser):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("reportView")
+        self.setPlaceholderText("The report appears here, as it is written, once you approve the research.")
+        self._text = ""
+        self._committed = 0      # characters of _text rendered as finished blocks
+        self._tail_position = 0  # document position where the unfinished tail starts
+        self._flush_timer = QTimer(self, singleShot=True, interval=_FLUSH_INTERVAL_MS)
+        self._flush_timer.timeout.connect(self._flush)
+
+    def markdown(self) -> str:
+        return self._text
+
+    def clear_report(self) -> None:
+        self._flush_timer.stop()
+        self._text = ""
+        self._committed = 0
+        self._tail_position = 0
+        self.clear()
+
+    def append_delta(self, delta: str) -> None:
+        self._text += delta
+        if not self._flush_timer.isActive():
+            self._flush_timer.start()
+
+    def show_report(self, markdown: str) -> None:
+        """Render the complete report once (end of a stream, or a report loaded whole)."""
+        self._flush_timer.stop()
+        following = self._is_following()
+        scroll = self.verticalScrollBar().value()
+        self._text = markdown
+        self.set_safe_markdown(markdown)
+        self._committed = len(markdown)
+        self._tail_position = self._end_position()
+        self.verticalScrollBar().setValue(self.verticalScrollBar().maximum() if following else scroll)
+
+    def flush_now(self) -> None:
+        self._flush_timer.stop()
+        self._flush()
+
+    def _flush(self) -> None:
+        following = self._is_following()
+        cursor = QTextCursor(self.document())
+        cursor.beginEditBlock()
+        cursor.setPosition(self._tail_position)
+        cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
+        finished_end = stable_prefix_end(self._text, self._committed)
+        if finished_end > self._committed:
+            self._insert_blocks(cursor, self._text[self._committed:finished_end])
+            self._committed = finished_end
+            self._tail_position = cursor.position()
+        self._insert_blocks(cursor, self._text[self._committed:])
+        cursor.endEditBlock()
+        if following:
+            self.verticalScrollBar().setValue(self.verticalScrollBar().maximum())
+
+    def _insert_blocks(self, cursor: QTextCursor, markdown: str) -> None:
+        if not markdown.strip():
+            return
+        if cursor.position() > 0:
+            cursor.insertBlock()  # otherwise the fragment's first block would merge into ours
+        cursor.insertMarkdown(markdown, MARKDOWN_FEATURES)
+
+    def _is_following(self) -> bool:
+        bar = self.verticalScrollBar()
+        return bar.value() >= bar.maximum() - 4
+
+    def _end_position(self) -> int:
+        cursor = QTextCursor(self.document())
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        return cursor.position()

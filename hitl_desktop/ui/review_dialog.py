@@ -1,0 +1,140 @@
+"""ReviewDialog: the human reads (and may edit) a round of research, then approves or sends it back."""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hitl_desktop.models import ReviewDecision, ReviewRequest
+from hitl_desktop.ui.safe_markdown import SafeTextEdit
+
+_TOPIC_PREVIEW_CHARS = 160
+
+
+class ReviewDialog(QDialog):
+    """Emits `decided` once with the reviewer's decision. Closing it without deciding decides nothing."""
+
+    decided = Signal(object)  # ReviewDecision
+
+    def __init__(self, request: ReviewRequest, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.request = request
+        self._decision_sent = False
+        self.setObjectName("reviewDialog")
+        self.setWindowTitle(f"Review Research — Round {request.round}")
+        self.setSizeGripEnabled(True)
+        self.resize(820, 680)
+        self._build()
+        self.researchView.set_safe_markdown(request.notes)
+        self._original_markdown = self.researchView.toMarkdown()
+        self.researchView.textChanged.connect(self._update_state)
+        self.feedbackInput.textChanged.connect(self._update_state)
+        self._update_state()
+
+    def _build(self) -> None:
+        topic = self.request.topic
+        if len(topic) > _TOPIC_PREVIEW_CHARS:
+            topic = topic[:_TOPIC_PREVIEW_CHARS].rstrip() + "…"
+        header = QLabel(f"<b>Round {self.request.round}</b> &nbsp;·&nbsp; {html.escape(topic)}")
+        header.setWordWrap(True)
+        header.setTextFormat(Qt.TextFormat.RichText)
+
+        notes_label = QLabel("&Research notes — edit them directly if you like; the report is "
+                             "written from what you leave here.")
+        notes_label.setWordWrap(True)
+        self.researchView = SafeTextEdit(self)
+        self.researchView.setObjectName("researchView")
+        self.researchView.setAcceptRichText(False)
+        self.researchView.setTabChangesFocus(True)
+        notes_label.setBuddy(self.researchView)
+
+        self.revertButton = QPushButton("Re&vert Edits", self)
+        self.revertButton.setObjectName("revertButton")
+        self.revertButton.setAutoDefault(False)
+        self.revertButton.clicked.connect(self._revert_edits)
+
+        feedback_label = QLabel("&Feedback for the next round (needed to send the research back):")
+        self.feedbackInput = QPlainTextEdit(self)
+        self.feedbackInput.setObjectName("feedbackInput")
+        self.feedbackInput.setPlaceholderText(
+            "e.g. Too general: focus on cost per MWh and name the sites.")
+        self.feedbackInput.setTabChangesFocus(True)
+        self.feedbackInput.setFixedHeight(self.feedbackInput.fontMetrics().lineSpacing() * 4 + 16)
+        feedback_label.setBuddy(self.feedbackInput)
+
+        self.rejectButton = QPushButton("Send &Back for More Research", self)
+        self.rejectButton.setObjectName("rejectButton")
+        self.rejectButton.setAutoDefault(False)
+        self.rejectButton.clicked.connect(self._send_back)
+        self.approveButton = QPushButton("&Approve and Write Report", self)
+        self.approveButton.setObjectName("approveButton")
+        self.approveButton.setDefault(True)
+        self.approveButton.clicked.connect(self._approve)
+
+        buttons = QDialogButtonBox(self)
+        buttons.addButton(self.rejectButton, QDialogButtonBox.ButtonRole.ActionRole)
+        buttons.addButton(self.approveButton, QDialogButtonBox.ButtonRole.AcceptRole)
+        later = buttons.addButton("Decide &Later", QDialogButtonBox.ButtonRole.RejectRole)
+        later.setToolTip("Close this window; the run waits, and “Review research” reopens it.")
+        later.setAutoDefault(False)
+        buttons.rejected.connect(self.reject)
+
+        edit_row = QHBoxLayout()
+        edit_row.addWidget(notes_label, 1)
+        edit_row.addWidget(self.revertButton)
+
+        layout = QVBoxLayout(self)
+        layout.setSpacing(8)
+        layout.addWidget(header)
+        layout.addLayout(edit_row)
+        layout.addWidget(self.researchView, 1)
+        layout.addWidget(feedback_label)
+        layout.addWidget(self.feedbackInput)
+        layout.addWidget(buttons)
+
+    def edited_notes(self) -> str | None:
+        current = self.researchView.toMarkdown()
+        return None if current == self._original_markdown else current.strip()
+
+    def _update_state(self) -> None:
+        open_for_decision = not self._decision_sent
+        self.revertButton.setEnabled(open_for_decision and self.edited_notes() is not None)
+        self.rejectButton.setEnabled(open_for_decision and bool(self.feedbackInput.toPlainText().strip()))
+        self.approveButton.setEnabled(open_for_decision)
+
+    def _revert_edits(self) -> None:
+        self.researchView.set_safe_markdown(self.request.notes)
+        self._original_markdown = self.researchView.toMarkdown()
+        self._update_state()
+
+    def _approve(self) -> None:
+        self._decide(ReviewDecision(round=self.request.round, approved=True,
+                                    feedback=self.feedbackInput.toPlainText().strip(),
+                                    edited_notes=self.edited_notes()))
+
+    def _send_back(self) -> None:
+        feedback = self.feedbackInput.toPlainText().strip()
+        if not feedback:
+            self.feedbackInput.setFocus()
+            return
+        self._decide(ReviewDecision(round=self.request.round, approved=False, feedback=feedback,
+                                    edited_notes=self.edited_notes()))
+
+    def _decide(self, decision: ReviewDecision) -> None:
+        if self._decision_sent:  # a double click, or a click queued behind the first
+            return
+        self._decision_sent = True
+        self._update_state()
+        self.decided.emit(decision)
+        self.accept()

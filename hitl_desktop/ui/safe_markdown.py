@@ -1,0 +1,56 @@
+"""Rendering model-written Markdown safely inside the app.
+
+Qt's Markdown importer, given a raw `<script>`, silently drops everything after it, and raw HTML
+could pull remote images. We render the GitHub dialect with raw HTML switched off (tags show as
+text), and views refuse to load anything that is not a local resource.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QDesktopServices, QTextDocument
+from PySide6.QtWidgets import QTextBrowser, QTextEdit, QWidget
+
+_Feature = QTextDocument.MarkdownFeature
+MARKDOWN_FEATURES = _Feature(_Feature.MarkdownDialectGitHub.value | _Feature.MarkdownNoHTML.value)
+
+_EXTERNAL_SCHEMES = frozenset({"http", "https", "mailto"})
+
+
+def set_markdown(document: QTextDocument, markdown: str) -> None:
+    document.setMarkdown(markdown, MARKDOWN_FEATURES)
+
+
+def _must_not_load(url: QUrl) -> bool:
+    """Model output may name any URL; only Qt's own embedded resources are ever loaded."""
+    return url.scheme().lower() not in ("qrc", "data")
+
+
+class SafeTextBrowser(QTextBrowser):
+    """A QTextBrowser that never fetches remote resources and opens web links in the browser."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setOpenLinks(False)
+        self.anchorClicked.connect(self._open_link)
+
+    def loadResource(self, resource_type: int, url: QUrl) -> object:  # noqa: N802 (Qt override)
+        return None if _must_not_load(url) else super().loadResource(resource_type, url)
+
+    def set_safe_markdown(self, markdown: str) -> None:
+        set_markdown(self.document(), markdown)
+
+    @staticmethod
+    def _open_link(url: QUrl) -> None:
+        if url.scheme().lower() in _EXTERNAL_SCHEMES:
+            QDesktopServices.openUrl(url)
+
+
+class SafeTextEdit(QTextEdit):
+    """An editable rich-text view with the same no-remote-resources rule."""
+
+    def loadResource(self, resource_type: int, url: QUrl) -> object:  # noqa: N802 (Qt override)
+        return None if _must_not_load(url) else super().loadResource(resource_type, url)
+
+    def set_safe_markdown(self, markdown: str) -> None:
+        set_markdown(self.document(), markdown)

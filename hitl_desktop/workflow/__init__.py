@@ -1,0 +1,1 @@
+"""The research → review → report workflow (LlamaIndex Workflows; imports no Qt)."""

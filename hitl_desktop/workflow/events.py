@@ -1,0 +1,61 @@
+"""Typed workflow events. All fields are plain JSON types so a run can be persisted and resumed."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from pydantic import Field
+from workflows.events import Event, HumanResponseEvent, InputRequiredEvent, StopEvent
+
+
+def _now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat()
+
+
+class ProgressEvent(Event):
+    message: str
+    round: int = 0
+    at: str = Field(default_factory=_now_iso)
+
+
+class ResearchRequestedEvent(Event):
+    """Start a research round; rounds after the first carry the reviewer's feedback."""
+
+    round: int
+    feedback: str = ""
+    previous_notes: str = ""
+
+
+class ResearchDeltaEvent(Event):
+    round: int
+    delta: str
+
+
+class ResearchReadyEvent(InputRequiredEvent):
+    """Research notes waiting for the human: the run pauses here, for as long as it takes."""
+
+    round: int
+    topic: str
+    notes: str
+
+
+class ReviewDecisionEvent(HumanResponseEvent):
+    round: int
+    approved: bool
+    feedback: str = ""
+    edited_notes: str | None = None
+
+
+class ReportRequestedEvent(Event):
+    notes: str
+
+
+class ReportDeltaEvent(Event):
+    delta: str
+
+
+class ReportFinishedEvent(StopEvent):
+    topic: str
+    report: str
+    rounds: int
+    model: str = ""

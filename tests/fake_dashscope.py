@@ -1,0 +1,137 @@
+"""A fake DashScope server on 127.0.0.1 speaking the real text-generation wire protocol.
+
+POST /api/v1/services/aigc/text-generation/generation with `X-DashScope-SSE: enable` gets a
+chunked `text/event-stream` of `id:/event:result/:HTTP_STATUS/200/data:{...}` records, as the
+DashScope SDK expects; errors come back as JSON bodies with a `code` and `message`.
+Each request consumes the next scripted reply, so a test can say exactly what happens.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+GENERATION_PATH = "/api/v1/services/aigc/text-generation/generation"
+
+
+@dataclass
+class Stream:
+    chunks: list[str]
+    cut_after: int | None = None  # close the connection after this many chunks, mid-stream
+    delay_s: float = 0.0
+
+
+@dataclass
+class Error:
+    status: int
+    code: str
+    message: str
+
+
+@dataclass
+class Recorded:
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+
+    @property
+    def messages(self) -> list[dict[str, str]]:
+        return self.body["input"]["messages"]
+
+    @property
+    def prompt_text(self) -> str:
+        return "\n".join(m["content"] for m in self.messages)
+
+
+@dataclass
+class FakeDashScope:
+    replies: list[Stream | Error] = field(default_factory=list)
+    requests: list[Recorded] = field(default_factory=list)
+    default: Stream | Error = field(default_factory=lambda: Stream(["Default ", "reply."]))
+    release: threading.Event = field(default_factory=threading.Event)
+
+    def next_reply(self) -> Stream | Error:
+        return self.replies.pop(0) if self.replies else self.default
+
+
+def _handler_for(fake: FakeDashScope) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: Any) -> None:  # keep test output clean
+            pass
+
+        def do_POST(self) -> None:  # noqa: N802
+            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+            fake.requests.append(Recorded(self.path, dict(self.headers.items()), body))
+            if self.path != GENERATION_PATH:
+                return self._json(404, {"code": "NotFound", "message": f"no route {self.path}"})
+            reply = fake.next_reply()
+            if isinstance(reply, Error):
+                return self._json(reply.status, {"code": reply.code, "message": reply.message,
+                                                 "request_id": "fake-req"})
+            self._stream(reply, body)
+
+        def _json(self, status: int, payload: dict[str, Any]) -> None:
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _stream(self, reply: Stream, body: dict[str, Any]) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream;charset=UTF-8")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            prompt_tokens = sum(len(m["content"].split()) for m in body["input"]["messages"])
+            for index, text in enumerate(reply.chunks, start=1):
+                if reply.cut_after is not None and index > reply.cut_after:
+                    self.wfile.write(b"40\r\npartial")  # a chunk that never completes
+                    self.wfile.flush()
+                    self.close_connection = True
+                    return
+                if reply.delay_s:
+                    fake.release.wait(reply.delay_s)
+                last = index == len(reply.chunks)
+                record = {
+                    "output": {"choices": [{"message": {"role": "assistant", "content": text},
+                                            "finish_reason": "stop" if last else "null"}]},
+                    "usage": {"input_tokens": prompt_tokens, "output_tokens": index,
+                              "total_tokens": prompt_tokens + index},
+                    "request_id": "fake-req",
+                }
+                event = (f"id:{index}\nevent:result\n:HTTP_STATUS/200\n"
+                         f"data:{json.dumps(record, ensure_ascii=False)}\n\n").encode()
+                self.wfile.write(f"{len(event):x}\r\n".encode() + event + b"\r\n")
+                self.wfile.flush()
+            self.wfile.write(b"0\r\n\r\n")
+
+    return Handler
+
+
+class FakeDashScopeServer:
+    def __init__(self) -> None:
+        self.fake = FakeDashScope()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self.fake))
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/api/v1"
+
+    def __enter__(self) -> FakeDashScopeServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.fake.release.set()
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)

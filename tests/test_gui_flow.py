@@ -1,0 +1,245 @@
+"""The whole loop through the real window: topic → research → review dialog → streamed report → file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QPushButton
+from scripted_model import Gate, ScriptedChatModel, ScriptedReply
+
+from hitl_desktop.bridge import WorkflowBridge
+from hitl_desktop.errors import ErrorKind, UserFacingError
+from hitl_desktop.ui import MainWindow
+from hitl_desktop.ui.review_dialog import ReviewDialog
+
+RESEARCH_1 = "## Key findings\n\n1. Tidal costs about 200 EUR/MWh.\n\n## Open questions\n\n- Sites?"
+RESEARCH_2 = "## Key findings\n\n1. MeyGen costs 180 EUR/MWh.\n2. La Rance: 240 MW since 1966."
+REPORT = "# Tidal Power in Europe\n\n## Summary\n\nTidal power is costly but predictable.\n\n## Conclusion\n\nWatch MeyGen."
+
+
+@pytest.fixture
+def window_with(qtbot, qloop):  # type: ignore[no-untyped-def]
+    def make(model: ScriptedChatModel) -> MainWindow:
+        window = MainWindow(WorkflowBridge(chat_model_factory=lambda: model))
+        qtbot.addWidget(window)
+        window.show()
+        return window
+
+    return make
+
+
+def start_run(qtbot, window: MainWindow, topic: str = "the economics of tidal power in Europe") -> None:  # type: ignore[no-untyped-def]
+    window.topicInput.setPlainText(topic)
+    qtbot.mouseClick(window.runButton, Qt.MouseButton.LeftButton)
+
+
+def wait_for_review(qtbot, window: MainWindow, round_number: int) -> ReviewDialog:  # type: ignore[no-untyped-def]
+    qtbot.waitUntil(lambda: _open_review(window) is not None
+                    and _open_review(window).request.round == round_number, timeout=10_000)
+    return _open_review(window)
+
+
+def _open_review(window: MainWindow) -> ReviewDialog | None:
+    dialog = window.findChild(ReviewDialog, "reviewDialog")
+    return dialog if dialog is not None and dialog.isVisible() else None
+
+
+def test_approve_path_streams_report_and_saves_it(qtbot, window_with, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    model = ScriptedChatModel(RESEARCH_1, REPORT)
+    window = window_with(model)
+    start_run(qtbot, window)
+
+    dialog = wait_for_review(qtbot, window, 1)
+    assert "200 EUR/MWh" in dialog.researchView.toPlainText()
+    assert dialog.findChild(QPushButton, "rejectButton").isEnabled() is False  # needs feedback first
+    qtbot.mouseClick(dialog.findChild(QPushButton, "approveButton"), Qt.MouseButton.LeftButton)
+
+    qtbot.waitUntil(lambda: window.report is not None, timeout=10_000)
+    assert "Tidal power is costly but predictable." in window.reportView.toPlainText()
+    assert window.saveReportAction.isEnabled()
+    progress = [window.progressList.item(i).text() for i in range(window.progressList.count())]
+    assert any("Researching round 1" in line for line in progress)
+    assert any("Report finished" in line for line in progress)
+    # The report prompt is written from the approved notes.
+    assert "200 EUR/MWh" in model.prompt(1)
+
+    saved = window.save_report(tmp_path / "tidal.md")
+    text = saved.read_text(encoding="utf-8")
+    assert text.startswith("---\n") and "research_rounds: 1" in text
+    assert "# Tidal Power in Europe" in text
+
+
+def test_reject_with_feedback_sends_feedback_and_previous_notes(qtbot, window_with) -> None:  # type: ignore[no-untyped-def]
+    model = ScriptedChatModel(RESEARCH_1, RESEARCH_2, REPORT)
+    window = window_with(model)
+    start_run(qtbot, window)
+
+    dialog = wait_for_review(qtbot, window, 1)
+    feedback = "Too general; focus on costs per MWh and name the sites."
+    qtbot.keyClicks(dialog.feedbackInput, feedback)
+    assert dialog.rejectButton.isEnabled()
+    qtbot.mouseClick(dialog.rejectButton, Qt.MouseButton.LeftButton)
+
+    dialog2 = wait_for_review(qtbot, window, 2)
+    assert "MeyGen" in dialog2.researchView.toPlainText()
+    second_research_prompt = model.prompt(1)
+    assert feedback in second_research_prompt
+    assert "Tidal costs about 200 EUR/MWh." in second_research_prompt
+    assert "round 2" in second_research_prompt
+    qtbot.mouseClick(dialog2.approveButton, Qt.MouseButton.LeftButton)
+
+    qtbot.waitUntil(lambda: window.report is not None, timeout=10_000)
+    assert window.report.rounds == 2
+    assert "MeyGen costs 180 EUR/MWh" in model.prompt(2)
+    assert len(model.calls) == 3  # research ran exactly once per round, then the report
+
+
+def test_edit_then_approve_writes_report_from_edited_notes(qtbot, window_with) -> None:  # type: ignore[no-untyped-def]
+    model = ScriptedChatModel(RESEARCH_1, REPORT)
+    window = window_with(model)
+    start_run(qtbot, window)
+
+    dialog = wait_for_review(qtbot, window, 1)
+    dialog.researchView.setPlainText("EDITED: only the Swansea lagoon matters.")
+    assert dialog.revertButton.isEnabled()
+    qtbot.mouseClick(dialog.approveButton, Qt.MouseButton.LeftButton)
+
+    qtbot.waitUntil(lambda: window.report is not None, timeout=10_000)
+    report_prompt = model.prompt(1)
+    assert "EDITED: only the Swansea lagoon matters." in report_prompt
+    assert "200 EUR/MWh" not in report_prompt
+
+
+def test_double_click_approve_sends_one_decision(qtbot, window_with) -> None:  # type: ignore[no-untyped-def]
+    model = ScriptedChatModel(RESEARCH_1, REPORT)
+    window = window_with(model)
+    decisions = []
+    window.bridge.submit_decision = lambda d, submit=window.bridge.submit_decision: (decisions.append(d), submit(d))[1]
+    start_run(qtbot, window)
+    dialog = wait_for_review(qtbot, window, 1)
+    qtbot.mouseDClick(dialog.approveButton, Qt.MouseButton.LeftButton)
+    dialog.approveButton.click()
+    qtbot.waitUntil(lambda: window.report is not None, timeout=10_000)
+    assert len(decisions) == 1
+    assert len(model.calls) == 2
+
+
+def test_closing_the_dialog_keeps_the_run_paused_and_it_can_be_reopened(qtbot, window_with) -> None:  # type: ignore[no-untyped-def]
+    model = ScriptedChatModel(RESEARCH_1, REPORT)
+    window = window_with(model)
+    start_run(qtbot, window)
+    dialog = wait_for_review(qtbot, window, 1)
+    qtbot.keyClicks(dialog.feedbackInput, "half-typed thought")
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+
+    qtbot.waitUntil(lambda: window.reviewPendingButton.isVisible(), timeout=5_000)
+    qtbot.wait(300)  # time passes; nothing may time out or move on
+    assert window.bridge.is_running and window.report is None
+    assert len(model.calls) == 1
+
+    qtbot.mouseClick(window.reviewPendingButton, Qt.MouseButton.LeftButton)
+    reopened = wait_for_review(qtbot, window, 1)
+    assert reopened.feedbackInput.toPlainText() == "half-typed thought"  # nothing typed is lost
+    assert not window.reviewPendingButton.isVisible()
+    qtbot.mouseClick(reopened.approveButton, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.report is not None, timeout=10_000)
+
+
+def test_stop_mid_research(qtbot, window_with) -> None:  # type: ignore[no-untyped-def]
+    gate = Gate(after_chunks=2)
+    model = ScriptedChatModel(ScriptedReply(["a ", "b ", "c ", "d"], gate=gate))
+    window = window_with(model)
+    start_run(qtbot, window)
+    qtbot.waitUntil(gate.reached.is_set, timeout=10_000)
+    assert window.stopButton.isEnabled()
+    with qtbot.waitSignal(window.bridge.cancelled, timeout=10_000):
+        qtbot.keyClick(window, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not window.bridge.is_running, timeout=5_000)
+    assert window.runButton.isEnabled() and not window.stopButton.isEnabled()
+    assert _open_review(window) is None
+    progress = [window.progressList.item(i).text() for i in range(window.progressList.count())]
+    assert progress[-1].endswith("Run stopped")
+
+
+def test_stop_mid_report_keeps_the_partial_text(qtbot, window_with) -> None:  # type: ignore[no-untyped-def]
+    gate = Gate(after_chunks=3)
+    model = ScriptedChatModel(RESEARCH_1, ScriptedReply(["# Title\n\n", "First para.\n\n", "Second ", "more"],
+                                                        gate=gate))
+    window = window_with(model)
+    start_run(qtbot, window)
+    dialog = wait_for_review(qtbot, window, 1)
+    qtbot.mouseClick(dialog.approveButton, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(gate.reached.is_set, timeout=10_000)
+    with qtbot.waitSignal(window.bridge.cancelled, timeout=10_000):
+        qtbot.mouseClick(window.stopButton, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "First para." in window.reportView.toPlainText(), timeout=5_000)
+    assert window.report is None and not window.saveReportAction.isEnabled()
+    assert window.runButton.isEnabled()
+
+
+def test_llm_error_is_shown_and_the_next_run_works(qtbot, window_with) -> None:  # type: ignore[no-untyped-def]
+    boom = UserFacingError("DashScope refused the API key (HTTP 401).", "Check the API key in Settings.",
+                           ErrorKind.AUTH)
+    model = ScriptedChatModel(ScriptedReply([], error=boom), RESEARCH_1, REPORT)
+    window = window_with(model)
+    start_run(qtbot, window)
+    qtbot.waitUntil(window.messageBar.isVisible, timeout=10_000)
+    assert "refused the API key" in window.messageBar.message()
+    assert "Check the API key" in window.messageBar.message()
+    assert not window.bridge.is_running and window.runButton.isEnabled()
+
+    qtbot.mouseClick(window.runButton, Qt.MouseButton.LeftButton)
+    dialog = wait_for_review(qtbot, window, 1)
+    assert not window.messageBar.isVisible()
+    qtbot.mouseClick(dialog.approveButton, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.report is not None, timeout=10_000)
+
+
+def test_run_is_disabled_for_an_empty_topic_with_a_hint(qtbot, window_with) -> None:  # type: ignore[no-untyped-def]
+    window = window_with(ScriptedChatModel())
+    window.topicInput.setPlainText("   \n\t ")
+    assert not window.runButton.isEnabled()
+    assert "Type a topic" in window.topicHint.text()
+    window.topicInput.setPlainText("x" * 100_000)
+    assert not window.runButton.isEnabled()
+    assert "100,000 characters" in window.topicHint.text()
+    window.topicInput.setPlainText("tides")
+    assert window.runButton.isEnabled()
+
+
+def test_ctrl_enter_runs(qtbot, window_with) -> None:  # type: ignore[no-untyped-def]
+    model = ScriptedChatModel(RESEARCH_1, REPORT)
+    window = window_with(model)
+    window.topicInput.setPlainText("tides")
+    window.topicInput.setFocus()
+    qtbot.keyClick(window.topicInput, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    dialog = wait_for_review(qtbot, window, 1)
+    assert window.topicInput.toPlainText() == "tides"  # no newline was typed into the topic
+    dialog.reject()
+
+
+def test_unicode_topic_round_trips_into_prompts_and_file(qtbot, window_with, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    topic = "潮汐能 economics 🌊 — طاقة المد والجزر"
+    model = ScriptedChatModel(RESEARCH_1, "# تقرير 🌊\n\n潮汐能 report body.")
+    window = window_with(model)
+    start_run(qtbot, window, topic)
+    dialog = wait_for_review(qtbot, window, 1)
+    qtbot.mouseClick(dialog.approveButton, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.report is not None, timeout=10_000)
+    assert topic in model.prompt(0) and topic in model.prompt(1)
+    text = window.save_report(tmp_path / "unicode.md").read_text(encoding="utf-8")
+    assert topic in text and "潮汐能 report body." in text and "🌊" in text
+
+
+def test_closing_the_window_mid_run_cancels_cleanly(qtbot, window_with) -> None:  # type: ignore[no-untyped-def]
+    gate = Gate(after_chunks=1)
+    model = ScriptedChatModel(ScriptedReply(["a ", "b"], gate=gate))
+    window = window_with(model)
+    start_run(qtbot, window)
+    qtbot.waitUntil(gate.reached.is_set, timeout=10_000)
+    window.close()
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=10_000)
+    assert not window.bridge.is_running
+    QApplication.processEvents()
