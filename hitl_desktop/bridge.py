@@ -12,6 +12,7 @@ import importlib
 import logging
 from collections.abc import Callable
 
+import shiboken6
 from PySide6.QtCore import QObject, Signal
 
 from hitl_desktop.errors import ErrorKind, UserFacingError
@@ -22,6 +23,7 @@ from hitl_desktop.models import (
     ReviewDecision,
     ReviewRequest,
     RunUpdate,
+    StepFailure,
     validate_topic,
 )
 from hitl_desktop.providers.base import ChatModel
@@ -48,7 +50,8 @@ class WorkflowBridge(QObject):
     reviewRequested = Signal(object)   # ReviewRequest
     reportDelta = Signal(str)
     finished = Signal(object)          # Report
-    failed = Signal(object)            # UserFacingError
+    stepFailed = Signal(object)        # StepFailure: the run waits for retry or stop
+    failed = Signal(object)            # UserFacingError: the run has ended
     cancelled = Signal()
     runningChanged = Signal(bool)
 
@@ -80,8 +83,16 @@ class WorkflowBridge(QObject):
         self._task = asyncio.get_running_loop().create_task(self._run(topic), name="research-run")
         self.runningChanged.emit(True)
 
+    @property
+    def pending_failure(self) -> StepFailure | None:
+        return self._session.pending_failure if self._session and self.is_running else None
+
     def submit_decision(self, decision: ReviewDecision) -> bool:
         return self._session is not None and self._session.submit_decision(decision)
+
+    def retry(self) -> bool:
+        """Retry the failed model call the run is waiting on."""
+        return self._session is not None and self._session.submit_retry(True)
 
     def stop(self) -> None:
         if self.is_running:
@@ -101,24 +112,36 @@ class WorkflowBridge(QObject):
         from hitl_desktop.session import ResearchSession
 
         try:
-            self._session = ResearchSession(self._factory())
+            self._session = ResearchSession(self._factory)
             report = await self._session.run(topic, self._emit)
         except asyncio.CancelledError:
-            self.progress.emit(ProgressUpdate("Run stopped"))
-            self.cancelled.emit()
+            if self._alive():
+                self.progress.emit(ProgressUpdate("Run stopped"))
+                self.cancelled.emit()
         except UserFacingError as error:
-            self.failed.emit(error)
+            if self._alive():
+                self.failed.emit(error)
         except Exception as exc:  # a bug: still tell the user, and keep the app usable
             log.exception("Unexpected failure in a run")
-            self.failed.emit(UserFacingError(f"Unexpected error: {type(exc).__name__}.",
-                                             "See the log file for details.", ErrorKind.INTERNAL))
+            if self._alive():
+                self.failed.emit(UserFacingError(f"Unexpected error: {type(exc).__name__}.",
+                                                 "See the log file for details.", ErrorKind.INTERNAL))
         else:
-            self.finished.emit(report)
+            if self._alive():
+                self.finished.emit(report)
         finally:
             self._task = None
-            self.runningChanged.emit(False)
+            if self._alive():
+                self.runningChanged.emit(False)
+
+    def _alive(self) -> bool:
+        """False once Qt has deleted this object (its window went away mid-run)."""
+        return shiboken6.isValid(self)
 
     def _emit(self, update: RunUpdate) -> None:
+        if not self._alive():
+            self.stop()  # nobody is listening any more
+            return
         if isinstance(update, ProgressUpdate):
             self.progress.emit(update)
         elif isinstance(update, ResearchDelta):
@@ -127,6 +150,8 @@ class WorkflowBridge(QObject):
             self.reportDelta.emit(update.text)
         elif isinstance(update, ReviewRequest):
             self.reviewRequested.emit(update)
+        elif isinstance(update, StepFailure):
+            self.stepFailed.emit(update)
 
 
 def _import_all(names: tuple[str, ...]) -> None:

@@ -48,6 +48,15 @@ class ReviewDecision:
 
 
 @dataclass(frozen=True)
+class StepFailure:
+    """A model call failed mid-run; the run waits for `retry` or stop, keeping earlier work."""
+
+    stage: str  # "research" or "report"
+    round: int
+    error: UserFacingError
+
+
+@dataclass(frozen=True)
 class ReportDelta:
     text: str
 
@@ -61,7 +70,7 @@ class Report:
     created_at: datetime = field(default_factory=utc_now)
 
 
-RunUpdate = ProgressUpdate | ResearchDelta | ReviewRequest | ReportDelta
+RunUpdate = ProgressUpdate | ResearchDelta | ReviewRequest | ReportDelta | StepFailure
 
 
 def validate_topic(text: str) -> str:

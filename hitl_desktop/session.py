@@ -21,6 +21,7 @@ from hitl_desktop.models import (
     ReviewDecision,
     ReviewRequest,
     RunUpdate,
+    StepFailure,
 )
 from hitl_desktop.providers.base import ChatModel
 from hitl_desktop.redaction import redact
@@ -32,14 +33,27 @@ log = logging.getLogger(__name__)
 
 
 class ResearchSession:
-    def __init__(self, chat_model: ChatModel) -> None:
-        self._model = chat_model
-        self._decisions: asyncio.Queue[ReviewDecision] = asyncio.Queue()
+    def __init__(self, model_source: Callable[[], ChatModel]) -> None:
+        self._model_source = model_source
+        self._decisions: asyncio.Queue[ReviewDecision | bool] = asyncio.Queue()
         self._pending: ReviewRequest | None = None
+        self._failure: StepFailure | None = None
 
     @property
     def pending_review(self) -> ReviewRequest | None:
         return self._pending
+
+    @property
+    def pending_failure(self) -> StepFailure | None:
+        return self._failure
+
+    def submit_retry(self, retry: bool) -> bool:
+        """Answer the failure the run is waiting on: retry the failed call, or give up."""
+        if self._failure is None:
+            return False
+        self._failure = None
+        self._decisions.put_nowait(retry)
+        return True
 
     def submit_decision(self, decision: ReviewDecision) -> bool:
         """Queue the decision for the round under review; a second decision for it is ignored."""
@@ -53,7 +67,7 @@ class ResearchSession:
     async def run(self, topic: str, emit: Callable[[RunUpdate], None]) -> Report:
         from hitl_desktop.workflow.research import ResearchWorkflow
 
-        handler = ResearchWorkflow(self._model).run(topic=topic)
+        handler = ResearchWorkflow(self._model_source).run(topic=topic)
         forwarder = asyncio.create_task(self._forward_decisions(handler), name="review-decisions")
         try:
             async with contextlib.aclosing(handler.stream_events()) as events:
@@ -74,6 +88,7 @@ class ResearchSession:
             raise
         finally:
             self._pending = None
+            self._failure = None
             forwarder.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await forwarder
@@ -92,13 +107,21 @@ class ResearchSession:
         if isinstance(event, wf.ResearchReadyEvent):
             self._pending = ReviewRequest(round=event.round, topic=event.topic, notes=event.notes)
             return self._pending
+        if isinstance(event, wf.StepFailedForReviewEvent):
+            error = UserFacingError(event.message, event.hint, ErrorKind(event.kind),
+                                    partial_output=event.partial_output)
+            self._failure = StepFailure(stage=event.stage, round=event.round, error=error)
+            return self._failure
         return None
 
     async def _forward_decisions(self, handler: WorkflowHandler) -> None:
-        from hitl_desktop.workflow.events import ReviewDecisionEvent
+        from hitl_desktop.workflow.events import RetryDecisionEvent, ReviewDecisionEvent
 
         while True:
             decision = await self._decisions.get()
+            if isinstance(decision, bool):
+                handler.ctx.send_event(RetryDecisionEvent(retry=decision))
+                continue
             handler.ctx.send_event(ReviewDecisionEvent(
                 round=decision.round, approved=decision.approved,
                 feedback=decision.feedback, edited_notes=decision.edited_notes))

@@ -53,36 +53,35 @@ def app(qapp, isolated_home: Path):  # type: ignore[no-untyped-def]
     return qapp
 
 
-@pytest.fixture(scope="session")
-def _qasync_loop(qapp) -> Iterator[asyncio.AbstractEventLoop]:  # type: ignore[no-untyped-def]
-    # One loop for the whole session, as in the app: qasync loops created and closed per test
-    # leave Qt connections behind that crash PySide at interpreter exit.
-    import qasync
-
-    loop = qasync.QEventLoop(qapp, already_running=True)
-    asyncio.set_event_loop(loop)
-    yield loop
-
-
 @pytest.fixture
-def qloop(app, _qasync_loop: asyncio.AbstractEventLoop) -> Iterator[asyncio.AbstractEventLoop]:  # type: ignore[no-untyped-def]
+def qloop(app) -> Iterator[asyncio.AbstractEventLoop]:  # type: ignore[no-untyped-def]
     """qasync's QEventLoop as the running asyncio loop, driven by Qt's event processing.
 
     pytest-qt's waits spin Qt's event loop, which runs qasync's callbacks, so coroutines started
     by the widgets make progress exactly as they do in the app. Tasks a test leaves behind are
-    cancelled, and must finish, before the next test.
+    cancelled, and must finish, before the loop is closed.
     """
+    import qasync
     from PySide6.QtCore import QCoreApplication, QDeadlineTimer
 
-    before = set(asyncio.all_tasks(_qasync_loop))
-    yield _qasync_loop
-    tasks = [t for t in asyncio.all_tasks(_qasync_loop) if t not in before and not t.done()]
-    for task in tasks:
-        task.cancel()
-    deadline = QDeadlineTimer(5000)
-    while any(not t.done() for t in tasks) and not deadline.hasExpired():
-        QCoreApplication.processEvents()
-    leftover = [t for t in tasks if not t.done()]
+    loop = qasync.QEventLoop(app, already_running=True)
+    asyncio.set_event_loop(loop)
+    try:
+        yield loop
+    finally:
+        tasks = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for task in tasks:
+            task.cancel()
+        deadline = QDeadlineTimer(5000)
+        while any(not t.done() for t in tasks) and not deadline.hasExpired():
+            QCoreApplication.processEvents()
+        leftover = [t for t in tasks if not t.done()]
+        # An already_running loop is closed by its owner. Its stop() would call app.exit() and
+        # end the next Qt event loop the tests spin, so only clear the running flag.
+        loop._QEventLoop__is_running = False  # type: ignore[attr-defined]
+        asyncio.events._set_running_loop(None)
+        loop.close()
+        asyncio.set_event_loop(None)
     assert not leftover, f"tasks still pending after the test: {leftover}"
 
 
@@ -93,4 +92,28 @@ def fake_dashscope(monkeypatch: pytest.MonkeyPatch) -> Iterator["FakeDashScope"]
     with FakeDashScopeServer() as server:
         monkeypatch.setenv("DASHSCOPE_HTTP_BASE_URL", server.base_url)
         monkeypatch.setenv("DASHSCOPE_API_KEY", "sk-test-fake-key-0123456789")
+        yield server.fake
+
+
+@pytest.fixture(autouse=True)
+def isolated_keyring() -> Iterator["MemoryKeyring"]:  # noqa: F821
+    """No test touches the real keychain: each gets a fresh in-memory one and a fresh secret store."""
+    import keyring
+    from memory_keyring import MemoryKeyring
+
+    from hitl_desktop import secret_store
+
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    secret_store.reset_default_store()
+    yield backend
+    secret_store.reset_default_store()
+
+
+@pytest.fixture
+def fake_openai() -> Iterator["FakeOpenAI"]:  # noqa: F821
+    """A fake OpenAI-compatible server; its `base_url` (ending in /v1) goes into the settings."""
+    from fake_openai import FakeOpenAIServer
+
+    with FakeOpenAIServer() as server:
         yield server.fake

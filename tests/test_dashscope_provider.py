@@ -106,4 +106,6 @@ def test_error_status_in_the_window_is_shown_and_app_stays_usable(qtbot, qloop, 
     qtbot.waitUntil(window.messageBar.isVisible, timeout=20_000)
     assert "refused the API key" in window.messageBar.message()
     assert KEY not in window.messageBar.message()
+    with qtbot.waitSignal(window.bridge.cancelled, timeout=10_000):
+        qtbot.mouseClick(window.stopButton, Qt.MouseButton.LeftButton)
     assert window.runButton.isEnabled()

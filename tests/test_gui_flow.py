@@ -21,13 +21,19 @@ REPORT = "# Tidal Power in Europe\n\n## Summary\n\nTidal power is costly but pre
 
 @pytest.fixture
 def window_with(qtbot, qloop):  # type: ignore[no-untyped-def]
+    windows: list[MainWindow] = []
+
     def make(model: ScriptedChatModel) -> MainWindow:
         window = MainWindow(WorkflowBridge(chat_model_factory=lambda: model))
         qtbot.addWidget(window)
         window.show()
+        windows.append(window)
         return window
 
-    return make
+    yield make
+    for window in windows:  # a failed test can leave a run going: end it before the window goes
+        window.bridge.stop()
+        qtbot.waitUntil(lambda w=window: not w.bridge.is_running, timeout=5_000)
 
 
 def start_run(qtbot, window: MainWindow, topic: str = "the economics of tidal power in Europe") -> None:  # type: ignore[no-untyped-def]
@@ -179,7 +185,7 @@ def test_stop_mid_report_keeps_the_partial_text(qtbot, window_with) -> None:  # 
     assert window.runButton.isEnabled()
 
 
-def test_llm_error_is_shown_and_the_next_run_works(qtbot, window_with) -> None:  # type: ignore[no-untyped-def]
+def test_failed_research_is_shown_and_retried_without_starting_over(qtbot, window_with) -> None:  # type: ignore[no-untyped-def]
     boom = UserFacingError("DashScope refused the API key (HTTP 401).", "Check the API key in Settings.",
                            ErrorKind.AUTH)
     model = ScriptedChatModel(ScriptedReply([], error=boom), RESEARCH_1, REPORT)
@@ -188,13 +194,44 @@ def test_llm_error_is_shown_and_the_next_run_works(qtbot, window_with) -> None: 
     qtbot.waitUntil(window.messageBar.isVisible, timeout=10_000)
     assert "refused the API key" in window.messageBar.message()
     assert "Check the API key" in window.messageBar.message()
-    assert not window.bridge.is_running and window.runButton.isEnabled()
+    assert window.bridge.is_running and window.stopButton.isEnabled()  # paused, not thrown away
 
-    qtbot.mouseClick(window.runButton, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(window.messageBar.action("Retry"), Qt.MouseButton.LeftButton)
     dialog = wait_for_review(qtbot, window, 1)
     assert not window.messageBar.isVisible()
     qtbot.mouseClick(dialog.approveButton, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.report is not None, timeout=10_000)
+    assert window.report.rounds == 1
+    assert len(model.calls) == 3  # failed research, retried research, report
+
+
+def test_failed_report_is_retried_from_the_approved_notes(qtbot, window_with) -> None:  # type: ignore[no-untyped-def]
+    cut = UserFacingError("The connection broke off mid-reply.", "Retry.", ErrorKind.STREAM_CUT,
+                          partial_output="# Tidal")
+    model = ScriptedChatModel(RESEARCH_1, ScriptedReply(["# Tidal", " Po"], error=cut), REPORT)
+    window = window_with(model)
+    start_run(qtbot, window)
+    dialog = wait_for_review(qtbot, window, 1)
+    dialog.researchView.setPlainText("EDITED notes to keep")
+    qtbot.mouseClick(dialog.approveButton, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(window.messageBar.isVisible, timeout=10_000)
+    assert "# Tidal Po" in window.reportView.markdown()  # what streamed so far stays visible
+
+    qtbot.mouseClick(window.messageBar.action("Retry"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.report is not None, timeout=10_000)
+    assert window.reportView.markdown() == REPORT
+    assert "EDITED notes to keep" in model.prompt(2)  # the retry reuses the approved, edited notes
+    assert len(model.calls) == 3
+
+
+def test_stop_while_a_failure_waits_ends_the_run(qtbot, window_with) -> None:  # type: ignore[no-untyped-def]
+    boom = UserFacingError("Server error (HTTP 500).", "Retry in a moment.", ErrorKind.SERVER)
+    window = window_with(ScriptedChatModel(ScriptedReply([], error=boom)))
+    start_run(qtbot, window)
+    qtbot.waitUntil(window.messageBar.isVisible, timeout=10_000)
+    with qtbot.waitSignal(window.bridge.cancelled, timeout=10_000):
+        qtbot.mouseClick(window.stopButton, Qt.MouseButton.LeftButton)
+    assert not window.bridge.is_running and window.runButton.isEnabled()
 
 
 def test_run_is_disabled_for_an_empty_topic_with_a_hint(qtbot, window_with) -> None:  # type: ignore[no-untyped-def]
@@ -213,6 +250,8 @@ def test_ctrl_enter_runs(qtbot, window_with) -> None:  # type: ignore[no-untyped
     model = ScriptedChatModel(RESEARCH_1, REPORT)
     window = window_with(model)
     window.topicInput.setPlainText("tides")
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
     window.topicInput.setFocus()
     qtbot.keyClick(window.topicInput, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     dialog = wait_for_review(qtbot, window, 1)

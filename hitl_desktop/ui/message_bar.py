@@ -1,16 +1,17 @@
-"""MessageBar: an in-window banner for errors and notices (no modal box stealing focus)."""
+"""MessageBar: an in-window banner for errors, with the actions that fix them (no modal box)."""
 
 from __future__ import annotations
 
 import html
+from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QStyle, QWidget
+
+MessageAction = tuple[str, Callable[[], None]]
 
 
 class MessageBar(QFrame):
-    actionTriggered = Signal()
-
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("messageBar")
@@ -23,30 +24,41 @@ class MessageBar(QFrame):
         self.textLabel.setWordWrap(True)
         self.textLabel.setTextFormat(Qt.TextFormat.RichText)
         self.textLabel.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.actionButton = QPushButton(self)
-        self.actionButton.setObjectName("messageAction")
-        self.actionButton.clicked.connect(self.actionTriggered)
-        close = QPushButton("Dismiss", self)
-        close.setObjectName("messageDismiss")
-        close.clicked.connect(self.hide)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(10, 6, 6, 6)
-        layout.addWidget(self._icon, 0, Qt.AlignmentFlag.AlignTop)
-        layout.addWidget(self.textLabel, 1)
-        layout.addWidget(self.actionButton)
-        layout.addWidget(close)
+        self.actionButtons: list[QPushButton] = []
+        self._dismiss = QPushButton("Dismiss", self)
+        self._dismiss.setObjectName("messageDismiss")
+        self._dismiss.clicked.connect(self.hide)
+        self._layout = QHBoxLayout(self)
+        self._layout.setContentsMargins(10, 6, 6, 6)
+        self._layout.addWidget(self._icon, 0, Qt.AlignmentFlag.AlignTop)
+        self._layout.addWidget(self.textLabel, 1)
+        self._layout.addWidget(self._dismiss)
         self.hide()
 
-    def show_error(self, message: str, hint: str = "", action: str = "") -> None:
+    def show_error(self, message: str, hint: str = "", actions: Sequence[MessageAction] = ()) -> None:
         icon = self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
         self._icon.setPixmap(icon.pixmap(20, 20))
         text = f"<b>{html.escape(message)}</b>"
         if hint:
             text += f"<br>{html.escape(hint)}"
         self.textLabel.setText(text)
-        self.actionButton.setText(action)
-        self.actionButton.setVisible(bool(action))
+        self._set_actions(actions)
         self.show()
 
     def message(self) -> str:
         return self.textLabel.text()
+
+    def action(self, text: str) -> QPushButton | None:
+        return next((b for b in self.actionButtons if b.text().replace("&", "") == text), None)
+
+    def _set_actions(self, actions: Sequence[MessageAction]) -> None:
+        for button in self.actionButtons:
+            button.deleteLater()
+        self.actionButtons = []
+        for index, (text, callback) in enumerate(actions):
+            button = QPushButton(text, self)
+            button.setObjectName(f"messageAction{index}")
+            button.clicked.connect(self.hide)
+            button.clicked.connect(callback)
+            self._layout.insertWidget(self._layout.indexOf(self._dismiss), button)
+            self.actionButtons.append(button)

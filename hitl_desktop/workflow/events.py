@@ -46,6 +46,23 @@ class ReviewDecisionEvent(HumanResponseEvent):
     edited_notes: str | None = None
 
 
+class StepFailedForReviewEvent(InputRequiredEvent):
+    """A model call failed; the run waits for the human to retry it (after fixing settings, say)."""
+
+    stage: str  # "research" or "report"
+    round: int
+    message: str
+    hint: str = ""
+    kind: str = "internal"
+    partial_output: str = ""
+
+
+class RetryDecisionEvent(HumanResponseEvent):
+    """The human's answer to a failure: retry the failed call, or give up on the run."""
+
+    retry: bool
+
+
 class ReportRequestedEvent(Event):
     notes: str
 

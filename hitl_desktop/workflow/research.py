@@ -1,19 +1,24 @@
 """ResearchWorkflow: research a topic in rounds, pause for a human review, then write the report.
 
-Each pause is a step *returning* `ResearchReadyEvent` and another step *consuming*
-`ReviewDecisionEvent`, never `ctx.wait_for_event`, which would replay its step (and so the model
+Each pause is a step *returning* an `InputRequiredEvent` and another step *consuming* the
+`HumanResponseEvent`, never `ctx.wait_for_event`, which would replay its step (and so the model
 call) when the answer arrives. `timeout=None`: a reviewer may take hours.
+
+A failed model call does not end the run: the step returns `StepFailedForReviewEvent` and the
+human decides to retry it (perhaps after fixing a key) or give up, so no earlier work is lost.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from workflows import Context, Workflow, step
 from workflows.events import StartEvent
 
+from hitl_desktop.errors import ErrorKind, UserFacingError
 from hitl_desktop.models import validate_topic
-from hitl_desktop.providers.base import ChatModel
+from hitl_desktop.providers.base import ChatModel, Message
 from hitl_desktop.workflow import prompts
 from hitl_desktop.workflow.events import (
     ProgressEvent,
@@ -23,15 +28,22 @@ from hitl_desktop.workflow.events import (
     ResearchDeltaEvent,
     ResearchReadyEvent,
     ResearchRequestedEvent,
+    RetryDecisionEvent,
     ReviewDecisionEvent,
+    StepFailedForReviewEvent,
 )
+
+ChatModelSource = Callable[[], ChatModel]
+RESEARCH, REPORT = "research", "report"
 
 
 class ResearchWorkflow(Workflow):
-    def __init__(self, chat_model: ChatModel, **kwargs: Any) -> None:
+    def __init__(self, model_source: ChatModelSource, **kwargs: Any) -> None:
         kwargs.setdefault("timeout", None)
         super().__init__(**kwargs)
-        self._model = chat_model
+        # A source, not a model: it is asked at each call, so a retry after the user fixed their
+        # settings (a missing key, say) uses the new settings.
+        self._model_source = model_source
 
     @step
     async def begin(self, ctx: Context, ev: StartEvent) -> ResearchRequestedEvent:
@@ -40,15 +52,16 @@ class ResearchWorkflow(Workflow):
         return ResearchRequestedEvent(round=1)
 
     @step
-    async def research(self, ctx: Context, ev: ResearchRequestedEvent) -> ResearchReadyEvent:
+    async def research(self, ctx: Context,
+                       ev: ResearchRequestedEvent) -> ResearchReadyEvent | StepFailedForReviewEvent:
         topic: str = await ctx.store.get("topic")
+        await ctx.store.set("retry_research", ev.model_dump())
         ctx.write_event_to_stream(ProgressEvent(message=f"Researching round {ev.round}…", round=ev.round))
         messages = prompts.research_messages(topic, ev.round, ev.feedback, ev.previous_notes)
-        pieces: list[str] = []
-        async for delta in self._model.stream_chat(messages):
-            pieces.append(delta)
-            ctx.write_event_to_stream(ResearchDeltaEvent(round=ev.round, delta=delta))
-        notes = "".join(pieces).strip()
+        try:
+            notes = await self._stream(messages, lambda d: ResearchDeltaEvent(round=ev.round, delta=d), ctx)
+        except UserFacingError as error:
+            return await _failed(ctx, RESEARCH, ev.round, error)
         await ctx.store.set("notes", notes)
         await ctx.store.set("round", ev.round)
         ctx.write_event_to_stream(ProgressEvent(message=f"Research round {ev.round} ready for review",
@@ -71,16 +84,50 @@ class ResearchWorkflow(Workflow):
         return ResearchRequestedEvent(round=ev.round + 1, feedback=ev.feedback, previous_notes=notes)
 
     @step
-    async def write_report(self, ctx: Context, ev: ReportRequestedEvent) -> ReportFinishedEvent:
+    async def write_report(self, ctx: Context,
+                           ev: ReportRequestedEvent) -> ReportFinishedEvent | StepFailedForReviewEvent:
         topic: str = await ctx.store.get("topic")
         rounds: int = await ctx.store.get("round")
+        await ctx.store.set("retry_report", ev.model_dump())
         ctx.write_event_to_stream(ProgressEvent(message="Writing the report…", round=rounds))
-        pieces: list[str] = []
-        async for delta in self._model.stream_chat(prompts.report_messages(topic, ev.notes)):
-            pieces.append(delta)
-            ctx.write_event_to_stream(ReportDeltaEvent(delta=delta))
-        report = "".join(pieces).strip()
+        try:
+            model = self._model_source()
+            report = await self._stream(prompts.report_messages(topic, ev.notes),
+                                        lambda d: ReportDeltaEvent(delta=d), ctx, model)
+        except UserFacingError as error:
+            return await _failed(ctx, REPORT, rounds, error)
         words = len(report.split())
         ctx.write_event_to_stream(ProgressEvent(message=f"Report finished ({words:,} words)", round=rounds))
-        return ReportFinishedEvent(topic=topic, report=report, rounds=rounds,
-                                   model=self._model.description)
+        return ReportFinishedEvent(topic=topic, report=report, rounds=rounds, model=model.description)
+
+    @step
+    async def after_failure(self, ctx: Context,
+                            ev: RetryDecisionEvent) -> ResearchRequestedEvent | ReportRequestedEvent:
+        failed: dict[str, Any] = await ctx.store.get("failed")
+        if not ev.retry:
+            raise UserFacingError(failed["message"], failed["hint"], ErrorKind(failed["kind"]))
+        ctx.write_event_to_stream(ProgressEvent(message=f"Retrying the {failed['stage']}…",
+                                                round=failed["round"]))
+        if failed["stage"] == REPORT:
+            return ReportRequestedEvent(**await ctx.store.get("retry_report"))
+        return ResearchRequestedEvent(**await ctx.store.get("retry_research"))
+
+    async def _stream(self, messages: list[Message], to_event: Callable[[str], Any], ctx: Context,
+                      model: ChatModel | None = None) -> str:
+        model = model or self._model_source()
+        pieces: list[str] = []
+        async for delta in model.stream_chat(messages):
+            pieces.append(delta)
+            ctx.write_event_to_stream(to_event(delta))
+        return "".join(pieces).strip()
+
+
+async def _failed(ctx: Context, stage: str, round_number: int,
+                  error: UserFacingError) -> StepFailedForReviewEvent:
+    event = StepFailedForReviewEvent(stage=stage, round=round_number, message=error.message,
+                                     hint=error.hint, kind=error.kind.value,
+                                     partial_output=error.partial_output)
+    await ctx.store.set("failed", event.model_dump())
+    ctx.write_event_to_stream(ProgressEvent(message=f"The {stage} failed: {error.message}",
+                                            round=round_number))
+    return event
