@@ -14,7 +14,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QWidget
 
-from hitl_desktop.ui.safe_markdown import MARKDOWN_FEATURES, SafeTextBrowser
+from hitl_desktop.ui.safe_markdown import SafeTextBrowser, insert_markdown
 
 _FENCE = re.compile(r"^ {0,3}(```|~~~)", re.MULTILINE)
 _FLUSH_INTERVAL_MS = 40
@@ -95,7 +95,7 @@ class ReportView(SafeTextBrowser):
             return
         if cursor.position() > 0:
             cursor.insertBlock()  # otherwise the fragment's first block would merge into ours
-        cursor.insertMarkdown(markdown, MARKDOWN_FEATURES)
+        insert_markdown(cursor, markdown)
 
     def _is_following(self) -> bool:
         bar = self.verticalScrollBar()

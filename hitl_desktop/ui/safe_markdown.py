@@ -8,7 +8,7 @@ text), and views refuse to load anything that is not a local resource.
 from __future__ import annotations
 
 from PySide6.QtCore import QUrl
-from PySide6.QtGui import QDesktopServices, QTextDocument
+from PySide6.QtGui import QDesktopServices, QTextBlockFormat, QTextCursor, QTextDocument
 from PySide6.QtWidgets import QTextBrowser, QTextEdit, QWidget
 
 _Feature = QTextDocument.MarkdownFeature
@@ -17,8 +17,41 @@ MARKDOWN_FEATURES = _Feature(_Feature.MarkdownDialectGitHub.value | _Feature.Mar
 _EXTERNAL_SCHEMES = frozenset({"http", "https", "mailto"})
 
 
+_HEADING_SPACE_ABOVE = {1: 4, 2: 16, 3: 12}
+_PARAGRAPH_SPACE_BELOW = 8
+_LINE_HEIGHT_PERCENT = 125
+
+
 def set_markdown(document: QTextDocument, markdown: str) -> None:
     document.setMarkdown(markdown, MARKDOWN_FEATURES)
+    document.setDocumentMargin(14)
+    polish_blocks(document, 0)
+
+
+def insert_markdown(cursor: QTextCursor, markdown: str) -> None:
+    start = cursor.position()
+    cursor.insertMarkdown(markdown, MARKDOWN_FEATURES)
+    polish_blocks(cursor.document(), start)
+
+
+def polish_blocks(document: QTextDocument, from_position: int) -> None:
+    """Give Qt's tightly packed Markdown blocks the spacing of a readable document."""
+    cursor = QTextCursor(document)
+    block = document.findBlock(from_position)
+    while block.isValid():
+        fmt = block.blockFormat()
+        level = fmt.headingLevel()
+        if level:
+            fmt.setTopMargin(_HEADING_SPACE_ABOVE.get(level, 10))
+            fmt.setBottomMargin(4)
+        elif block.textList() is None and not block.text().startswith(" "):
+            fmt.setBottomMargin(_PARAGRAPH_SPACE_BELOW)
+        if block.textList() is not None:
+            fmt.setBottomMargin(2)
+        fmt.setLineHeight(_LINE_HEIGHT_PERCENT, QTextBlockFormat.LineHeightTypes.ProportionalHeight.value)
+        cursor.setPosition(block.position())
+        cursor.setBlockFormat(fmt)
+        block = block.next()
 
 
 def _must_not_load(url: QUrl) -> bool:

@@ -1,0 +1,59 @@
+"""ReportView renders a stream incrementally, safely, and ends with the same document as a whole render."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QTextDocument
+
+from hitl_desktop.ui.report_view import ReportView, stable_prefix_end
+from hitl_desktop.ui.safe_markdown import set_markdown
+
+REPORT = (
+    "# Title\n\nIntro paragraph with **bold**.\n\n## Section\n\n- one\n- two\n\n"
+    "```python\nprint('a')\n\nprint('b')\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\nClosing words.\n"
+)
+
+
+def rendered_text(markdown: str) -> str:
+    document = QTextDocument()
+    set_markdown(document, markdown)
+    return document.toPlainText()
+
+
+def test_finished_blocks_end_at_blank_lines_outside_code_fences() -> None:
+    text = "para one\n\n```\ncode\n\nmore code"
+    assert stable_prefix_end(text, 0) == len("para one\n\n")  # the blank line inside the fence is not an end
+    assert stable_prefix_end(text + "\n```\n\nnext", 0) == len(text + "\n```\n\n")
+    assert stable_prefix_end("no blank line yet", 0) == 0
+
+
+def test_streamed_document_matches_a_whole_render_at_every_step(qtbot) -> None:  # type: ignore[no-untyped-def]
+    view = ReportView()
+    qtbot.addWidget(view)
+    for end in range(7, len(REPORT) + 1, 7):
+        view.append_delta(REPORT[end - 7:end])
+        view.flush_now()
+        shown = view.toPlainText().split()
+        assert shown == rendered_text(REPORT[:end]).split(), f"after {end} characters"
+    view.append_delta(REPORT[len(REPORT) - len(REPORT) % 7:])
+    view.show_report(REPORT)
+    assert view.toPlainText() == rendered_text(REPORT)
+    assert view.markdown() == REPORT
+
+
+def test_raw_html_in_model_output_never_hides_text(qtbot) -> None:  # type: ignore[no-untyped-def]
+    view = ReportView()
+    qtbot.addWidget(view)
+    hostile = "Before <script>alert(1)</script> after\n\n<img src=http://example.invalid/x.png onerror=a()>\n\nThe end."
+    view.show_report(hostile)
+    text = view.toPlainText()
+    assert "after" in text and "The end." in text and "<script>" in text  # shown as text, not run or dropped
+
+
+def test_remote_resources_are_never_loaded(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QUrl
+    from PySide6.QtGui import QTextDocument as Doc
+
+    view = ReportView()
+    qtbot.addWidget(view)
+    assert view.loadResource(Doc.ResourceType.ImageResource.value, QUrl("http://example.invalid/a.png")) is None
+    assert view.loadResource(Doc.ResourceType.ImageResource.value, QUrl("file:///etc/passwd")) is None
