@@ -33,6 +33,22 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
+_ASYNCIO_LEAKS = ("Task was destroyed but it is pending", "exception was never retrieved",
+                  "was never awaited")
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_tasks(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Fail a test whose coroutines were abandoned or whose task errors went unseen."""
+    import gc
+
+    yield
+    gc.collect()
+    leaks = [r.getMessage() for r in caplog.records
+             if r.name == "asyncio" and any(text in r.getMessage() for text in _ASYNCIO_LEAKS)]
+    assert not leaks, leaks
+
+
 @pytest.fixture(scope="session")
 def qapp_args() -> list[str]:
     return ["hitl-desktop-tests"]
