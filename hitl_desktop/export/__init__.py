@@ -6,6 +6,8 @@ Qt-free except for formats that render through Qt (imported only when used).
 from __future__ import annotations
 
 import errno
+import importlib
+import logging
 import re
 import unicodedata
 from collections.abc import Callable
@@ -16,6 +18,8 @@ from pathlib import Path
 from hitl_desktop.atomic_file import atomic_write_bytes
 from hitl_desktop.errors import ErrorKind, UserFacingError
 from hitl_desktop.models import Report
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -31,12 +35,30 @@ def _render_markdown(report: Report) -> bytes:
     return render_markdown(report).encode("utf-8")
 
 
+def _lazy(module: str) -> Callable[[Report], bytes]:
+    """Import a format's module only when it is used (PDF pulls in QtGui, Word python-docx)."""
+    def render(report: Report) -> bytes:
+        return importlib.import_module(f"hitl_desktop.export.{module}")._render_bytes(report)
+
+    return render
+
+
 FORMATS: dict[str, ExportFormat] = {
     ".md": ExportFormat(".md", "Markdown", _render_markdown),
+    ".html": ExportFormat(".html", "Web page (HTML)", _lazy("html")),
+    ".pdf": ExportFormat(".pdf", "PDF document", _lazy("pdf")),
+    ".docx": ExportFormat(".docx", "Word document", _lazy("docx")),
+    ".txt": ExportFormat(".txt", "Plain text", _lazy("text")),
 }
+_ALIASES = {".htm": ".html", ".markdown": ".md", ".text": ".txt"}
 
-_UNSAFE_FILENAME_CHARS = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
+_UNSAFE_FILENAME_CHARS = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
 _MAX_STEM_CHARS = 80
+_MAX_STEM_BYTES = 150  # names are limited to 255 bytes on most file systems; leave room
+# Windows refuses these as a name, with or without an extension ("CON.txt" too).
+_WINDOWS_RESERVED = frozenset({"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$",
+                               *(f"COM{i}" for i in "0123456789¹²³"),
+                               *(f"LPT{i}" for i in "0123456789¹²³")})
 
 
 def name_filters() -> list[str]:
@@ -44,17 +66,38 @@ def name_filters() -> list[str]:
     return [f"{fmt.label} (*{fmt.suffix})" for fmt in FORMATS.values()]
 
 
+def suffix_for_filter(name_filter: str) -> str:
+    """The suffix a name filter from name_filters() stands for ('.md' if unknown)."""
+    for fmt in FORMATS.values():
+        if name_filter.endswith(f"(*{fmt.suffix})"):
+            return fmt.suffix
+    return ".md"
+
+
 def suggested_filename(topic: str, when: datetime, suffix: str = ".md") -> str:
     """A name safe on every OS: topic words, then the date, with no reserved characters."""
+    return f"{suggested_stem(topic, when)}{suffix}"
+
+
+def suggested_stem(topic: str, when: datetime) -> str:
     text = unicodedata.normalize("NFC", " ".join(topic.split()))
+    # Format characters include bidi overrides that can disguise a name ("report\u202efdp.exe");
+    # the zero-width joiner stays so emoji sequences survive.
+    text = "".join(ch for ch in text if ch == "\u200d" or unicodedata.category(ch) != "Cf")
     text = _UNSAFE_FILENAME_CHARS.sub(" ", text)
     stem = "-".join(text.split()).strip(".-") or "report"
-    stem = stem[:_MAX_STEM_CHARS].rstrip(".-")
-    return f"{stem}-{when:%Y-%m-%d}{suffix}"
+    stem = stem[:_MAX_STEM_CHARS]
+    while len(stem.encode("utf-8")) > _MAX_STEM_BYTES:
+        stem = stem[:-1]
+    stem = stem.rstrip(".-\u200d") or "report"
+    if stem.split(".")[0].upper() in _WINDOWS_RESERVED:
+        stem = f"report-{stem}"
+    return f"{stem}-{when:%Y-%m-%d}"
 
 
 def format_for(path: Path) -> ExportFormat:
-    fmt = FORMATS.get(path.suffix.lower())
+    suffix = path.suffix.lower()
+    fmt = FORMATS.get(_ALIASES.get(suffix, suffix))
     if fmt is None:
         known = ", ".join(FORMATS)
         raise UserFacingError(f"Cannot save as '{path.suffix or path.name}'.",
@@ -62,15 +105,39 @@ def format_for(path: Path) -> ExportFormat:
     return fmt
 
 
+def render(report: Report, fmt: ExportFormat) -> bytes:
+    """The report in one format, or a UserFacingError (a renderer bug must not lose the report)."""
+    try:
+        return fmt.render(report)
+    except UserFacingError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any renderer failure becomes one clear message
+        log.exception("Rendering the report as %s failed", fmt.label)
+        raise UserFacingError(f"Could not produce the {fmt.label}: {type(exc).__name__}.",
+                              "The report is still in the app; try another format.",
+                              ErrorKind.INTERNAL) from exc
+
+
 def save_report(path: Path | str, report: Report) -> Path:
     """Write `report` to `path` in the format its suffix names. Raises UserFacingError."""
     path = Path(path)
-    data = format_for(path).render(report)
+    data = render(report, format_for(path))
     try:
         atomic_write_bytes(path, data)
     except OSError as exc:
         raise _save_error(path, exc) from exc
     return path
+
+
+def all_format_paths(folder: Path | str, stem: str) -> list[Path]:
+    """Where 'export all formats' writes: one file per format, same name, in `folder`."""
+    return [Path(folder) / f"{stem}{suffix}" for suffix in FORMATS]
+
+
+def save_all(folder: Path | str, stem: str, report: Report) -> list[Path]:
+    """Write every format into `folder`. Stops at the first failure (files already written stay,
+    each complete). Raises UserFacingError."""
+    return [save_report(path, report) for path in all_format_paths(folder, stem)]
 
 
 def _save_error(path: Path, exc: OSError) -> UserFacingError:

@@ -1,0 +1,124 @@
+"""Reports the export tests share: an ordinary one, a many-scripts one and a hostile one."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from html.parser import HTMLParser
+
+from hitl_desktop.models import Report
+
+WHEN = datetime(2026, 11, 25, 14, 30, tzinfo=timezone.utc)
+
+ORDINARY_MARKDOWN = """# Tidal Power in Europe
+
+Tidal power is **costly** but *predictable*; see the [EMEC test centre](https://www.emec.org.uk/) for data.
+
+## Key findings
+
+- MeyGen in Scotland is the largest array in operation.
+- La Rance has produced power since 1966.
+  - Its barrage changed the estuary's silt.
+- Costs are falling with array size.
+
+## Costs by site
+
+| Site | Capacity (MW) | Cost (EUR/MWh) |
+|------|--------------:|---------------:|
+| MeyGen | 6 | 180 |
+| La Rance | 240 | 95 |
+| Swansea Bay lagoon | 320 | 168 |
+
+## Next steps
+
+3. Fund a second MeyGen phase.
+4. Survey the Alderney race.
+
+> Predictability is tidal power's strongest argument.
+
+```python
+lcoe = capex * crf / annual_mwh + opex_per_mwh
+```
+
+---
+
+### Sources
+
+Data from the `EMEC` register and ~~older~~ recent reports.
+"""
+
+UNICODE_MARKDOWN = """# 潮汐能报告 🌊
+
+## 摘要
+
+欧洲的潮汐能成本正在下降。
+
+## الملخص
+
+طاقة المد والجزر مكلفة لكنها متوقعة.
+
+## סיכום
+
+אנרגיית גאות ושפל צפויה.
+
+- 日本語のテキスト
+- 한국어 텍스트
+- Emoji: 🌊⚡️
+
+| 地点 | مدينة |
+|------|-------|
+| 苏格兰 | أوروبا |
+"""
+
+MALICIOUS_MARKDOWN = """# Totally normal report
+
+<script>alert('xss')</script>
+
+Hello <img src="http://evil.example/pixel.png" onerror="alert(1)"> world.
+
+<a href="javascript:alert(2)" onclick="steal()">click</a>
+
+[innocent link](javascript:alert(3)) and [data link](data:text/html;base64,PHNjcmlwdD4=)
+and [vb](vbscript:msgbox) and [tabbed](java\tscript:alert(4)).
+
+![tracking pixel](http://evil.example/track.png)
+
+<iframe src="http://evil.example/"></iframe><style>body{display:none}</style>
+
+Text after the script must survive.
+"""
+
+
+def report(markdown: str = ORDINARY_MARKDOWN, topic: str = "Tidal power in Europe") -> Report:
+    return Report(topic=topic, markdown=markdown, rounds=2, model="qwen-plus", created_at=WHEN)
+
+
+class _Collect(HTMLParser):
+    """Every start tag with its attributes, and the text inside each tag kind."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text_in: dict[str, list[str]] = {}
+        self._open: list[str] = []
+
+    def handle_starttag(self, tag, attrs):  # type: ignore[no-untyped-def]
+        self.tags.append((tag, dict(attrs)))
+        self._open.append(tag)
+
+    def handle_endtag(self, tag):  # type: ignore[no-untyped-def]
+        while self._open and self._open.pop() != tag:
+            pass
+
+    def handle_data(self, data):  # type: ignore[no-untyped-def]
+        for tag in set(self._open):
+            self.text_in.setdefault(tag, []).append(data)
+
+    def text(self, tag: str) -> str:
+        return "".join(self.text_in.get(tag, []))
+
+
+def parse_html(text: str) -> _Collect:
+    collected = _Collect()
+    collected.feed(text)
+    collected.close()
+    return collected

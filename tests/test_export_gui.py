@@ -1,0 +1,143 @@
+"""The window's Save / Export All / Copy / Print actions on a report from a real (scripted) run."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pypdf
+import pytest
+from export_samples import ORDINARY_MARKDOWN, parse_html
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QGuiApplication, QKeySequence
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
+from scripted_model import ScriptedChatModel
+
+from hitl_desktop import export
+from hitl_desktop.bridge import WorkflowBridge
+from hitl_desktop.ui import MainWindow
+from hitl_desktop.ui.review_dialog import ReviewDialog
+
+RESEARCH = "## Key findings\n\n1. MeyGen costs 180 EUR/MWh."
+TOPIC = "Tidal power: costs/sites?"
+
+
+@pytest.fixture
+def window(qtbot, qloop) -> MainWindow:  # type: ignore[no-untyped-def]
+    model = ScriptedChatModel(RESEARCH, ORDINARY_MARKDOWN)
+    win = MainWindow(WorkflowBridge(chat_model_factory=lambda: model))
+    qtbot.addWidget(win)
+    win.show()
+    return win
+
+
+def finish_run(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    window.topicInput.setPlainText(TOPIC)
+    qtbot.mouseClick(window.runButton, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: (d := window.findChild(ReviewDialog, "reviewDialog")) is not None
+                    and d.isVisible(), timeout=10_000)
+    qtbot.mouseClick(window.findChild(ReviewDialog, "reviewDialog").approveButton, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.report is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: not window.bridge.is_running, timeout=5_000)
+
+
+def report_actions(window: MainWindow) -> list:  # type: ignore[type-arg]
+    actions = window.reportActions
+    return [actions.exportAllAction, actions.copyMarkdownAction, actions.copyRichTextAction,
+            actions.printAction]
+
+
+def menu_texts(window: MainWindow, title: str) -> list[str]:
+    menu = next(a.menu() for a in window.menuBar().actions() if a.text() == title)
+    return [a.text() for a in menu.actions() if not a.isSeparator()]
+
+
+def test_actions_live_in_the_menus_and_wait_for_a_finished_report(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    file_items, edit_items = menu_texts(window, "&File"), menu_texts(window, "&Edit")
+    assert file_items[:3] == ["&Save Report…", "Export &All Formats…", "&Print…"]
+    assert edit_items[:2] == ["Copy as &Markdown", "Copy as &Rich Text"]
+    assert window.reportActions.printAction.shortcut() == QKeySequence(QKeySequence.StandardKey.Print)
+    assert not any(action.isEnabled() for action in report_actions(window))
+    finish_run(qtbot, window)
+    assert all(action.isEnabled() for action in report_actions(window))
+
+
+def test_copy_as_markdown_and_as_rich_text(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    finish_run(qtbot, window)
+    window.reportActions.copyMarkdownAction.trigger()
+    assert QGuiApplication.clipboard().text() == window.report.markdown == ORDINARY_MARKDOWN.strip()
+    window.reportActions.copyRichTextAction.trigger()
+    data = QGuiApplication.clipboard().mimeData()
+    assert data.hasHtml() and data.text() == window.report.markdown
+    page = parse_html(data.html())
+    assert "Tidal Power in Europe" in page.text("h1") and "Swansea Bay lagoon" in page.text("td")
+    assert ("a", {"href": "https://www.emec.org.uk/", "rel": "noopener noreferrer nofollow"}) in page.tags
+
+
+def test_save_dialog_offers_every_format_and_the_filter_picks_the_suffix(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    finish_run(qtbot, window)
+    window.saveReportAction.trigger()
+    dialog = window.findChild(QFileDialog, "saveReportDialog")
+    assert dialog is not None and dialog.isVisible()
+    assert dialog.nameFilters() == export.name_filters()
+    assert Path(dialog.selectedFiles()[0]).name == export.suggested_filename(
+        TOPIC, window.report.created_at.astimezone())
+    pdf_filter = next(f for f in dialog.nameFilters() if f.endswith("(*.pdf)"))
+    dialog.selectNameFilter(pdf_filter)
+    dialog.filterSelected.emit(pdf_filter)
+    assert dialog.defaultSuffix() == "pdf"
+    assert dialog.selectedFiles()[0].endswith(".pdf")
+    dialog.reject()
+
+
+def test_export_all_writes_every_format_and_asks_before_replacing(qtbot, window: MainWindow, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    finish_run(qtbot, window)
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    window.reportActions.exportAllAction.trigger()
+    dialog = window.findChild(QFileDialog, "exportAllDialog")
+    assert dialog is not None and dialog.isVisible()
+    dialog.fileSelected.emit(str(folder))
+    dialog.reject()
+    stem = export.suggested_stem(TOPIC, window.report.created_at.astimezone())
+    written = sorted(p.name for p in folder.iterdir())
+    assert written == sorted(f"{stem}{suffix}" for suffix in export.FORMATS)
+    assert QSettings().value("export/lastFolder") == str(folder)
+    pdf_text = pypdf.PdfReader(folder / f"{stem}.pdf").pages[0].extract_text().replace("\t", " ")
+    assert "Tidal Power in Europe" in pdf_text
+
+    # A second export finds the files and asks; Cancel leaves them untouched.
+    (folder / f"{stem}.md").write_text("kept", encoding="utf-8")
+    window.reportActions.export_all_to(folder)
+    box = window.findChild(QMessageBox, "replaceFilesBox")
+    assert box is not None and box.isVisible() and f"{stem}.docx" in box.text()
+    box.done(QMessageBox.StandardButton.Cancel)
+    assert (folder / f"{stem}.md").read_text(encoding="utf-8") == "kept"
+    window.reportActions.export_all_to(folder)
+    qtbot.waitUntil(lambda: (b := window.findChild(QMessageBox, "replaceFilesBox")) is not None
+                    and b.isVisible(), timeout=2_000)
+    window.findChild(QMessageBox, "replaceFilesBox").done(QMessageBox.StandardButton.Yes)
+    assert (folder / f"{stem}.md").read_text(encoding="utf-8").startswith("---\n")
+
+
+def test_export_all_into_a_missing_folder_shows_a_clear_message(qtbot, window: MainWindow, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    finish_run(qtbot, window)
+    window.reportActions.export_all_to(tmp_path / "gone")
+    assert window.messageBar.isVisible() and "does not exist" in window.messageBar.message()
+    assert window.report is not None  # nothing lost
+
+
+def test_print_opens_the_dialog_without_blocking_and_prints_the_report(qtbot, window: MainWindow, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    finish_run(qtbot, window)
+    window.reportActions.printAction.trigger()
+    dialog = window.findChild(QPrintDialog, "printDialog")
+    assert dialog is not None and dialog.isVisible()  # open(), so the test (and the loop) went on
+    printer: QPrinter = dialog.printer()
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    target = tmp_path / "printed.pdf"
+    printer.setOutputFileName(str(target))
+    dialog.done(QDialog.DialogCode.Accepted)
+    qtbot.waitUntil(target.exists, timeout=5_000)
+    text = pypdf.PdfReader(io.BytesIO(target.read_bytes())).pages[0].extract_text().replace("\t", " ")
+    assert "Tidal Power in Europe" in text and "Page 1 of" in text
