@@ -27,6 +27,7 @@ from hitl_desktop.models import (
     validate_topic,
 )
 from hitl_desktop.providers.base import ChatModel
+from hitl_desktop.settings import ProviderSettings
 
 log = logging.getLogger(__name__)
 
@@ -34,14 +35,16 @@ ChatModelFactory = Callable[[], ChatModel]
 
 # Imported in the background once the window is up, so the first Run does not stall the UI.
 _HEAVY_MODULES = ("hitl_desktop.workflow.research", "llama_index.core.llms",
-                  "llama_index.llms.dashscope")
+                  "llama_index.llms.dashscope", "llama_index.llms.openai_like")
 
 
 def default_chat_model_factory() -> ChatModel:
     from hitl_desktop.providers import build_chat_model
+    from hitl_desktop.providers.retry import RetryPolicy
     from hitl_desktop.settings import load_settings
 
-    return build_chat_model(load_settings())
+    # Transient failures (429, 5xx, network) are retried with backoff, announced via on_notice.
+    return build_chat_model(load_settings(), RetryPolicy())
 
 
 class WorkflowBridge(QObject):
@@ -86,6 +89,15 @@ class WorkflowBridge(QObject):
     @property
     def pending_failure(self) -> StepFailure | None:
         return self._session.pending_failure if self._session and self.is_running else None
+
+    async def test_connection(self, settings: ProviderSettings) -> str:
+        """One tiny real call with `settings` (the settings dialog's Test Connection button).
+
+        Returns a sentence saying it worked; raises UserFacingError saying exactly why not.
+        """
+        from hitl_desktop.providers.connection_check import check_connection
+
+        return await check_connection(settings)
 
     def submit_decision(self, decision: ReviewDecision) -> bool:
         return self._session is not None and self._session.submit_decision(decision)

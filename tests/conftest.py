@@ -80,8 +80,11 @@ def qloop(app) -> Iterator[asyncio.AbstractEventLoop]:  # type: ignore[no-untype
     import qasync
     from PySide6.QtCore import QCoreApplication, QDeadlineTimer
 
+    from hitl_desktop.event_loop import install_asyncgen_hooks
+
     loop = qasync.QEventLoop(app, already_running=True)
     asyncio.set_event_loop(loop)
+    install_asyncgen_hooks(loop)
     try:
         yield loop
     finally:
@@ -98,6 +101,7 @@ def qloop(app) -> Iterator[asyncio.AbstractEventLoop]:  # type: ignore[no-untype
         asyncio.events._set_running_loop(None)
         loop.close()
         asyncio.set_event_loop(None)
+        sys.set_asyncgen_hooks(None, None)
     assert not leftover, f"tasks still pending after the test: {leftover}"
 
 

@@ -13,7 +13,11 @@ PACKAGE = Path(__file__).resolve().parents[1] / "hitl_desktop"
 CORE_MODULES = [
     "hitl_desktop.workflow.research", "hitl_desktop.session", "hitl_desktop.providers",
     "hitl_desktop.providers.dashscope_chat", "hitl_desktop.settings", "hitl_desktop.export",
-    "hitl_desktop.export.markdown", "hitl_desktop.models", "hitl_desktop.errors",
+    "hitl_desktop.export.markdown", "hitl_desktop.export.html", "hitl_desktop.export.docx",
+    "hitl_desktop.export.text", "hitl_desktop.models", "hitl_desktop.errors",
+    "hitl_desktop.providers.openai_compatible", "hitl_desktop.providers.retry",
+    "hitl_desktop.providers.redacting_stream", "hitl_desktop.providers.connection_check",
+    "hitl_desktop.secret_store",
 ]
 
 

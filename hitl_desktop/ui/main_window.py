@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QSettings, Qt
+import shiboken6
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -36,16 +39,20 @@ from hitl_desktop.models import (
     ResearchDelta,
     ReviewDecision,
     ReviewRequest,
+    StepFailure,
     validate_topic,
 )
-from hitl_desktop.settings import load_settings
+from hitl_desktop.settings import load_settings, setup_needed
 from hitl_desktop.ui.message_bar import MessageBar
+from hitl_desktop.ui.report_actions import LAST_FOLDER_KEY, ReportActions
 from hitl_desktop.ui.report_view import ReportView
 from hitl_desktop.ui.review_dialog import ReviewDialog
+from hitl_desktop.ui.settings_dialog import SettingsDialog
+from hitl_desktop.ui.setup_banner import SetupBanner
 
 log = logging.getLogger(__name__)
 
-_LAST_SAVE_FOLDER = "export/lastFolder"
+_LAST_SAVE_FOLDER = LAST_FOLDER_KEY
 _GEOMETRY = "mainWindow/geometry"
 _SPLITTER = "mainWindow/splitter"
 
@@ -88,13 +95,25 @@ class MainWindow(QMainWindow):
         quit_action = QAction("&Quit", self, objectName="quitAction")
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
+        self.settingsAction = QAction("Se&ttings…", self, objectName="settingsAction")
+        self.settingsAction.setShortcuts(QKeySequence.keyBindings(QKeySequence.StandardKey.Preferences)
+                                         or [QKeySequence("Ctrl+,")])
+        self.settingsAction.setMenuRole(QAction.MenuRole.PreferencesRole)
+        self.settingsAction.triggered.connect(self.open_settings)
         about_action = QAction(f"&About {APP_NAME}", self, objectName="aboutAction")
         about_action.triggered.connect(self._show_about)
 
+        self.reportActions = ReportActions(self, lambda: self._report, self._note_saved,
+                                           lambda error: self.messageBar.show_error(error.message, error.hint))
         file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction(self.saveReportAction)
+        file_menu.addActions(self.reportActions.file_actions)
+        file_menu.addSeparator()
+        file_menu.addAction(self.settingsAction)
         file_menu.addSeparator()
         file_menu.addAction(quit_action)
+        edit_menu = self.menuBar().addMenu("&Edit")
+        edit_menu.addActions(self.reportActions.edit_actions)
         run_menu = self.menuBar().addMenu("&Research")
         run_menu.addAction(self.runAction)
         run_menu.addAction(self.stopAction)
@@ -134,7 +153,8 @@ class MainWindow(QMainWindow):
         topic_row.addLayout(buttons)
 
         self.messageBar = MessageBar(self)
-        self.messageBar.actionTriggered.connect(self.run_research)
+        self.setupBanner = SetupBanner(self)
+        self.setupBanner.openSettings.connect(self.open_settings)
         self.reviewBanner = self._build_review_banner()
 
         self.progressList = QListWidget(objectName="progressList")
@@ -156,6 +176,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(topic_label)
         layout.addLayout(topic_row)
         layout.addWidget(self.topicHint)
+        layout.addWidget(self.setupBanner)
         layout.addWidget(self.messageBar)
         layout.addWidget(self.reviewBanner)
         layout.addWidget(self.splitter, 1)
@@ -163,8 +184,9 @@ class MainWindow(QMainWindow):
         self.resize(1120, 760)
         self.setMinimumSize(760, 520)
 
-        self.providerLabel = QLabel(load_settings().description)
+        self.providerLabel = QLabel(objectName="providerLabel")
         self.statusBar().addPermanentWidget(self.providerLabel)
+        self._show_provider_state()
         self.statusBar().showMessage("Ready")
 
     def _build_review_banner(self) -> QFrame:
@@ -187,6 +209,7 @@ class MainWindow(QMainWindow):
         self.bridge.reviewRequested.connect(self._on_review_requested)
         self.bridge.reportDelta.connect(self.reportView.append_delta)
         self.bridge.finished.connect(self._on_finished)
+        self.bridge.stepFailed.connect(self._on_step_failed)
         self.bridge.failed.connect(self._on_failed)
         self.bridge.cancelled.connect(self._on_cancelled)
         self.bridge.runningChanged.connect(self._on_running_changed)
@@ -229,10 +252,15 @@ class MainWindow(QMainWindow):
             raise UserFacingError("There is no finished report to save yet.",
                                   "Run the research and approve it first.", ErrorKind.BAD_INPUT)
         saved = export.save_report(path, self._report)
-        self._report_saved = True
-        self._add_progress(ProgressUpdate(f"Saved the report to {saved}"))
-        self.statusBar().showMessage(f"Saved {saved.name}", 8000)
+        self._note_saved([saved])
         return saved
+
+    def _note_saved(self, paths: list[Path]) -> None:
+        self._report_saved = True
+        for path in paths:
+            self._add_progress(ProgressUpdate(f"Saved the report to {path}"))
+        names = ", ".join(path.name for path in paths)
+        self.statusBar().showMessage(f"Saved {names}", 8000)
 
     # ----- running ------------------------------------------------------------------------
 
@@ -248,7 +276,7 @@ class MainWindow(QMainWindow):
         self._report = None
         self._report_saved = True
         self._research_chars = 0
-        self.providerLabel.setText(load_settings().description)
+        self._show_provider_state()
 
     def _on_running_changed(self, running: bool) -> None:
         if not running:
@@ -299,12 +327,85 @@ class MainWindow(QMainWindow):
         self.reportView.show_report(report.markdown)
         self.statusBar().showMessage("Report ready. Save it with Ctrl+S.")
 
+    def _on_step_failed(self, failure: StepFailure) -> None:
+        self.reportView.flush_now()
+        error = failure.error
+        self._mark_last_progress_as_error()
+        self.messageBar.show_error(
+            error.message, f"{error.hint} Retry continues the run where it stopped; Stop ends it.".strip(),
+            self._settings_action_for(error) + [("&Retry", self._retry_failed_step)])
+        self.statusBar().showMessage(f"The {failure.stage} failed; the run is waiting for you")
+
+    def _retry_failed_step(self) -> None:
+        failure = self.bridge.pending_failure
+        if failure is not None and self.bridge.retry() and failure.stage == "report":
+            self.reportView.clear_report()
+
     def _on_failed(self, error: UserFacingError) -> None:
         self.reportView.flush_now()
         self._add_progress(ProgressUpdate(f"Failed: {error.message}"), error=True)
         self.messageBar.show_error(error.message, error.hint,
-                                   action="Run Again" if error.retryable else "")
+                                   self._settings_action_for(error) or [("Run &Again", self.run_research)])
         self.statusBar().showMessage("The run failed")
+
+    def _settings_action_for(self, error: UserFacingError) -> list[tuple[str, Callable[[], None]]]:
+        """Errors fixed in Settings (a refused key, a missing model or address) offer to open it."""
+        if error.kind in (ErrorKind.AUTH, ErrorKind.CONFIG, ErrorKind.MODEL_NOT_FOUND):
+            return [("Open &Settings…", self.open_settings)]
+        return []
+
+    # ----- settings -----------------------------------------------------------------------
+
+    def open_settings(self) -> None:
+        existing = self.findChild(SettingsDialog, "settingsDialog")
+        if existing is not None and existing.isVisible():
+            existing.raise_()
+            existing.activateWindow()
+            return
+        # The dialog edits the saved settings; HITL_DESKTOP_* variables override them per launch
+        # and must not be written back by a Save.
+        dialog = SettingsDialog(load_settings(env={}, with_key=False), tester=self.bridge.test_connection,
+                                parent=self)
+        dialog.saved.connect(self._on_settings_saved)
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+
+    def _on_settings_saved(self, _settings: object) -> None:
+        self._show_provider_state()
+        self.statusBar().showMessage("Settings saved", 5000)
+
+    def _show_provider_state(self) -> None:
+        """The provider in the status bar, and the one-sentence setup notice when something is missing.
+
+        Finding the key may wait on the OS keychain (an unlock prompt), so once a loop runs it is
+        looked up on a worker thread; the newest lookup wins.
+        """
+        self.providerLabel.setText(load_settings(with_key=False).description)
+        self._key_lookups = getattr(self, "_key_lookups", 0) + 1
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.setupBanner.show_need(setup_needed(load_settings()))
+            return
+        serial = self._key_lookups
+
+        def look_up() -> None:  # on a daemon thread: never holds up quitting
+            try:
+                result: object = load_settings()
+            except Exception as exc:  # reported on the loop thread
+                result = exc
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(self._on_key_looked_up, result, serial)
+
+        threading.Thread(target=look_up, name="key-lookup", daemon=True).start()
+
+    def _on_key_looked_up(self, result: object, serial: int) -> None:
+        if serial != self._key_lookups or not shiboken6.isValid(self):
+            return
+        if isinstance(result, Exception):
+            log.warning("Looking up the API key failed: %s", type(result).__name__)
+            return
+        self.setupBanner.show_need(setup_needed(result))  # type: ignore[arg-type]
 
     def _on_cancelled(self) -> None:
         self.reportView.flush_now()
@@ -331,6 +432,8 @@ class MainWindow(QMainWindow):
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dialog.setNameFilters(export.name_filters())
         dialog.setDefaultSuffix("md")
+        # The suffix decides the format: picking a filter renames the file to match.
+        dialog.filterSelected.connect(lambda name_filter: _match_suffix(dialog, name_filter))
         dialog.fileSelected.connect(lambda path: self._save_chosen(path, then))
         dialog.finished.connect(dialog.deleteLater)
         dialog.open()
@@ -390,7 +493,13 @@ class MainWindow(QMainWindow):
         self.stopButton.setEnabled(running)
         self.reviewAction.setEnabled(running and self._review_dialog is not None)
         self.saveReportAction.setEnabled(self._report is not None)
+        self.reportActions.update_enabled()
         self.topicInput.setReadOnly(running)
+
+    def _mark_last_progress_as_error(self) -> None:
+        item = self.progressList.item(self.progressList.count() - 1)
+        if item is not None:
+            item.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning))
 
     def _add_progress(self, update: ProgressUpdate, *, error: bool = False) -> None:
         stamp = update.at.astimezone().strftime("%H:%M:%S")
@@ -436,16 +545,26 @@ class MainWindow(QMainWindow):
             return
         if not self.bridge.is_running:
             self._close_allowed = True
-            self.close()
+            # Called from closeEvent, where Qt ignores a nested close(): close on the next turn.
+            QTimer.singleShot(0, self.close)
             return
         self.statusBar().showMessage("Stopping the run before closing…")
 
         async def shutdown_then_close() -> None:
             await self.bridge.shutdown()
             self._close_allowed = True
-            self.close()
+            if shiboken6.isValid(self):  # it may have been deleted by its owner meanwhile
+                self.close()
 
         self._shutdown_task = asyncio.get_running_loop().create_task(shutdown_then_close())
+
+
+def _match_suffix(dialog: QFileDialog, name_filter: str) -> None:
+    suffix = export.suffix_for_filter(name_filter)
+    dialog.setDefaultSuffix(suffix[1:])
+    chosen = dialog.selectedFiles()
+    if chosen:
+        dialog.selectFile(Path(chosen[0]).with_suffix(suffix).name)
 
 
 def _titled(title: str, widget: QWidget) -> QWidget:

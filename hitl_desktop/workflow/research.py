@@ -10,6 +10,7 @@ human decides to retry it (perhaps after fixing a key) or give up, so no earlier
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -59,7 +60,9 @@ class ResearchWorkflow(Workflow):
         ctx.write_event_to_stream(ProgressEvent(message=f"Researching round {ev.round}…", round=ev.round))
         messages = prompts.research_messages(topic, ev.round, ev.feedback, ev.previous_notes)
         try:
-            notes = await self._stream(messages, lambda d: ResearchDeltaEvent(round=ev.round, delta=d), ctx)
+            model = await self._model(ctx, ev.round)
+            notes = await self._stream(messages, lambda d: ResearchDeltaEvent(round=ev.round, delta=d),
+                                       ctx, model)
         except UserFacingError as error:
             return await _failed(ctx, RESEARCH, ev.round, error)
         await ctx.store.set("notes", notes)
@@ -91,7 +94,7 @@ class ResearchWorkflow(Workflow):
         await ctx.store.set("retry_report", ev.model_dump())
         ctx.write_event_to_stream(ProgressEvent(message="Writing the report…", round=rounds))
         try:
-            model = self._model_source()
+            model = await self._model(ctx, rounds)
             report = await self._stream(prompts.report_messages(topic, ev.notes),
                                         lambda d: ReportDeltaEvent(delta=d), ctx, model)
         except UserFacingError as error:
@@ -112,9 +115,18 @@ class ResearchWorkflow(Workflow):
             return ReportRequestedEvent(**await ctx.store.get("retry_report"))
         return ResearchRequestedEvent(**await ctx.store.get("retry_research"))
 
-    async def _stream(self, messages: list[Message], to_event: Callable[[str], Any], ctx: Context,
-                      model: ChatModel | None = None) -> str:
-        model = model or self._model_source()
+    async def _model(self, ctx: Context, round_number: int) -> ChatModel:
+        # On a worker thread: building a model may read the OS keychain, which can wait on an
+        # unlock prompt, and the UI shares this loop.
+        model = await asyncio.to_thread(self._model_source)
+        if hasattr(model, "on_notice"):  # retries, token usage, replies cut by the output limit
+            model.on_notice = lambda text: ctx.write_event_to_stream(
+                ProgressEvent(message=text, round=round_number))
+        return model
+
+    @staticmethod
+    async def _stream(messages: list[Message], to_event: Callable[[str], Any], ctx: Context,
+                      model: ChatModel) -> str:
         pieces: list[str] = []
         async for delta in model.stream_chat(messages):
             pieces.append(delta)

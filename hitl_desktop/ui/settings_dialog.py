@@ -1,0 +1,450 @@
+"""SettingsDialog: provider, model, endpoint, API key and generation limits, with Test Connection.
+
+The API key field is write-only: it never shows a stored key, only says where one is kept.
+Test Connection runs an injected coroutine function on the running loop (the bridge's), so this
+module needs no LlamaIndex and the dialog never blocks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QShowEvent
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QPushButton,
+    QRadioButton,
+    QSpinBox,
+    QStyle,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hitl_desktop.errors import UserFacingError
+from hitl_desktop.redaction import redact
+from hitl_desktop.secret_store import KeyLocation, SecretStore, default_store
+from hitl_desktop.settings import (
+    DASHSCOPE,
+    DEFAULT_BASE_URLS,
+    MAX_OUTPUT_TOKENS_RANGE,
+    OPENAI_COMPATIBLE,
+    PROVIDERS,
+    SUGGESTED_MODELS,
+    TEMPERATURE_RANGE,
+    TIMEOUT_RANGE_S,
+    ProviderSettings,
+    check_settings,
+    for_provider,
+    save_settings,
+)
+
+ConnectionTester = Callable[[ProviderSettings], Awaitable[str]]
+
+PROVIDER_CHOICES = {DASHSCOPE: "Qwen on DashScope",
+                    OPENAI_COMPATIBLE: "OpenAI-compatible server (Ollama, LM Studio, vLLM…)"}
+# Where the common servers listen by default.
+BASE_URL_PRESETS = (
+    ("Ollama", "http://localhost:11434/v1"),
+    ("LM Studio", "http://localhost:1234/v1"),
+    ("vLLM", "http://localhost:8000/v1"),
+    ("llama.cpp server", "http://localhost:8080/v1"),
+    ("DashScope compatible mode (international)", "https://dashscope-intl.aliyuncs.com/compatible-mode/v1"),
+    ("DashScope compatible mode (China)", "https://dashscope.aliyuncs.com/compatible-mode/v1"),
+)
+
+
+class SettingsDialog(QDialog):
+    """Emits `saved` with the new settings (without the key) after they were written."""
+
+    saved = Signal(object)  # ProviderSettings
+
+    def __init__(self, settings: ProviderSettings, tester: ConnectionTester | None = None,
+                 store: SecretStore | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("settingsDialog")
+        self.setWindowTitle("Settings")
+        self._store = store or default_store()
+        self._tester = tester
+        self._test_task: asyncio.Task[None] | None = None
+        self._settings = replace(settings, api_key="")
+        self._forms: dict[str, ProviderSettings] = {settings.provider: self._settings}
+        self._build()
+        self._show_provider(settings.provider)
+        self._fit_height()
+
+    # ----- construction -------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.providerCombo = QComboBox(objectName="providerCombo")
+        for provider in PROVIDERS:
+            self.providerCombo.addItem(PROVIDER_CHOICES[provider], provider)
+        self.providerCombo.currentIndexChanged.connect(self._on_provider_changed)
+
+        self.modelCombo = QComboBox(objectName="modelCombo")
+        self.modelCombo.setEditable(True)
+        self.modelCombo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.modelCombo.setToolTip("Pick a model or type any name the provider knows.")
+
+        self.baseUrlEdit = QLineEdit(objectName="baseUrlEdit")
+        self.baseUrlEdit.setClearButtonEnabled(True)
+        self.presetButton = QToolButton(objectName="presetButton", text="Presets")
+        self.presetButton.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        presets = QMenu(self.presetButton)
+        for name, url in BASE_URL_PRESETS:
+            action = QAction(f"{name} — {url}", presets)
+            action.triggered.connect(lambda _checked=False, u=url: self.baseUrlEdit.setText(u))
+            presets.addAction(action)
+        self.presetButton.setMenu(presets)
+        url_row = _row(self.baseUrlEdit, self.presetButton)
+
+        self.apiKeyEdit = QLineEdit(objectName="apiKeyEdit")
+        self.apiKeyEdit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.apiKeyEdit.setClearButtonEnabled(True)
+        # Keys are pasted, not typed; never offer them to input-method history.
+        self.apiKeyEdit.setInputMethodHints(Qt.InputMethodHint.ImhSensitiveData
+                                            | Qt.InputMethodHint.ImhNoPredictiveText)
+        self.forgetKeyButton = QPushButton("Remove Stored Key", objectName="forgetKeyButton")
+        self.forgetKeyButton.setAutoDefault(False)
+        self.forgetKeyButton.clicked.connect(self._forget_key)
+        key_row = _row(self.apiKeyEdit, self.forgetKeyButton)
+        self.keyStatusLabel = _note_label("keyStatusLabel")
+        self.keyStorageBox = self._build_key_storage_box()
+
+        self.temperatureSpin = QDoubleSpinBox(objectName="temperatureSpin")
+        self.temperatureSpin.setRange(*TEMPERATURE_RANGE)
+        self.temperatureSpin.setSingleStep(0.1)
+        self.temperatureSpin.setDecimals(2)
+        self.temperatureSpin.setToolTip("Lower is more focused and repeatable; higher is more varied.")
+        self.maxTokensSpin = QSpinBox(objectName="maxTokensSpin")
+        self.maxTokensSpin.setRange(*MAX_OUTPUT_TOKENS_RANGE)
+        self.maxTokensSpin.setSingleStep(512)
+        self.maxTokensSpin.setGroupSeparatorShown(True)
+        self.maxTokensSpin.setToolTip("The longest reply the model may write; reports need a few thousand.")
+        self.timeoutSpin = QSpinBox(objectName="timeoutSpin")
+        self.timeoutSpin.setRange(int(TIMEOUT_RANGE_S[0]), int(TIMEOUT_RANGE_S[1]))
+        self.timeoutSpin.setSuffix(" s")
+        self.timeoutSpin.setToolTip("How long to wait for the model to start or continue a reply.")
+        for spin in (self.temperatureSpin, self.maxTokensSpin, self.timeoutSpin):
+            spin.setMinimumWidth(140)
+
+        self.urlHintLabel = _note_label("urlHintLabel")
+        model_box = QGroupBox("Provider and model")
+        form = QFormLayout(model_box)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.addRow("&Provider:", self.providerCombo)
+        form.addRow("&Model:", self.modelCombo)
+        url_label = QLabel("&Base URL:")
+        url_label.setBuddy(self.baseUrlEdit)
+        form.addRow(url_label, _stacked(url_row, self.urlHintLabel))
+        key_label = QLabel("API &key:")
+        key_label.setBuddy(self.apiKeyEdit)
+        form.addRow(key_label, _stacked(key_row, self.keyStatusLabel, self.keyStorageBox))
+
+        limits_box = QGroupBox("Generation")
+        limits = QFormLayout(limits_box)
+        limits.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
+        limits.addRow("&Temperature:", self.temperatureSpin)
+        limits.addRow("Max &output tokens:", self.maxTokensSpin)
+        limits.addRow("T&imeout:", self.timeoutSpin)
+
+        self.testButton = QPushButton("&Test Connection", objectName="testButton")
+        self.testButton.setAutoDefault(False)
+        self.testButton.setToolTip("Send one tiny request with these settings (not yet saved).")
+        self.testButton.clicked.connect(self.test_connection)
+        self.testButton.setEnabled(self._tester is not None)
+        self.testIcon = QLabel(objectName="testIcon")
+        self.testResultLabel = QLabel(objectName="testResultLabel")
+        self.testResultLabel.setWordWrap(True)
+        self.testResultLabel.setTextFormat(Qt.TextFormat.RichText)
+        self.testResultLabel.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        test_row = QHBoxLayout()
+        test_row.addWidget(self.testButton, 0, Qt.AlignmentFlag.AlignTop)
+        test_row.addWidget(self.testIcon, 0, Qt.AlignmentFlag.AlignTop)
+        test_row.addWidget(self.testResultLabel, 1)
+
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
+                                        | QDialogButtonBox.StandardButton.Cancel)
+        self.saveButton = self.buttons.button(QDialogButtonBox.StandardButton.Save)
+        self.saveButton.setObjectName("saveButton")
+        self.buttons.accepted.connect(self.save)
+        self.buttons.rejected.connect(self.reject)
+
+        layout = QVBoxLayout(self)
+        layout.setSpacing(10)
+        layout.addWidget(model_box)
+        layout.addWidget(limits_box)
+        layout.addLayout(test_row)
+        layout.addStretch(1)
+        layout.addWidget(self.buttons)
+
+    def _build_key_storage_box(self) -> QFrame:
+        box = QFrame(objectName="keyStorageBox")
+        box.setFrameShape(QFrame.Shape.StyledPanel)
+        box.setStyleSheet("#keyStorageBox { border: 1px solid #d4a017; border-radius: 4px; }")
+        self.noKeychainLabel = _note_label("noKeychainLabel")
+        self.sessionOnlyRadio = QRadioButton("Keep the key for this session only (type it again next time)",
+                                             objectName="sessionOnlyRadio")
+        self.keyFileRadio = QRadioButton("Keep it in a file only you can read (permissions 0600)",
+                                         objectName="keyFileRadio")
+        self.sessionOnlyRadio.setChecked(True)
+        group = QButtonGroup(box)
+        group.addButton(self.sessionOnlyRadio)
+        group.addButton(self.keyFileRadio)
+        self.keyFileWarning = _note_label("keyFileWarning")
+        self.keyFileWarning.setText(
+            f"The file {_esc(str(self._store.file_path))} is not encrypted: anyone who can "
+            "read your files as you (other programs, backups, an administrator) can read the key.")
+        self.keyFileRadio.toggled.connect(self.keyFileWarning.setVisible)
+        # After the layout has taken the shown/hidden warning into account.
+        self.keyFileRadio.toggled.connect(lambda _on: QTimer.singleShot(0, self._fit_height))
+        self.keyFileWarning.hide()
+        column = QVBoxLayout(box)
+        column.setContentsMargins(8, 6, 8, 6)
+        column.addWidget(self.noKeychainLabel)
+        column.addWidget(self.sessionOnlyRadio)
+        column.addWidget(self.keyFileRadio)
+        column.addWidget(self.keyFileWarning)
+        return box
+
+    def _fit_height(self) -> None:
+        """Tall enough for every wrapped note at the dialog's width (sizeHint ignores wrapping)."""
+        layout = self.layout()
+        if layout is None:
+            return
+        layout.activate()
+        width = max(self.width() if self.isVisible() else 0, self.sizeHint().width(), 620)
+        height = layout.heightForWidth(width) if layout.hasHeightForWidth() else -1
+        wanted = max(height, self.sizeHint().height())
+        if not self.isVisible() or wanted > self.height():
+            self.resize(width, wanted)
+
+    # ----- provider switching ---------------------------------------------------------------
+
+    @property
+    def provider(self) -> str:
+        return str(self.providerCombo.currentData())
+
+    def _on_provider_changed(self) -> None:
+        previous = self._settings.provider
+        self._forms[previous] = self._form_settings(previous)
+        provider = self.provider
+        if provider not in self._forms:
+            self._forms[provider] = for_provider(self._forms[previous], provider)
+        self._show_provider(provider)
+
+    def _show_provider(self, provider: str) -> None:
+        settings = self._forms.get(provider) or for_provider(self._settings, provider)
+        self._settings = settings
+        self.providerCombo.blockSignals(True)
+        self.providerCombo.setCurrentIndex(max(0, self.providerCombo.findData(provider)))
+        self.providerCombo.blockSignals(False)
+        self.modelCombo.clear()
+        self.modelCombo.addItems(list(SUGGESTED_MODELS.get(provider, ())))
+        self.modelCombo.setCurrentText(settings.model)
+        self.baseUrlEdit.setText(settings.base_url)
+        self.temperatureSpin.setValue(settings.temperature)
+        self.maxTokensSpin.setValue(settings.max_output_tokens)
+        self.timeoutSpin.setValue(int(settings.request_timeout_s))
+        local = provider == OPENAI_COMPATIBLE
+        self.presetButton.setVisible(local)
+        self.baseUrlEdit.setPlaceholderText(DEFAULT_BASE_URLS[provider] if local
+                                            else f"{DEFAULT_BASE_URLS[provider]} (default)")
+        self.urlHintLabel.setText(
+            "Where the server answers chat completions, usually ending in /v1. Use Presets for "
+            "common local servers." if local else
+            "Leave empty for the default (China). Outside China use "
+            "https://dashscope-intl.aliyuncs.com/api/v1.")
+        self.apiKeyEdit.clear()
+        self._show_key_state()
+        self._show_result("", ok=None)
+
+    def _show_key_state(self) -> None:
+        env_var = self._settings.key_env_var
+        key, where = self._store.lookup(self.provider, env_var)
+        del key  # only where it is matters here; the field never shows it
+        optional = "" if self._settings.needs_key else " Local servers usually need none."
+        texts = {
+            KeyLocation.ENVIRONMENT: f"Using the key from the {env_var} environment variable; it "
+                                     "takes precedence over a key saved here.",
+            KeyLocation.KEYCHAIN: "A key is stored in the system keychain. Type a new one to replace it.",
+            KeyLocation.SESSION: "A key is kept for this session only. Type a new one to replace it.",
+            KeyLocation.FILE: f"A key is stored in {self._store.file_path} (readable only by you). "
+                              "Type a new one to replace it.",
+            KeyLocation.NONE: f"No key is stored.{optional}",
+        }
+        self.keyStatusLabel.setText(_esc(texts[where]))
+        self.apiKeyEdit.setPlaceholderText("Paste a new key to replace the stored one"
+                                           if where is not KeyLocation.NONE else "Paste your API key")
+        self.forgetKeyButton.setEnabled(where in (KeyLocation.KEYCHAIN, KeyLocation.SESSION,
+                                                  KeyLocation.FILE))
+        status = self._store.keychain_status()
+        self.keyStorageBox.setVisible(not status.available)
+        if not status.available:
+            self.noKeychainLabel.setText(
+                f"<b>No system keychain is available</b>: {_esc(status.reason)} "
+                "Where should a key you enter here be kept?")
+        self._key_location = where
+
+    # ----- reading the form -----------------------------------------------------------------
+
+    def _form_settings(self, provider: str | None = None) -> ProviderSettings:
+        return replace(self._settings, provider=provider or self.provider,
+                       model=self.modelCombo.currentText().strip(),
+                       base_url=self.baseUrlEdit.text().strip(),
+                       temperature=round(self.temperatureSpin.value(), 2),
+                       max_output_tokens=self.maxTokensSpin.value(),
+                       request_timeout_s=float(self.timeoutSpin.value()), api_key="")
+
+    def settings(self) -> ProviderSettings:
+        """The settings as the form shows them, without any key."""
+        return self._form_settings()
+
+    def _settings_with_key(self) -> ProviderSettings:
+        settings = self._form_settings()
+        typed = self.apiKeyEdit.text().strip()
+        if typed:
+            return replace(settings, api_key=typed)
+        key, _where = self._store.lookup(settings.provider, settings.key_env_var)
+        return replace(settings, api_key=key)
+
+    # ----- actions --------------------------------------------------------------------------
+
+    def test_connection(self) -> None:
+        if self._tester is None or (self._test_task is not None and not self._test_task.done()):
+            return
+        settings = self._form_settings()
+        problem = check_settings(settings)
+        if problem is not None:
+            self._show_result(f"<b>{_esc(problem.message)}</b> {_esc(problem.hint)}", ok=False)
+            return
+        self.testButton.setEnabled(False)
+        self.testButton.setText("Testing…")
+        self._show_result(f"Sending a tiny request to {_esc(settings.description)}…", ok=None)
+        self._test_task = asyncio.get_running_loop().create_task(
+            self._run_test(self._settings_with_key()), name="test-connection")
+
+    async def _run_test(self, settings: ProviderSettings) -> None:
+        assert self._tester is not None
+        try:
+            text = await self._tester(settings)
+        except UserFacingError as error:
+            self._show_result(f"<b>{_esc(redact(error.message))}</b><br>"
+                              f"{_esc(redact(error.hint))}", ok=False)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a bug in a provider must not leave the dialog stuck
+            self._show_result(f"<b>The test failed unexpectedly ({_esc(type(exc).__name__)}).</b>",
+                              ok=False)
+        else:
+            self._show_result(_esc(redact(text)), ok=True)
+        finally:
+            self.testButton.setText("&Test Connection")
+            self.testButton.setEnabled(True)
+
+    def save(self) -> None:
+        settings = self._form_settings()
+        problem = check_settings(settings)
+        if problem is not None:
+            self._show_result(f"<b>{_esc(problem.message)}</b> {_esc(problem.hint)}", ok=False)
+            return
+        typed = self.apiKeyEdit.text().strip()
+        try:
+            if typed:
+                self._store.store(settings.provider, typed, self._chosen_location())
+            save_settings(settings)
+        except UserFacingError as error:
+            self._show_result(f"<b>{_esc(error.message)}</b> {_esc(error.hint)}", ok=False)
+            return
+        except OSError as exc:
+            self._show_result(f"<b>Could not save the settings ({_esc(exc.strerror or str(exc))}).</b>",
+                              ok=False)
+            return
+        self.apiKeyEdit.clear()
+        self.saved.emit(settings)
+        self.accept()
+
+    def _chosen_location(self) -> KeyLocation:
+        if self._store.keychain_status().available:
+            return KeyLocation.KEYCHAIN
+        return KeyLocation.FILE if self.keyFileRadio.isChecked() else KeyLocation.SESSION
+
+    def _forget_key(self) -> None:
+        self._store.forget(self.provider)
+        self._show_key_state()
+        self._show_result("The stored key was removed.", ok=True)
+
+    def _show_result(self, rich_text: str, ok: bool | None) -> None:
+        self.testResultLabel.setText(rich_text)
+        if ok is None:
+            self.testIcon.clear()
+            return
+        pixmap = (QStyle.StandardPixmap.SP_DialogApplyButton if ok
+                  else QStyle.StandardPixmap.SP_MessageBoxWarning)
+        self.testIcon.setPixmap(self.style().standardIcon(pixmap).pixmap(18, 18))
+
+    def result_text(self) -> str:
+        return self.testResultLabel.text()
+
+    # ----- closing --------------------------------------------------------------------------
+
+    def done(self, result: int) -> None:
+        if self._test_task is not None and not self._test_task.done():
+            self._test_task.cancel()
+        self.apiKeyEdit.clear()
+        super().done(result)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        self._fit_height()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        if self._test_task is not None and not self._test_task.done():
+            self._test_task.cancel()
+        super().closeEvent(event)
+
+
+def _row(main: QWidget, side: QWidget) -> QWidget:
+    box = QWidget()
+    row = QHBoxLayout(box)
+    row.setContentsMargins(0, 0, 0, 0)
+    row.addWidget(main, 1)
+    row.addWidget(side)
+    return box
+
+
+def _esc(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+def _stacked(*widgets: QWidget) -> QWidget:
+    """One form cell holding a field and the notes under it (no empty label column rows)."""
+    box = QWidget()
+    column = QVBoxLayout(box)
+    column.setContentsMargins(0, 0, 0, 0)
+    column.setSpacing(4)
+    for widget in widgets:
+        column.addWidget(widget)
+    return box
+
+
+def _note_label(name: str) -> QLabel:
+    label = QLabel(objectName=name)
+    label.setWordWrap(True)
+    label.setTextFormat(Qt.TextFormat.RichText)
+    return label

@@ -1,0 +1,188 @@
+"""A fake OpenAI chat-completions server on 127.0.0.1, speaking the real wire protocol.
+
+POST {base}/chat/completions answers like OpenAI (and Ollama, LM Studio, vLLM, llama.cpp):
+`stream: true` gets `text/event-stream` records `data: {chat.completion.chunk}` ending with
+`data: [DONE]`, plus a usage-only chunk when `stream_options.include_usage` was sent; without
+`stream` it gets one `chat.completion` JSON object. Errors use OpenAI's JSON error body.
+Each request consumes the next scripted reply, so a test says exactly what happens.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+CHAT_PATH = "/v1/chat/completions"
+
+
+@dataclass
+class Stream:
+    chunks: list[str]
+    cut_after: int | None = None  # break the connection after this many chunks, mid-stream
+    delay_s: float = 0.0          # pause before each chunk (to exercise timeouts)
+    finish_reason: str = "stop"
+    usage: tuple[int, int] | None = None  # (prompt, completion); None: count words
+
+
+@dataclass
+class Error:
+    status: int
+    message: str
+    type: str = "invalid_request_error"
+    code: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Recorded:
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+
+    @property
+    def prompt_text(self) -> str:
+        return "\n".join(m["content"] for m in self.body["messages"])
+
+
+@dataclass
+class FakeOpenAI:
+    replies: list[Stream | Error] = field(default_factory=list)
+    requests: list[Recorded] = field(default_factory=list)
+    default: Stream | Error = field(default_factory=lambda: Stream(["Default ", "reply."]))
+    release: threading.Event = field(default_factory=threading.Event)
+    base_url: str = ""
+
+    def next_reply(self) -> Stream | Error:
+        return self.replies.pop(0) if self.replies else self.default
+
+
+def _words(text: str) -> int:
+    return len(text.split())
+
+
+def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: Any) -> None:  # keep test output clean
+            pass
+
+        def handle(self) -> None:
+            try:
+                super().handle()
+            except (ConnectionResetError, BrokenPipeError):
+                pass  # the client closed a kept-alive connection: normal, nothing to report
+
+        def do_POST(self) -> None:  # noqa: N802
+            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+            fake.requests.append(Recorded(self.path, dict(self.headers.items()), body))
+            if self.path != CHAT_PATH:
+                # What real servers say for a wrong base URL: a bare 404, not about any model.
+                return self._json(404, {"error": {"message": f"404 page not found: {self.path}",
+                                                  "type": "not_found", "code": None}})
+            reply = fake.next_reply()
+            if isinstance(reply, Error):
+                return self._json(reply.status, {"error": {
+                    "message": reply.message, "type": reply.type, "param": None, "code": reply.code}},
+                    reply.headers)
+            try:
+                if body.get("stream"):
+                    self._stream(reply, body)
+                else:
+                    self._complete(reply, body)
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True  # the client gave up (a timeout test): nothing to say
+
+        def _json(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _usage(self, reply: Stream, body: dict[str, Any]) -> dict[str, int]:
+            prompt, completion = reply.usage or (
+                sum(_words(m["content"]) for m in body["messages"]), _words("".join(reply.chunks)))
+            return {"prompt_tokens": prompt, "completion_tokens": completion,
+                    "total_tokens": prompt + completion}
+
+        def _complete(self, reply: Stream, body: dict[str, Any]) -> None:
+            self._json(200, {
+                "id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()),
+                "model": body.get("model", ""),
+                "choices": [{"index": 0, "finish_reason": reply.finish_reason,
+                             "message": {"role": "assistant", "content": "".join(reply.chunks)}}],
+                "usage": self._usage(reply, body)})
+
+        def _stream(self, reply: Stream, body: dict[str, Any]) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            model = body.get("model", "")
+
+            def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> dict[str, Any]:
+                return {"id": "chatcmpl-fake", "object": "chat.completion.chunk",
+                        "created": int(time.time()), "model": model,
+                        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra}
+
+            self._send_event(chunk({"role": "assistant", "content": ""}))
+            for index, text in enumerate(reply.chunks, start=1):
+                if reply.cut_after is not None and index > reply.cut_after:
+                    self.wfile.write(b"40\r\ndata: {\"partial")  # a chunk that never completes
+                    self.wfile.flush()
+                    self.close_connection = True
+                    return
+                if reply.delay_s:
+                    fake.release.wait(reply.delay_s)
+                self._send_event(chunk({"content": text}))
+            self._send_event(chunk({}, reply.finish_reason))
+            if (body.get("stream_options") or {}).get("include_usage"):
+                self._send_event({"id": "chatcmpl-fake", "object": "chat.completion.chunk",
+                                  "created": int(time.time()), "model": model, "choices": [],
+                                  "usage": self._usage(reply, body)})
+            self._send_raw(b"data: [DONE]\n\n")
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+
+        def _send_event(self, payload: dict[str, Any]) -> None:
+            self._send_raw(f"data: {json.dumps(payload, ensure_ascii=False)}\n\n".encode())
+
+        def _send_raw(self, event: bytes) -> None:
+            self.wfile.write(f"{len(event):x}\r\n".encode() + event + b"\r\n")
+            self.wfile.flush()
+
+    return Handler
+
+
+class FakeOpenAIServer:
+    def __init__(self) -> None:
+        self.fake = FakeOpenAI()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self.fake))
+        self._server.daemon_threads = True
+        # A short poll interval: shutdown() waits for it, once per test.
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        daemon=True)
+        self.fake.base_url = self.base_url
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/v1"
+
+    def __enter__(self) -> FakeOpenAIServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.fake.release.set()
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
