@@ -93,6 +93,8 @@ def test_whole_loop_in_the_window_against_fake_dashscope(qtbot, qloop, fake_dash
     qtbot.waitUntil(lambda: window.report is not None, timeout=20_000)
     assert "Streaming works." in window.reportView.toPlainText()
     assert window.report.model == "DashScope · qwen-plus"
+    progress = [window.progressList.item(i).text() for i in range(window.progressList.count())]
+    assert any("Run total:" in line and "tokens in" in line for line in progress)
     assert "La Rance makes 240 MW." in fake_dashscope.requests[1].prompt_text
 
 

@@ -19,7 +19,7 @@ from workflows.events import StartEvent
 
 from hitl_desktop.errors import ErrorKind, UserFacingError
 from hitl_desktop.models import validate_topic
-from hitl_desktop.providers.base import ChatModel, Message
+from hitl_desktop.providers.base import ChatModel, Message, Usage
 from hitl_desktop.workflow import prompts
 from hitl_desktop.workflow.events import (
     ProgressEvent,
@@ -101,6 +101,9 @@ class ResearchWorkflow(Workflow):
             return await _failed(ctx, REPORT, rounds, error)
         words = len(report.split())
         ctx.write_event_to_stream(ProgressEvent(message=f"Report finished ({words:,} words)", round=rounds))
+        used = Usage(*await ctx.store.get("usage", default=(0, 0)))
+        if used.reported:
+            ctx.write_event_to_stream(ProgressEvent(message=f"Run total: {used.describe()}", round=rounds))
         return ReportFinishedEvent(topic=topic, report=report, rounds=rounds, model=model.description)
 
     @step
@@ -131,6 +134,11 @@ class ResearchWorkflow(Workflow):
         async for delta in model.stream_chat(messages):
             pieces.append(delta)
             ctx.write_event_to_stream(to_event(delta))
+        usage = getattr(model, "last_usage", None)
+        if isinstance(usage, Usage) and usage.reported:
+            total = Usage(*await ctx.store.get("usage", default=(0, 0)))
+            total.add(usage)
+            await ctx.store.set("usage", (total.input_tokens, total.output_tokens))
         return "".join(pieces).strip()
 
 
