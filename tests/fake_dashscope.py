@@ -73,7 +73,10 @@ def _handler_for(fake: FakeDashScope) -> type[BaseHTTPRequestHandler]:
             if isinstance(reply, Error):
                 return self._json(reply.status, {"code": reply.code, "message": reply.message,
                                                  "request_id": "fake-req"})
-            self._stream(reply, body)
+            try:
+                self._stream(reply, body)
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True  # the client went away mid-stream: a test's intent
 
         def _json(self, status: int, payload: dict[str, Any]) -> None:
             data = json.dumps(payload).encode()

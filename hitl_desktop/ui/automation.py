@@ -1,0 +1,124 @@
+"""Command-line automation of the real window: run a topic, approve reviews, save, quit.
+
+    hitl-desktop --topic "…" --auto-approve --save-report report.md --quit-when-done
+
+Used by the frozen smoke test and by scripts. It drives MainWindow only through its public
+surface (topicInput, run_research, the bridge's signals, the review dialog's approveButton,
+save_report), so an automated run exercises exactly what a person's run does.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QMessageBox
+
+from hitl_desktop.errors import UserFacingError
+from hitl_desktop.models import Report, ReviewRequest, StepFailure
+from hitl_desktop.ui.main_window import MainWindow
+from hitl_desktop.ui.review_dialog import ReviewDialog
+
+log = logging.getLogger(__name__)
+
+# A full run against a real model may take many minutes; a hung run must still end.
+DEFAULT_TIMEOUT_S = 30 * 60
+
+
+class AutomatedRun(QObject):
+    """Runs once; `done(exit_code)` fires at the end (0 = report produced and saved if asked)."""
+
+    done = Signal(int)
+
+    def __init__(self, window: MainWindow, topic: str, *, auto_approve: bool,
+                 save_to: Path | None, quit_when_done: bool,
+                 timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+        super().__init__(window)
+        self._window = window
+        self._topic = topic
+        self._auto_approve = auto_approve
+        self._save_to = save_to
+        self._quit_when_done = quit_when_done
+        self._timeout_s = timeout_s
+        self.exit_code: int | None = None
+        bridge = window.bridge
+        # Connected after MainWindow's own slots, so the window has reacted when these run.
+        bridge.reviewRequested.connect(self._on_review_requested)
+        bridge.finished.connect(self._on_finished)
+        bridge.failed.connect(self._on_failed)
+        bridge.stepFailed.connect(self._on_step_failed)
+        bridge.cancelled.connect(lambda: self._finish(1, "The run was stopped before it finished."))
+
+    def start(self) -> None:
+        self._window.topicInput.setPlainText(self._topic)
+        QTimer.singleShot(int(self._timeout_s * 1000), self._on_timeout)
+        self._window.run_research()
+        if not self._window.bridge.is_running:
+            self._finish(2, f"The run did not start: {self._window.messageBar.message()}")
+
+    def _on_review_requested(self, request: ReviewRequest) -> None:
+        if self._auto_approve:
+            # Let the window open its dialog first (it does so in its own slot, but the dialog
+            # shows on the next turn of the event loop).
+            QTimer.singleShot(0, lambda: self._approve(request.round))
+
+    def _approve(self, round_number: int) -> None:
+        dialog = self._window.findChild(ReviewDialog, "reviewDialog")
+        if dialog is None or dialog.request.round != round_number:
+            self._finish(1, f"The review dialog for round {round_number} did not open.")
+            return
+        _print(f"Approving research round {round_number}")
+        dialog.approveButton.click()
+
+    def _on_finished(self, report: Report) -> None:
+        if self._save_to is None:
+            self._finish(0, f"Report finished ({len(report.markdown):,} characters).")
+            return
+        try:
+            saved = self._window.save_report(self._save_to)
+        except UserFacingError as error:
+            self._finish(1, f"Could not save the report: {error}")
+            return
+        self._finish(0, f"Saved the report to {saved}")
+
+    def _on_failed(self, error: UserFacingError) -> None:
+        self._finish(1, f"The run failed: {error}")
+
+    def _on_step_failed(self, failure: StepFailure) -> None:
+        # A person would choose Retry or Stop; unattended, the (already retried) failure is final.
+        self._finish(1, f"The {failure.stage} failed: {failure.error}")
+        self._window.stop_run()
+
+    def _on_timeout(self) -> None:
+        if self.exit_code is None:
+            self._window.stop_run()
+            self._finish(1, f"The run did not finish within {self._timeout_s:.0f} s.")
+
+    def _finish(self, code: int, message: str) -> None:
+        if self.exit_code is not None:
+            return
+        self.exit_code = code
+        (_print if code == 0 else _print_error)(message)
+        log.info("Automated run ended with %d: %s", code, message)
+        self.done.emit(code)
+        if self._quit_when_done:
+            QTimer.singleShot(0, self._close_window)
+
+    def _close_window(self) -> None:
+        self._window.close()
+        # A report that could not be saved makes the window ask; the outcome is already reported.
+        box = self._window.findChild(QMessageBox, "unsavedReportBox")
+        if box is not None:
+            box.button(QMessageBox.StandardButton.Discard).click()
+
+
+def _print(text: str) -> None:
+    if sys.stdout is not None:  # a windowed Windows build has no console
+        print(text, flush=True)
+
+
+def _print_error(text: str) -> None:
+    if sys.stderr is not None:
+        print(text, file=sys.stderr, flush=True)
