@@ -315,7 +315,6 @@ class MainWindow(QMainWindow):
         self.reviewBanner.hide()
         if not self.bridge.submit_decision(decision):
             return
-        self._add_progress(ProgressUpdate(_decision_summary(decision), decision.round))
         if self._review_dialog is not None:
             self._review_dialog.deleteLater()
             self._review_dialog = None
@@ -576,11 +575,3 @@ def _titled(title: str, widget: QWidget) -> QWidget:
     layout.addWidget(label)
     layout.addWidget(widget, 1)
     return box
-
-
-def _decision_summary(decision: ReviewDecision) -> str:
-    if decision.approved:
-        edited = " with edits" if decision.edited_notes is not None else ""
-        return f"You approved round {decision.round}{edited}"
-    feedback = decision.feedback if len(decision.feedback) <= 80 else decision.feedback[:79] + "…"
-    return f"You sent round {decision.round} back: “{feedback}”"

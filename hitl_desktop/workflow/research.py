@@ -83,7 +83,7 @@ class ResearchWorkflow(Workflow):
                 message=f"Research round {ev.round} approved{edited}", round=ev.round))
             return ReportRequestedEvent(notes=notes)
         ctx.write_event_to_stream(ProgressEvent(
-            message=f"Research round {ev.round} sent back with feedback", round=ev.round))
+            message=f"Research round {ev.round} sent back: “{_shorten(ev.feedback, 80)}”", round=ev.round))
         return ResearchRequestedEvent(round=ev.round + 1, feedback=ev.feedback, previous_notes=notes)
 
     @step
@@ -140,6 +140,11 @@ class ResearchWorkflow(Workflow):
             total.add(usage)
             await ctx.store.set("usage", (total.input_tokens, total.output_tokens))
         return "".join(pieces).strip()
+
+
+def _shorten(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 async def _failed(ctx: Context, stage: str, round_number: int,
