@@ -36,7 +36,16 @@ def _keep_existing_mode(path: Path, tmp_name: str) -> None:
     try:
         mode = path.stat().st_mode & 0o777
     except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
+        mode = 0o666 & ~_UMASK
     os.chmod(tmp_name, mode)
+
+
+def _read_umask() -> int:
+    # os.umask can only be read by setting it; do it once, at import, before any worker thread
+    # exists, rather than flipping the process-wide value while other threads create files.
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return umask
+
+
+_UMASK = _read_umask()

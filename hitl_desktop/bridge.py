@@ -83,6 +83,11 @@ class WorkflowBridge(QObject):
         topic = validate_topic(topic)
         if self.is_running:
             raise UserFacingError("A run is already in progress.", "Stop it first.", ErrorKind.BAD_INPUT)
+        from hitl_desktop.session import ResearchSession
+
+        # Made here, not in the task: between now and the task's first step, pending_review and
+        # submit_decision must already speak of this run, not the previous one.
+        self._session = ResearchSession(self._factory)
         self._task = asyncio.get_running_loop().create_task(self._run(topic), name="research-run")
         self.runningChanged.emit(True)
 
@@ -121,10 +126,8 @@ class WorkflowBridge(QObject):
             await asyncio.wait_for(asyncio.shield(task), timeout)
 
     async def _run(self, topic: str) -> None:
-        from hitl_desktop.session import ResearchSession
-
+        assert self._session is not None
         try:
-            self._session = ResearchSession(self._factory)
             report = await self._session.run(topic, self._emit)
         except asyncio.CancelledError:
             if self._alive():

@@ -20,11 +20,6 @@ class ErrorKind(str, Enum):
     INTERNAL = "internal"
 
 
-# Kinds worth trying again unchanged: the fault is on the other side and usually passes.
-RETRYABLE_KINDS = frozenset({ErrorKind.RATE_LIMIT, ErrorKind.SERVER, ErrorKind.NETWORK,
-                             ErrorKind.TIMEOUT, ErrorKind.STREAM_CUT, ErrorKind.EMPTY_RESPONSE})
-
-
 class UserFacingError(Exception):
     """What went wrong (`message`) and what to do about it (`hint`), already redacted."""
 
@@ -36,10 +31,6 @@ class UserFacingError(Exception):
         self.kind = kind
         # Text a stream had produced before it failed: kept so nothing the user saw is lost.
         self.partial_output = partial_output
-
-    @property
-    def retryable(self) -> bool:
-        return self.kind in RETRYABLE_KINDS
 
     def __str__(self) -> str:
         return f"{self.message} {self.hint}".strip()

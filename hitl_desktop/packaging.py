@@ -30,21 +30,28 @@ def executable_in(bundle: Path) -> Path:
     return bundle / APP_ID
 
 
+def find_spec() -> Path:
+    """build.spec beside the package (editable install, source tree), else in the current folder
+    (a checkout whose package was installed with a plain `pip install .`)."""
+    return SPEC if SPEC.is_file() else Path.cwd() / "build.spec"
+
+
 def build_bundle(dist_dir: Path, work_dir: Path, *, console: bool = False,
-                 clean: bool = False) -> Path:
+                 clean: bool = False, spec: Path | None = None) -> Path:
     """Run PyInstaller on build.spec; return the bundle folder (dist_dir / APP_NAME)."""
-    if not SPEC.is_file():
-        raise BuildError(f"{SPEC} not found: build from a source checkout of {APP_NAME}.")
+    spec = spec or find_spec()
+    if not spec.is_file():
+        raise BuildError(f"{spec} not found: build from a source checkout of {APP_NAME}.")
     try:
         import PyInstaller  # noqa: F401
     except ImportError as exc:
         raise BuildError("PyInstaller is not installed: pip install '.[package]'") from exc
     command = [sys.executable, "-m", "PyInstaller", "--noconfirm", "--log-level", "WARN",
-               "--distpath", str(dist_dir), "--workpath", str(work_dir), str(SPEC)]
+               "--distpath", str(dist_dir), "--workpath", str(work_dir), str(spec)]
     if clean:
         command.insert(3, "--clean")
     env = dict(os.environ, HITL_DESKTOP_CONSOLE="1" if console else "0")
-    result = subprocess.run(command, cwd=REPO_ROOT, env=env, check=False)
+    result = subprocess.run(command, cwd=spec.parent, env=env, check=False)
     bundle = dist_dir / APP_NAME
     if result.returncode != 0 or not executable_in(bundle).is_file():
         raise BuildError(f"PyInstaller failed (exit status {result.returncode}); see its output above.")
@@ -65,8 +72,9 @@ def folder_size(folder: Path) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m hitl_desktop.packaging",
                                      description=f"Build the {APP_NAME} desktop bundle with PyInstaller.")
-    parser.add_argument("--dist", type=Path, default=REPO_ROOT / "dist", help="output folder (dist/)")
-    parser.add_argument("--work", type=Path, default=REPO_ROOT / "build", help="PyInstaller's work folder")
+    checkout = find_spec().parent
+    parser.add_argument("--dist", type=Path, default=checkout / "dist", help="output folder (dist/)")
+    parser.add_argument("--work", type=Path, default=checkout / "build", help="PyInstaller's work folder")
     parser.add_argument("--console", action="store_true", help="debug build with a console window")
     parser.add_argument("--clean", action="store_true", help="discard PyInstaller's caches first")
     args = parser.parse_args(argv)

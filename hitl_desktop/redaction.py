@@ -38,8 +38,14 @@ class RedactingFilter(logging.Filter):
     """Rewrites each record's final text so handlers only ever see redacted messages."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact(record.getMessage())
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format call must not crash the code that logged it
+            message = f"{record.msg} {record.args!r}"
+        record.msg = redact(message)
         record.args = None
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
         if record.exc_info:
             # Format the traceback now, redacted, and drop the live exception.
             formatted = logging.Formatter().formatException(record.exc_info)

@@ -9,13 +9,14 @@ excluded from repr so they never reach a log.
 from __future__ import annotations
 
 import json
+import math
 import logging
 import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from hitl_desktop import paths
 from hitl_desktop.errors import ErrorKind, UserFacingError
@@ -107,7 +108,16 @@ def load_settings(env: Mapping[str, str] | None = None, path: Path | None = None
     if with_key:
         settings = replace(settings, api_key=resolve_key(settings.provider, env, secrets))
     register_secret(settings.api_key)
+    _register_url_secrets(settings.base_url)
     return settings
+
+
+def _register_url_secrets(url: str) -> None:
+    """A base URL may carry credentials (user:password@, ?api-key=…): keep them out of every text."""
+    parts = urlsplit(url)
+    register_secret(parts.password)
+    for _name, value in parse_qsl(parts.query):
+        register_secret(value)
 
 
 def resolve_key(provider: str, env: Mapping[str, str] | None = None,
@@ -125,7 +135,7 @@ def for_provider(settings: ProviderSettings, provider: str,
     """`settings` switched to `provider`, with the model and base URL last used with it."""
     if saved is None:
         saved = _read_saved(settings_file())
-    profile = (saved.get("profiles") or {}).get(provider) or {}
+    profile = _profiles(saved).get(provider, {})
     return replace(settings, provider=provider,
                    model=str(profile.get("model") or DEFAULT_MODELS[provider]),
                    base_url=str(profile.get("base_url") or ""), api_key="")
@@ -136,7 +146,7 @@ def save_settings(settings: ProviderSettings, path: Path | None = None) -> None:
 
     target = path or settings_file()
     paths.ensure_dir(target.parent)
-    profiles = dict(_read_saved(target).get("profiles") or {})
+    profiles = _profiles(_read_saved(target))
     profiles[settings.provider] = {name: getattr(settings, name) for name in _PROFILE_FIELDS}
     data = {**settings.public_dict(), "profiles": profiles}
     atomic_write_text(target, json.dumps(data, indent=2))
@@ -167,7 +177,7 @@ def _settings_from(data: Mapping[str, Any]) -> ProviderSettings:
     defaults = ProviderSettings()
     values: dict[str, Any] = {}
     for f in fields(ProviderSettings):
-        if f.name == "api_key" or f.name not in data:
+        if f.name == "api_key" or data.get(f.name) is None:
             continue
         default = getattr(defaults, f.name)
         try:
@@ -186,7 +196,17 @@ def _settings_from(data: Mapping[str, Any]) -> ProviderSettings:
 
 
 def _clamp(value: float, low: float, high: float) -> float:
+    if not math.isfinite(value):  # NaN would pass min/max untouched
+        return low
     return min(max(value, low), high)
+
+
+def _profiles(saved: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The per-provider profiles of a settings file, skipping anything hand-edited out of shape."""
+    profiles = saved.get("profiles")
+    if not isinstance(profiles, dict):
+        return {}
+    return {name: dict(profile) for name, profile in profiles.items() if isinstance(profile, dict)}
 
 
 def _read_saved(path: Path) -> dict[str, Any]:

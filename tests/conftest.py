@@ -49,6 +49,17 @@ def no_leaked_tasks(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     assert not leaks, leaks
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _clipboard_emptied_before_exit() -> Iterator[None]:
+    """Rich-text copies leave a Python-made QMimeData on the clipboard; offscreen Qt would delete
+    it after Python has shut down and crash the run at exit (the app swaps it on aboutToQuit)."""
+    yield
+    from PySide6.QtGui import QGuiApplication
+
+    if QGuiApplication.instance() is not None:
+        QGuiApplication.clipboard().clear()
+
+
 @pytest.fixture(scope="session")
 def qapp_args() -> list[str]:
     return ["hitl-desktop-tests"]

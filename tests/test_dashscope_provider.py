@@ -111,3 +111,27 @@ def test_error_status_in_the_window_is_shown_and_app_stays_usable(qtbot, qloop, 
     with qtbot.waitSignal(window.bridge.cancelled, timeout=10_000):
         qtbot.mouseClick(window.stopButton, Qt.MouseButton.LeftButton)
     assert window.runButton.isEnabled()
+
+
+def test_each_model_talks_to_its_own_endpoint_even_concurrently(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The SDK's base URL is process-wide; a Test Connection must not redirect a running stream."""
+    from dataclasses import replace
+
+    from fake_dashscope import FakeDashScopeServer
+
+    from hitl_desktop.settings import ProviderSettings
+
+    monkeypatch.delenv("DASHSCOPE_HTTP_BASE_URL", raising=False)
+    with FakeDashScopeServer() as first, FakeDashScopeServer() as second:
+        first.fake.default = Stream(["one ", "two"], delay_s=0.05)
+        second.fake.default = Stream(["three"])
+        base = ProviderSettings(api_key=KEY)
+        models = [build_chat_model(replace(base, base_url=server.base_url)) for server in (first, second)]
+
+        async def both() -> list[str]:
+            async def collect_from(model) -> str:  # type: ignore[no-untyped-def]
+                return "".join([p async for p in model.stream_chat([Message("user", "hi")])])
+            return list(await asyncio.gather(*(collect_from(m) for m in models)))
+
+        assert asyncio.run(both()) == ["one two", "three"]
+        assert len(first.fake.requests) == 1 and len(second.fake.requests) == 1

@@ -141,3 +141,32 @@ def test_print_opens_the_dialog_without_blocking_and_prints_the_report(qtbot, wi
     qtbot.waitUntil(target.exists, timeout=5_000)
     text = pypdf.PdfReader(io.BytesIO(target.read_bytes())).pages[0].extract_text().replace("\t", " ")
     assert "Tidal Power in Europe" in text and "Page 1 of" in text
+
+
+def test_a_rich_text_copy_survives_quitting_without_crashing_the_process() -> None:
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent("""
+        import os
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        from PySide6.QtCore import QMimeData, QTimer
+        from PySide6.QtGui import QGuiApplication
+        from PySide6.QtWidgets import QApplication
+        from hitl_desktop.ui.report_actions import hand_clipboard_to_qt
+        app = QApplication([])
+        app.aboutToQuit.connect(hand_clipboard_to_qt)
+        data = QMimeData()
+        data.setHtml("<b>bold</b> report")
+        data.setText("**bold** report")
+        QGuiApplication.clipboard().setMimeData(data)
+        del data
+        QTimer.singleShot(0, app.quit)
+        app.exec()
+        kept = QGuiApplication.clipboard().mimeData()
+        print(kept.text(), "|", "<b>bold</b>" in kept.html())
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr  # was a segfault at exit (139)
+    assert result.stdout.strip() == "**bold** report | True"  # what the user copied is still there

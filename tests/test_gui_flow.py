@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QPushButton
+from PySide6.QtGui import QTextCursor
+from PySide6.QtWidgets import QApplication, QDialog, QPushButton
 from scripted_model import Gate, ScriptedChatModel, ScriptedReply
 
 from hitl_desktop.bridge import WorkflowBridge
@@ -116,6 +117,65 @@ def test_edit_then_approve_writes_report_from_edited_notes(qtbot, window_with) -
     report_prompt = model.prompt(1)
     assert "EDITED: only the Swansea lagoon matters." in report_prompt
     assert "200 EUR/MWh" not in report_prompt
+
+
+def test_typed_edits_keep_the_markdown_exactly_and_feedback_reaches_the_report(qtbot, window_with) -> None:  # type: ignore[no-untyped-def]
+    notes = "## Key findings\n\n- See [the register](http://example.org/r) and `<b>` tags."
+    model = ScriptedChatModel(notes, REPORT)
+    window = window_with(model)
+    start_run(qtbot, window)
+    dialog = wait_for_review(qtbot, window, 1)
+    assert "the register" in dialog.researchPreview.toPlainText()  # shown rendered first
+    dialog.notesTabs.setCurrentWidget(dialog.researchView)
+    dialog.researchView.moveCursor(QTextCursor.MoveOperation.End)
+    for _ in range(2):
+        qtbot.keyClick(dialog.researchView, Qt.Key.Key_Return)
+    qtbot.keyClicks(dialog.researchView, "## Added by me")
+    dialog.notesTabs.setCurrentWidget(dialog.researchPreview)
+    assert "Added by me" in dialog.researchPreview.toPlainText()  # the preview follows the edit
+    qtbot.keyClicks(dialog.feedbackInput, "Keep it under two pages.")
+    qtbot.mouseClick(dialog.approveButton, Qt.MouseButton.LeftButton)
+
+    qtbot.waitUntil(lambda: window.report is not None, timeout=10_000)
+    assert notes + "\n\n## Added by me" in model.prompt(1)  # byte for byte, nothing re-escaped
+    assert "Keep it under two pages." in model.prompt(1)
+
+
+def test_a_model_bug_pauses_the_run_instead_of_losing_it(qtbot, window_with) -> None:  # type: ignore[no-untyped-def]
+    class BrokenOnce(ScriptedChatModel):
+        async def stream_chat(self, messages):  # type: ignore[no-untyped-def,override]
+            if not self.calls:
+                self.calls.append(list(messages))
+                raise KeyError("message")
+            async for piece in super().stream_chat(messages):
+                yield piece
+
+    model = BrokenOnce(RESEARCH_1, REPORT)
+    window = window_with(model)
+    start_run(qtbot, window)
+    qtbot.waitUntil(window.messageBar.isVisible, timeout=10_000)
+    assert "failed unexpectedly (KeyError)" in window.messageBar.message()
+    assert window.retryAction.isEnabled()
+    window.retryAction.trigger()
+    dialog = wait_for_review(qtbot, window, 1)
+    assert not window.messageBar.isVisible() and not window.retryAction.isEnabled()
+    dialog.reject()
+
+
+def test_retry_stays_available_after_open_settings_and_dismiss(qtbot, window_with) -> None:  # type: ignore[no-untyped-def]
+    boom = UserFacingError("DashScope refused the API key (HTTP 401).", "Check the key.", ErrorKind.AUTH)
+    window = window_with(ScriptedChatModel(ScriptedReply([], error=boom), RESEARCH_1))
+    start_run(qtbot, window)
+    qtbot.waitUntil(window.messageBar.isVisible, timeout=10_000)
+    qtbot.mouseClick(window.messageBar.action("Open Settings…"), Qt.MouseButton.LeftButton)
+    settings = window.findChild(QDialog, "settingsDialog")
+    assert settings is not None and settings.isVisible()
+    settings.reject()
+    assert window.messageBar.isVisible()  # the problem still stands, so does its Retry
+    qtbot.mouseClick(window.messageBar.findChild(QPushButton, "messageDismiss"), Qt.MouseButton.LeftButton)
+    assert window.retryAction.isEnabled()  # dismissed, but still one keypress away (F5)
+    qtbot.keyClick(window, Qt.Key.Key_F5)
+    wait_for_review(qtbot, window, 1).reject()
 
 
 def test_double_click_approve_sends_one_decision(qtbot, window_with) -> None:  # type: ignore[no-untyped-def]
@@ -232,6 +292,8 @@ def test_stop_while_a_failure_waits_ends_the_run(qtbot, window_with) -> None:  #
     with qtbot.waitSignal(window.bridge.cancelled, timeout=10_000):
         qtbot.mouseClick(window.stopButton, Qt.MouseButton.LeftButton)
     assert not window.bridge.is_running and window.runButton.isEnabled()
+    assert not window.messageBar.isVisible()  # its Retry would have acted on a run that is gone
+    assert not window.retryAction.isEnabled()
 
 
 def test_run_is_disabled_for_an_empty_topic_with_a_hint(qtbot, window_with) -> None:  # type: ignore[no-untyped-def]

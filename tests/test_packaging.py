@@ -31,7 +31,9 @@ FAKE_KEY = "sk-fake-frozen-0123456789"
 
 @pytest.fixture(scope="session")
 def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_bundle(tmp_path_factory.mktemp("dist"), tmp_path_factory.mktemp("pyinstaller-work"))
+    # The checkout's spec: CI tests a plain `pip install .`, whose package has no build.spec beside it.
+    return build_bundle(tmp_path_factory.mktemp("dist"), tmp_path_factory.mktemp("pyinstaller-work"),
+                        spec=Path(__file__).resolve().parents[1] / "build.spec")
 
 
 @pytest.fixture(scope="session")
@@ -62,7 +64,17 @@ def test_bundle_has_its_data_files_and_not_what_it_excludes(bundle: Path) -> Non
     assert not (qt / "translations").exists()
     assert not list(qt.glob("lib/libQt6Qml*")) and not list(qt.glob("lib/libQt6Quick*"))
     assert not list(internal.glob("tkinter*")) and not (internal / "_pytest").exists()
-    print(f"\nbundle size: {folder_size(bundle) / 1e6:.0f} MB")
+    # Trimmed for size (build.spec, issue 5); the full runs below prove nothing needed them.
+    assert not list(internal.glob("lxml/objectify*")) and not (internal / "lxml" / "html").exists()
+    assert not (internal / "numpy" / "random").exists() and not (internal / "numpy" / "fft").exists()
+    assert not list(internal.glob("PIL/_imagingft*")) and not list(internal.glob("pillow.libs/libfreetype*"))
+    assert not (qt / "plugins" / "tls").exists() and not list(internal.glob("*.dist-info/sboms"))
+    size_mb = folder_size(bundle) / 1e6
+    print(f"\nbundle size: {size_mb:.0f} MB")
+    # A budget, not the goal: issue 5's 150 MB is out of reach without giving something up (ICU
+    # data, numpy's BLAS, the keychain's cryptography; see README "Bundle size"). 250 MB when
+    # set; a collected Qt module or package that should not be there (QML alone is 40 MB) fails this.
+    assert size_mb < 260, f"bundle grew to {size_mb:.0f} MB: look for newly collected packages"
 
 
 def test_frozen_version(exe: list[str], tmp_path: Path) -> None:

@@ -79,3 +79,39 @@ def test_good_settings_pass_the_check() -> None:
     assert check_settings(ProviderSettings()) is None
     assert check_settings(ProviderSettings(provider=OPENAI_COMPATIBLE, model="m",
                                            base_url="https://dashscope-intl.aliyuncs.com/compatible-mode/v1")) is None
+
+
+def test_hand_damaged_settings_files_fall_back_instead_of_crashing(tmp_path: Path) -> None:
+    import json
+
+    from hitl_desktop.settings import OPENAI_COMPATIBLE, ProviderSettings, for_provider, load_settings, save_settings
+
+    target = tmp_path / "settings.json"
+    for damage in ({"profiles": ["x"]}, {"profiles": {"openai_compatible": "oops"}},
+                   {"model": None, "temperature": float("nan")}):
+        target.write_text(json.dumps(damage), encoding="utf-8")
+        settings = load_settings(env={"HITL_DESKTOP_PROVIDER": OPENAI_COMPATIBLE}, path=target, with_key=False)
+        assert settings.provider == OPENAI_COMPATIBLE and settings.model == "qwen2.5:7b"
+        assert for_provider(ProviderSettings(), OPENAI_COMPATIBLE, damage).model == "qwen2.5:7b"
+        save_settings(settings, target)  # and the next save repairs the file
+        assert json.loads(target.read_text(encoding="utf-8"))["profiles"][OPENAI_COMPATIBLE]["model"] == "qwen2.5:7b"
+    target.write_text(json.dumps({"model": None, "temperature": float("nan")}), encoding="utf-8")
+    settings = load_settings(env={}, path=target, with_key=False)
+    assert settings.model == "qwen-plus" and settings.temperature == 0.0
+
+
+def test_credentials_in_a_base_url_are_never_shown(tmp_path: Path) -> None:
+    from hitl_desktop.providers.http_errors import error_for_status, unreachable
+    from hitl_desktop.redaction import redact
+    from hitl_desktop.settings import load_settings
+
+    url = "https://bob:s3cr3t-pass@gw.example:8443/v1?api-key=querykey12345"
+    (tmp_path / "settings.json").write_text(
+        '{"provider": "openai_compatible", "base_url": "%s"}' % url, encoding="utf-8")
+    load_settings(env={}, path=tmp_path / "settings.json", with_key=False)
+    texts = [str(unreachable("the server", url, "refused")),
+             str(error_for_status("the server", 404, "not found", endpoint=url + "/chat/completions"))]
+    for text in texts:
+        assert "gw.example:8443" in text
+        assert "s3cr3t-pass" not in text and "querykey12345" not in text and "bob" not in text
+    assert "s3cr3t-pass" not in redact(f"log line with {url}")

@@ -58,16 +58,16 @@ class DashScopeChatModel:
 
     async def stream_chat(self, messages: Sequence[Message]) -> AsyncIterator[str]:
         import aiohttp
-        import dashscope
         from llama_index.core.llms import ChatMessage
         from llama_index.llms.dashscope.base import astream_call_with_messages
         from llama_index.llms.dashscope.utils import chat_message_to_dashscope_messages
 
-        dashscope.base_http_api_url = self.base_url
-        # What DashScope.astream_chat sends, plus our timeout.
+        # What DashScope.astream_chat sends, plus our timeout and, per request, the endpoint: the
+        # SDK's global base URL would let a Test Connection redirect a running stream's requests.
         parameters = {**self._llm._get_default_parameters(), "incremental_output": True,
                       "result_format": "message", "stream": True,
-                      "request_timeout": _backstop(self._settings.request_timeout_s)}
+                      "request_timeout": _backstop(self._settings.request_timeout_s),
+                      "base_address": self.base_url}
         received: list[str] = []
         self.last_usage = Usage()
         failure: UserFacingError | None = None

@@ -46,7 +46,19 @@ def _cap(label: str) -> str:
 
 
 def host_of(url: str) -> str:
-    return urlsplit(url).netloc or url
+    """host[:port] only: a URL's user:password@ part or ?key=… query must never be shown."""
+    parts = urlsplit(url)
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:  # a malformed port is still no reason to show the rest
+        port = ""
+    return f"{parts.hostname}{port}" if parts.hostname else "the configured address"
+
+
+def shown_url(url: str) -> str:
+    """The URL as it may appear in a message: scheme, host, port and path; no credentials or query."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{host_of(url)}{parts.path}" if parts.scheme else host_of(url)
 
 
 def mentions_missing_model(detail: str) -> bool:
@@ -72,7 +84,7 @@ def error_for_status(provider: str, status: int, detail: str = "", *, model: str
                              ErrorKind.MODEL_NOT_FOUND)
     if status == 404:
         return ProviderError(
-            f"There is no chat API at {endpoint} (HTTP 404).{said}",
+            f"There is no chat API at {shown_url(endpoint)} (HTTP 404).{said}",
             "Check the base URL in Settings: OpenAI-compatible servers usually end in /v1, "
             "e.g. http://localhost:11434/v1 for Ollama.", ErrorKind.CONFIG)
     if status == 429:

@@ -69,6 +69,7 @@ class MainWindow(QMainWindow):
         self._review_dialog: ReviewDialog | None = None
         self._research_chars = 0
         self._close_allowed = False
+        self._step_failure_shown = False
         self._shutdown_task: asyncio.Task[None] | None = None
         self._build_actions()
         self._build_ui()
@@ -89,9 +90,13 @@ class MainWindow(QMainWindow):
         self.reviewAction = QAction("Re&view Research…", self, objectName="reviewAction")
         self.reviewAction.setShortcut(QKeySequence("Ctrl+R"))
         self.reviewAction.triggered.connect(self.open_review)
+        self.retryAction = QAction("Re&try Failed Step", self, objectName="retryAction")
+        self.retryAction.setShortcut(QKeySequence.StandardKey.Refresh)
+        self.retryAction.setToolTip("Retry the research round or report that failed; the run goes on")
+        self.retryAction.triggered.connect(self.retry_failed_step)
         self.saveReportAction = QAction("&Save Report…", self, objectName="saveReportAction")
         self.saveReportAction.setShortcut(QKeySequence.StandardKey.Save)
-        self.saveReportAction.triggered.connect(self._ask_save_path)
+        self.saveReportAction.triggered.connect(lambda: self._ask_save_path())  # not `checked`
         quit_action = QAction("&Quit", self, objectName="quitAction")
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
@@ -118,6 +123,7 @@ class MainWindow(QMainWindow):
         run_menu.addAction(self.runAction)
         run_menu.addAction(self.stopAction)
         run_menu.addAction(self.reviewAction)
+        run_menu.addAction(self.retryAction)
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction(about_action)
 
@@ -281,6 +287,7 @@ class MainWindow(QMainWindow):
     def _on_running_changed(self, running: bool) -> None:
         if not running:
             self._discard_review()
+            self._clear_step_failure()  # its Retry would act on a run that is gone
         self._update_actions()
 
     def _on_progress(self, update: ProgressUpdate) -> None:
@@ -332,15 +339,28 @@ class MainWindow(QMainWindow):
         self._mark_last_progress_as_error()
         self.messageBar.show_error(
             error.message, f"{error.hint} Retry continues the run where it stopped; Stop ends it.".strip(),
-            self._settings_action_for(error) + [("&Retry", self._retry_failed_step)])
+            self._settings_action_for(error) + [("&Retry", self.retry_failed_step)])
+        self._step_failure_shown = True
+        self._update_actions()
         self.statusBar().showMessage(f"The {failure.stage} failed; the run is waiting for you")
 
-    def _retry_failed_step(self) -> None:
+    def retry_failed_step(self) -> None:
+        """Retry the model call the run is paused on (also F5 and the Research menu)."""
         failure = self.bridge.pending_failure
-        if failure is not None and self.bridge.retry() and failure.stage == "report":
+        if failure is None or not self.bridge.retry():
+            return
+        self._clear_step_failure()
+        if failure.stage == "report":
             self.reportView.clear_report()
+        self._update_actions()
+
+    def _clear_step_failure(self) -> None:
+        if self._step_failure_shown:
+            self.messageBar.hide()
+            self._step_failure_shown = False
 
     def _on_failed(self, error: UserFacingError) -> None:
+        self._step_failure_shown = False
         self.reportView.flush_now()
         self._add_progress(ProgressUpdate(f"Failed: {error.message}"), error=True)
         self.messageBar.show_error(error.message, error.hint,
@@ -420,7 +440,7 @@ class MainWindow(QMainWindow):
 
     # ----- saving -------------------------------------------------------------------------
 
-    def _ask_save_path(self, then: Callable[[], None] | None = None) -> None:
+    def _ask_save_path(self, *, then: Callable[[], None] | None = None) -> None:
         if self._report is None:
             return
         settings = QSettings()
@@ -452,6 +472,8 @@ class MainWindow(QMainWindow):
         if self._report is None or self._report_saved:
             proceed()
             return
+        if self.findChild(QMessageBox, "unsavedReportBox") is not None:
+            return  # already asking; a second box would run `proceed` twice
         box = QMessageBox(QMessageBox.Icon.Question, "Unsaved Report",
                           "The last report has not been saved. Save it first?",
                           QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
@@ -491,6 +513,7 @@ class MainWindow(QMainWindow):
         self.stopAction.setEnabled(running)
         self.stopButton.setEnabled(running)
         self.reviewAction.setEnabled(running and self._review_dialog is not None)
+        self.retryAction.setEnabled(running and self.bridge.pending_failure is not None)
         self.saveReportAction.setEnabled(self._report is not None)
         self.reportActions.update_enabled()
         self.topicInput.setReadOnly(running)

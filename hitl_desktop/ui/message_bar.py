@@ -58,7 +58,8 @@ class MessageBar(QFrame):
         for index, (text, callback) in enumerate(actions):
             button = QPushButton(text, self)
             button.setObjectName(f"messageAction{index}")
-            button.clicked.connect(self.hide)
+            # No automatic hide: an action like "Open Settings…" leaves the problem standing, and
+            # the bar must stay until the action that resolves it (Retry, Run Again) hides it.
             button.clicked.connect(callback)
             self._layout.insertWidget(self._layout.indexOf(self._dismiss), button)
             self.actionButtons.append(button)

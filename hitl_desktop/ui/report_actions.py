@@ -32,6 +32,7 @@ class ReportActions(QObject):
         self._saved = saved
         self._failed = failed
         self._printer: QPrinter | None = None
+        self._hand_over_connected = False
         self.exportAllAction = self._action("Export &All Formats…", "exportAllAction",
                                             QKeySequence("Ctrl+Shift+E"), self.ask_export_folder)
         self.copyMarkdownAction = self._action("Copy as &Markdown", "copyMarkdownAction",
@@ -81,6 +82,9 @@ class ReportActions(QObject):
                      "</body></html>")
         data.setText(report.markdown)
         QGuiApplication.clipboard().setMimeData(data)
+        if not self._hand_over_connected:
+            QGuiApplication.instance().aboutToQuit.connect(hand_clipboard_to_qt)
+            self._hand_over_connected = True
 
     # ----- export all ------------------------------------------------------------------------
 
@@ -158,3 +162,20 @@ class ReportActions(QObject):
                                          "The report is still in the app; try saving it as PDF.",
                                          ErrorKind.IO))
             return 0
+
+
+def hand_clipboard_to_qt() -> None:
+    """Swap clipboard data made in Python for an identical copy made by Qt itself.
+
+    Some platforms (the offscreen one among them) keep the clipboard alive after Python has
+    shut down; deleting a Python-made QMimeData then calls into a finalised interpreter and
+    crashes at exit. A copy created by QClipboard.setText has no Python side, so it is safe,
+    and what the user copied stays on the clipboard.
+    """
+    clipboard = QGuiApplication.clipboard()
+    data = clipboard.mimeData()
+    if data is None or not data.hasHtml():
+        return
+    html, text = data.html(), data.text()
+    clipboard.setText(text)
+    clipboard.mimeData().setHtml(html)

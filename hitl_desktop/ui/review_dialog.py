@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut, QTextCursor
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -12,12 +13,13 @@ from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
     QPushButton,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from hitl_desktop.models import ReviewDecision, ReviewRequest
-from hitl_desktop.ui.safe_markdown import SafeTextEdit
+from hitl_desktop.ui.safe_markdown import SafeTextBrowser
 
 _TOPIC_PREVIEW_CHARS = 160
 
@@ -36,8 +38,8 @@ class ReviewDialog(QDialog):
         self.setSizeGripEnabled(True)
         self.resize(820, 680)
         self._build()
-        self.researchView.set_safe_markdown(request.notes)
-        self._original_markdown = self.researchView.toMarkdown()
+        self.researchView.setPlainText(request.notes)
+        self.researchPreview.set_safe_markdown(request.notes)
         self.researchView.textChanged.connect(self._update_state)
         self.feedbackInput.textChanged.connect(self._update_state)
         self._update_state()
@@ -50,21 +52,35 @@ class ReviewDialog(QDialog):
         header.setWordWrap(True)
         header.setTextFormat(Qt.TextFormat.RichText)
 
-        notes_label = QLabel("&Research notes — edit them directly if you like; the report is "
-                             "written from what you leave here.")
+        notes_label = QLabel("&Research notes — read them here; edit the Markdown on the Edit tab "
+                             "(Ctrl+E). The report is written from what you leave here.")
         notes_label.setWordWrap(True)
-        self.researchView = SafeTextEdit(self)
+        self.researchPreview = SafeTextBrowser(self)
+        self.researchPreview.setObjectName("researchPreview")
+        self.researchPreview.setAccessibleName("Research notes")
+        # The source itself is edited: a rich-text editor would rewrite the whole Markdown on
+        # the way back (escaped characters, re-wrapped lines, links swallowing typed text).
+        self.researchView = QPlainTextEdit(self)
         self.researchView.setObjectName("researchView")
-        self.researchView.setAcceptRichText(False)
+        self.researchView.setAccessibleName("Research notes, Markdown source")
         self.researchView.setTabChangesFocus(True)
-        notes_label.setBuddy(self.researchView)
+        self.notesTabs = QTabWidget(self)
+        self.notesTabs.setObjectName("notesTabs")
+        self.notesTabs.addTab(self.researchPreview, "Read")
+        self.notesTabs.addTab(self.researchView, "Edit Markdown")
+        self.notesTabs.currentChanged.connect(self._refresh_preview)
+        notes_label.setBuddy(self.notesTabs)
+        toggle = QShortcut(QKeySequence("Ctrl+E"), self)
+        toggle.activated.connect(lambda: self.notesTabs.setCurrentIndex(1 - self.notesTabs.currentIndex()))
 
         self.revertButton = QPushButton("Re&vert Edits", self)
         self.revertButton.setObjectName("revertButton")
         self.revertButton.setAutoDefault(False)
         self.revertButton.clicked.connect(self._revert_edits)
 
-        feedback_label = QLabel("&Feedback for the next round (needed to send the research back):")
+        feedback_label = QLabel("&Feedback — what the next round should change (needed to send it back), "
+                                "or, with Approve, what the report should do:")
+        feedback_label.setWordWrap(True)
         self.feedbackInput = QPlainTextEdit(self)
         self.feedbackInput.setObjectName("feedbackInput")
         self.feedbackInput.setPlaceholderText(
@@ -98,14 +114,18 @@ class ReviewDialog(QDialog):
         layout.setSpacing(8)
         layout.addWidget(header)
         layout.addLayout(edit_row)
-        layout.addWidget(self.researchView, 1)
+        layout.addWidget(self.notesTabs, 1)
         layout.addWidget(feedback_label)
         layout.addWidget(self.feedbackInput)
         layout.addWidget(buttons)
 
     def edited_notes(self) -> str | None:
-        current = self.researchView.toMarkdown()
-        return None if current == self._original_markdown else current.strip()
+        current = self.researchView.toPlainText()
+        return None if current.strip() == self.request.notes.strip() else current.strip()
+
+    def _refresh_preview(self, index: int) -> None:
+        if self.notesTabs.widget(index) is self.researchPreview:
+            self.researchPreview.set_safe_markdown(self.researchView.toPlainText())
 
     def _update_state(self) -> None:
         open_for_decision = not self._decision_sent
@@ -114,9 +134,10 @@ class ReviewDialog(QDialog):
         self.approveButton.setEnabled(open_for_decision)
 
     def _revert_edits(self) -> None:
-        self.researchView.set_safe_markdown(self.request.notes)
-        self._original_markdown = self.researchView.toMarkdown()
-        self._update_state()
+        cursor = self.researchView.textCursor()  # through the cursor, so Ctrl+Z brings edits back
+        cursor.select(QTextCursor.SelectionType.Document)
+        cursor.insertText(self.request.notes)
+        self._refresh_preview(self.notesTabs.currentIndex())
 
     def _approve(self) -> None:
         self._decide(ReviewDecision(round=self.request.round, approved=True,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices, QTextBlockFormat, QTextCursor, QTextDocument
-from PySide6.QtWidgets import QTextBrowser, QTextEdit, QWidget
+from PySide6.QtWidgets import QTextBrowser, QWidget
 
 _Feature = QTextDocument.MarkdownFeature
 MARKDOWN_FEATURES = _Feature(_Feature.MarkdownDialectGitHub.value | _Feature.MarkdownNoHTML.value)
@@ -78,12 +78,3 @@ class SafeTextBrowser(QTextBrowser):
         if url.scheme().lower() in _EXTERNAL_SCHEMES:
             QDesktopServices.openUrl(url)
 
-
-class SafeTextEdit(QTextEdit):
-    """An editable rich-text view with the same no-remote-resources rule."""
-
-    def loadResource(self, resource_type: int, url: QUrl) -> object:  # noqa: N802 (Qt override)
-        return None if _must_not_load(url) else super().loadResource(resource_type, url)
-
-    def set_safe_markdown(self, markdown: str) -> None:
-        set_markdown(self.document(), markdown)

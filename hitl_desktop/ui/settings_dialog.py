@@ -12,6 +12,7 @@ import html
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
+import shiboken6
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QShowEvent
 from PySide6.QtWidgets import (
@@ -343,6 +344,8 @@ class SettingsDialog(QDialog):
         assert self._tester is not None
         try:
             text = await self._tester(settings)
+            if not shiboken6.isValid(self):
+                return
         except UserFacingError as error:
             self._show_result(f"<b>{_esc(redact(error.message))}</b><br>"
                               f"{_esc(redact(error.hint))}", ok=False)
@@ -354,8 +357,9 @@ class SettingsDialog(QDialog):
         else:
             self._show_result(_esc(redact(text)), ok=True)
         finally:
-            self.testButton.setText("&Test Connection")
-            self.testButton.setEnabled(True)
+            if shiboken6.isValid(self.testButton):  # the dialog may be gone (closed mid-test)
+                self.testButton.setText("&Test Connection")
+                self.testButton.setEnabled(True)
 
     def save(self) -> None:
         settings = self._form_settings()

@@ -65,6 +65,7 @@ class RetryDecisionEvent(HumanResponseEvent):
 
 class ReportRequestedEvent(Event):
     notes: str
+    instructions: str = ""  # what the reviewer asked of the report when approving
 
 
 class ReportDeltaEvent(Event):

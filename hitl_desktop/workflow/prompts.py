@@ -50,10 +50,11 @@ def research_messages(topic: str, round_number: int, feedback: str = "",
     return [Message("system", RESEARCH_SYSTEM), Message("user", request)]
 
 
-def report_messages(topic: str, approved_notes: str) -> list[Message]:
+def report_messages(topic: str, approved_notes: str, instructions: str = "") -> list[Message]:
+    asked = f"### The reviewer's instructions for the report\n\n{instructions}\n\n" if instructions else ""
     request = (
         f"Topic:\n\n{topic}\n\n"
         f"### Approved research notes\n\n{approved_notes}\n\n"
-        "Write the report."
+        f"{asked}Write the report."
     )
     return [Message("system", REPORT_SYSTEM), Message("user", request)]

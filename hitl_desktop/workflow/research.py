@@ -11,6 +11,7 @@ human decides to retry it (perhaps after fixing a key) or give up, so no earlier
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -33,6 +34,8 @@ from hitl_desktop.workflow.events import (
     ReviewDecisionEvent,
     StepFailedForReviewEvent,
 )
+
+log = logging.getLogger(__name__)
 
 ChatModelSource = Callable[[], ChatModel]
 RESEARCH, REPORT = "research", "report"
@@ -63,7 +66,7 @@ class ResearchWorkflow(Workflow):
             model = await self._model(ctx, ev.round)
             notes = await self._stream(messages, lambda d: ResearchDeltaEvent(round=ev.round, delta=d),
                                        ctx, model)
-        except UserFacingError as error:
+        except Exception as error:  # any failure pauses the run for a retry; nothing is thrown away
             return await _failed(ctx, RESEARCH, ev.round, error)
         await ctx.store.set("notes", notes)
         await ctx.store.set("round", ev.round)
@@ -78,10 +81,11 @@ class ResearchWorkflow(Workflow):
         if ev.edited_notes is not None:
             notes = ev.edited_notes
         if ev.approved:
-            edited = " (with the reviewer's edits)" if ev.edited_notes is not None else ""
+            edited = " with the reviewer's edits" if ev.edited_notes is not None else ""
+            asked = f"; for the report: “{_shorten(ev.feedback, 80)}”" if ev.feedback.strip() else ""
             ctx.write_event_to_stream(ProgressEvent(
-                message=f"Research round {ev.round} approved{edited}", round=ev.round))
-            return ReportRequestedEvent(notes=notes)
+                message=f"Research round {ev.round} approved{edited}{asked}", round=ev.round))
+            return ReportRequestedEvent(notes=notes, instructions=ev.feedback.strip())
         ctx.write_event_to_stream(ProgressEvent(
             message=f"Research round {ev.round} sent back: “{_shorten(ev.feedback, 80)}”", round=ev.round))
         return ResearchRequestedEvent(round=ev.round + 1, feedback=ev.feedback, previous_notes=notes)
@@ -95,9 +99,9 @@ class ResearchWorkflow(Workflow):
         ctx.write_event_to_stream(ProgressEvent(message="Writing the report…", round=rounds))
         try:
             model = await self._model(ctx, rounds)
-            report = await self._stream(prompts.report_messages(topic, ev.notes),
+            report = await self._stream(prompts.report_messages(topic, ev.notes, ev.instructions),
                                         lambda d: ReportDeltaEvent(delta=d), ctx, model)
-        except UserFacingError as error:
+        except Exception as error:  # any failure pauses the run for a retry; nothing is thrown away
             return await _failed(ctx, REPORT, rounds, error)
         words = len(report.split())
         ctx.write_event_to_stream(ProgressEvent(message=f"Report finished ({words:,} words)", round=rounds))
@@ -148,7 +152,12 @@ def _shorten(text: str, limit: int) -> str:
 
 
 async def _failed(ctx: Context, stage: str, round_number: int,
-                  error: UserFacingError) -> StepFailedForReviewEvent:
+                  error: Exception) -> StepFailedForReviewEvent:
+    if not isinstance(error, UserFacingError):  # a bug or a provider quirk: log it, say it plainly
+        log.error("The %s step failed unexpectedly", stage, exc_info=error)
+        error = UserFacingError(f"The {stage} failed unexpectedly ({type(error).__name__}).",
+                                "Retry; if it keeps failing, the log file has the details.",
+                                ErrorKind.INTERNAL)
     event = StepFailedForReviewEvent(stage=stage, round=round_number, message=error.message,
                                      hint=error.hint, kind=error.kind.value,
                                      partial_output=error.partial_output)
