@@ -170,3 +170,20 @@ def test_a_rich_text_copy_survives_quitting_without_crashing_the_process() -> No
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr  # was a segfault at exit (139)
     assert result.stdout.strip() == "**bold** report | True"  # what the user copied is still there
+
+
+def test_ctrl_s_saves_through_the_dialog_and_remembers_the_folder(qtbot, window: MainWindow, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QFileDialog
+
+    finish_run(qtbot, window)
+    window.saveReportAction.trigger()
+    dialog = window.findChild(QFileDialog, "saveReportDialog")
+    assert dialog is not None and dialog.isVisible()
+    target = tmp_path / "chosen.md"
+    dialog.selectFile(str(target))
+    dialog.accept()  # emits fileSelected, as pressing Save does
+    qtbot.waitUntil(target.exists, timeout=5_000)
+    assert "Tidal Power in Europe" in target.read_text(encoding="utf-8")
+    assert QSettings().value("export/lastFolder") == str(tmp_path)
+    assert window.statusBar().currentMessage() == "Saved chosen.md"
