@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from local_http_server import LocalHTTPServer
 from typing import Any
 
 GENERATION_PATH = "/api/v1/services/aigc/text-generation/generation"
@@ -117,24 +119,10 @@ def _handler_for(fake: FakeDashScope) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-class FakeDashScopeServer:
+class FakeDashScopeServer(LocalHTTPServer):
+    api_path = "/api/v1"
+
     def __init__(self) -> None:
         self.fake = FakeDashScope()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self.fake))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/api/v1"
-
-    def __enter__(self) -> FakeDashScopeServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.fake.release.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        super().__init__(_handler_for(self.fake))
+        self.release = self.fake.release  # one event: leaving the block frees held-back replies

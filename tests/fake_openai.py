@@ -13,7 +13,9 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from local_http_server import LocalHTTPServer
 from typing import Any
 
 CHAT_PATH = "/v1/chat/completions"
@@ -162,27 +164,11 @@ def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-class FakeOpenAIServer:
+class FakeOpenAIServer(LocalHTTPServer):
+    api_path = "/v1"
+
     def __init__(self) -> None:
         self.fake = FakeOpenAI()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self.fake))
-        self._server.daemon_threads = True
-        # A short poll interval: shutdown() waits for it, once per test.
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        daemon=True)
+        super().__init__(_handler_for(self.fake))
+        self.release = self.fake.release  # one event: leaving the block frees held-back replies
         self.fake.base_url = self.base_url
-
-    @property
-    def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/v1"
-
-    def __enter__(self) -> FakeOpenAIServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.fake.release.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)

@@ -217,7 +217,7 @@ print(type(QGuiApplication.instance()).__name__, QGuiApplication.platformName())
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env,
                           timeout=120, check=False)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["QGuiApplication", "offscreen"]
+    assert done.stdout.split() == ["QApplication", "offscreen"]
     assert "Tidal Power in Europe" in pdf_text((tmp_path / "r.pdf").read_bytes())
 
 

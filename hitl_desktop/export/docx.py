@@ -25,7 +25,7 @@ from docx.text.paragraph import Paragraph
 from markdown_it.token import Token
 
 from hitl_desktop.export.page import default_page_size
-from hitl_desktop.export.parsing import is_rtl, parse, provenance_items, report_title
+from hitl_desktop.export.parsing import is_rtl, parse, provenance_items, read_table, report_title
 from hitl_desktop.models import Report
 
 _MONO = "Consolas"
@@ -36,7 +36,6 @@ _ALIGN = {"left": WD_ALIGN_PARAGRAPH.LEFT, "center": WD_ALIGN_PARAGRAPH.CENTER,
 _EMOJI_CHARS = "\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200D"
 _EMOJI = re.compile(f"[{_EMOJI_CHARS}]")
 _EMOJI_SPLIT = re.compile(f"([{_EMOJI_CHARS}]+)")
-_TEXT_ALIGN = re.compile(r"text-align:\s*(left|center|right)")
 # Elements that must follow <w:bidi> inside <w:pPr> (the schema fixes the order).
 _AFTER_BIDI = ("w:adjustRightInd", "w:snapToGrid", "w:spacing", "w:ind", "w:contextualSpacing",
                "w:mirrorIndents", "w:suppressOverlap", "w:jc", "w:textDirection", "w:textAlignment",
@@ -378,21 +377,10 @@ class _DocxWriter:
     # ----- tables
 
     def _table(self, tokens: list[Token], index: int) -> int:
-        rows: list[list[tuple[Token, bool, str | None]]] = []
-        header_rows = 0
-        while tokens[index].type != "table_close":
-            token = tokens[index]
-            if token.type == "tr_open":
-                rows.append([])
-            elif token.type in ("th_open", "td_open"):
-                match = _TEXT_ALIGN.search(str(token.attrGet("style") or ""))
-                rows[-1].append((tokens[index + 1], token.type == "th_open", match and match.group(1)))
-            elif token.type == "thead_close":
-                header_rows = len(rows)
-            index += 1
-        columns = max((len(row) for row in rows), default=0)
+        parsed = read_table(tokens, index)
+        rows, header_rows, columns = parsed.rows, parsed.header_rows, parsed.columns
         if not columns:
-            return index + 1
+            return parsed.end
         table = self.document.add_table(rows=len(rows), cols=columns)
         table.style = self._styles["Table Grid"]
         _pad_cells(table)
@@ -400,7 +388,7 @@ class _DocxWriter:
         for row_number, (row, cells) in enumerate(zip(table.rows, rows)):
             if row_number < header_rows:
                 _repeat_as_header(row)
-            for cell, (inline, header, align) in zip(row.cells, cells):
+            for cell, (inline, header, align) in zip(row.cells, ((c.inline, c.header, c.align) for c in cells)):
                 paragraph = cell.paragraphs[0]
                 paragraph.paragraph_format.space_after = Pt(0)
                 self._runs(paragraph, inline.children or [])
@@ -413,7 +401,7 @@ class _DocxWriter:
                 if align:
                     paragraph.alignment = _ALIGN[align]
         self.document.add_paragraph().paragraph_format.space_after = Pt(0)
-        return index + 1
+        return parsed.end
 
 
 def _pad_cells(table) -> None:  # type: ignore[no-untyped-def]

@@ -7,6 +7,9 @@ vbscript:, file:) is not turned into a link and stays as plain text.
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
 import unicodedata
 from functools import lru_cache
 from urllib.parse import urlsplit
@@ -92,3 +95,41 @@ def provenance_items(report: Report) -> list[tuple[str, str]]:
     items.append(("Research", rounds))
     items.append(("Generator", f"HITL Desktop {__version__}"))
     return items
+
+
+@dataclass(frozen=True)
+class TableCell:
+    inline: Token          # the cell's inline token (its children are the formatted runs)
+    header: bool
+    align: str | None      # "left", "center", "right" or None
+
+
+@dataclass(frozen=True)
+class Table:
+    rows: list[list[TableCell]]
+    header_rows: int
+    end: int               # index of the token after table_close
+
+    @property
+    def columns(self) -> int:
+        return max((len(row) for row in self.rows), default=0)
+
+
+_TEXT_ALIGN = re.compile(r"text-align:\s*(left|center|right)")
+
+
+def read_table(tokens: list[Token], index: int) -> Table:
+    """The table starting at tokens[index] (table_open), as rows of cells."""
+    rows: list[list[TableCell]] = []
+    header_rows = 0
+    while tokens[index].type != "table_close":
+        token = tokens[index]
+        if token.type == "tr_open":
+            rows.append([])
+        elif token.type in ("th_open", "td_open"):
+            match = _TEXT_ALIGN.search(str(token.attrGet("style") or ""))
+            rows[-1].append(TableCell(tokens[index + 1], token.type == "th_open", match and match.group(1)))
+        elif token.type == "thead_close":
+            header_rows = len(rows)
+        index += 1
+    return Table(rows, header_rows, index + 1)

@@ -5,7 +5,7 @@ export shows, with nothing fetched). Pages are painted one by one so each gets a
 title and "Page n of m". The same painting prints to a QPrinter.
 
 Qt is imported inside the functions: the rest of the export package stays Qt-free, and a
-QGuiApplication (needed for fonts) is created, offscreen, only when none exists.
+QApplication (fonts need a GUI application) is created, offscreen, only when none exists.
 """
 
 from __future__ import annotations
@@ -192,7 +192,11 @@ def _ensure_gui_app() -> None:
 
     existing = QCoreApplication.instance()
     if existing is None:
-        _app_we_made = QGuiApplication(["hitl-desktop-export", "-platform", "offscreen"])
+        # A QApplication, not a bare QGuiApplication: a process may show widgets later (a test
+        # run, a script that goes on to open a window), and Qt allows one application object.
+        from PySide6.QtWidgets import QApplication
+
+        _app_we_made = QApplication(["hitl-desktop-export", "-platform", "offscreen"])
     elif not isinstance(existing, QGuiApplication):
         raise RuntimeError("PDF export needs a QGuiApplication, but a plain QCoreApplication exists.")
 

@@ -10,7 +10,7 @@ import unicodedata
 
 from markdown_it.token import Token
 
-from hitl_desktop.export.parsing import parse, provenance_items
+from hitl_desktop.export.parsing import parse, provenance_items, read_table
 from hitl_desktop.models import Report
 
 
@@ -114,18 +114,9 @@ class _TextWriter:
         return index + 1
 
     def _table(self, tokens: list[Token], index: int) -> int:
-        rows: list[list[str]] = []
-        header_rows = 0
-        while tokens[index].type != "table_close":
-            token = tokens[index]
-            if token.type == "tr_open":
-                rows.append([])
-            elif token.type in ("th_open", "td_open"):
-                rows[-1].append(inline_plain(tokens[index + 1]))
-            elif token.type == "thead_close":
-                header_rows = len(rows)
-            index += 1
-        columns = max((len(row) for row in rows), default=0)
+        table = read_table(tokens, index)
+        rows = [[inline_plain(cell.inline) for cell in row] for row in table.rows]
+        header_rows, columns = table.header_rows, table.columns
         widths = [max((_width(row[c]) for row in rows if c < len(row)), default=0) for c in range(columns)]
         lines = []
         for number, row in enumerate(rows):
@@ -134,4 +125,4 @@ class _TextWriter:
             if number + 1 == header_rows:
                 lines.append("-+-".join("-" * w for w in widths))
         self._emit("\n".join(lines))
-        return index + 1
+        return table.end
