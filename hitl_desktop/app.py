@@ -191,7 +191,7 @@ def _close_on_terminate(window: MainWindow) -> None:
     import signal
 
     with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, window.close)
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, window.close_without_asking)
 
 
 def _bring_to_front(window: MainWindow) -> None:

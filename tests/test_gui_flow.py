@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextCursor
-from PySide6.QtWidgets import QApplication, QDialog, QPushButton
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QPushButton
 from scripted_model import Gate, ScriptedChatModel, ScriptedReply
 
 from hitl_desktop.bridge import WorkflowBridge
@@ -238,11 +238,36 @@ def test_stop_mid_report_keeps_the_partial_text(qtbot, window_with) -> None:  # 
     dialog = wait_for_review(qtbot, window, 1)
     qtbot.mouseClick(dialog.approveButton, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(gate.reached.is_set, timeout=10_000)
+    qtbot.mouseClick(window.stopButton, Qt.MouseButton.LeftButton)
+    confirm = window.findChild(QMessageBox, "confirmStopBox")  # reviewed research would be lost
+    assert confirm is not None and window.bridge.is_running
     with qtbot.waitSignal(window.bridge.cancelled, timeout=10_000):
-        qtbot.mouseClick(window.stopButton, Qt.MouseButton.LeftButton)
+        qtbot.keyClick(confirm, Qt.Key.Key_Return)  # the default button is Stop Run
     qtbot.waitUntil(lambda: "First para." in window.reportView.toPlainText(), timeout=5_000)
     assert window.report is None and not window.saveReportAction.isEnabled()
     assert window.runButton.isEnabled()
+
+
+def test_stopping_or_closing_after_a_review_asks_first(qtbot, window_with) -> None:  # type: ignore[no-untyped-def]
+    window = window_with(ScriptedChatModel(RESEARCH_1, REPORT))
+    start_run(qtbot, window)
+    wait_for_review(qtbot, window, 1).reject()  # decide later: hours of work may be waiting here
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    qtbot.keyClick(window, Qt.Key.Key_Escape)
+    confirm = window.findChild(QMessageBox, "confirmStopBox")
+    assert confirm is not None
+    qtbot.keyClick(confirm, Qt.Key.Key_Escape)  # Esc on the question keeps the run
+    qtbot.waitUntil(lambda: window.findChild(QMessageBox, "confirmStopBox") is None, timeout=5_000)
+    assert window.bridge.is_running and window.reviewPendingButton.isVisible()
+
+    window.close()
+    confirm = window.findChild(QMessageBox, "confirmStopBox")
+    assert confirm is not None and window.isVisible()
+    stop_and_quit = next(b for b in confirm.buttons() if b.text() == "Stop and Quit")
+    qtbot.mouseClick(stop_and_quit, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=10_000)
+    assert not window.bridge.is_running
 
 
 def test_failed_research_is_shown_and_retried_without_starting_over(qtbot, window_with) -> None:  # type: ignore[no-untyped-def]

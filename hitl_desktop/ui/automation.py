@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtWidgets import QMessageBox
 
 from hitl_desktop.errors import UserFacingError
 from hitl_desktop.models import Report, ReviewRequest, StepFailure
@@ -89,11 +88,11 @@ class AutomatedRun(QObject):
     def _on_step_failed(self, failure: StepFailure) -> None:
         # A person would choose Retry or Stop; unattended, the (already retried) failure is final.
         self._finish(1, f"The {failure.stage} failed: {failure.error}")
-        self._window.stop_run()
+        self._window.stop_run(ask=False)
 
     def _on_timeout(self) -> None:
         if self.exit_code is None:
-            self._window.stop_run()
+            self._window.stop_run(ask=False)
             self._finish(1, f"The run did not finish within {self._timeout_s:.0f} s.")
 
     def _finish(self, code: int, message: str) -> None:
@@ -107,11 +106,8 @@ class AutomatedRun(QObject):
             QTimer.singleShot(0, self._close_window)
 
     def _close_window(self) -> None:
-        self._window.close()
-        # A report that could not be saved makes the window ask; the outcome is already reported.
-        box = self._window.findChild(QMessageBox, "unsavedReportBox")
-        if box is not None:
-            box.button(QMessageBox.StandardButton.Discard).click()
+        # Unattended: nobody can answer "save first?" or "stop the run?"; the outcome is reported.
+        self._window.close_without_asking()
 
 
 def _print(text: str) -> None:

@@ -70,6 +70,8 @@ class MainWindow(QMainWindow):
         self._research_chars = 0
         self._close_allowed = False
         self._step_failure_shown = False
+        self._reviewed_this_run = False  # from then on, stopping or closing asks first
+        self._ask_before_closing = True
         self._shutdown_task: asyncio.Task[None] | None = None
         self._build_actions()
         self._build_ui()
@@ -86,7 +88,7 @@ class MainWindow(QMainWindow):
         self.runAction.triggered.connect(self.run_research)
         self.stopAction = QAction("&Stop", self, objectName="stopAction")
         self.stopAction.setShortcut(QKeySequence(Qt.Key.Key_Escape))
-        self.stopAction.triggered.connect(self.stop_run)
+        self.stopAction.triggered.connect(lambda: self.stop_run())  # not Qt's `checked` as `ask`
         self.reviewAction = QAction("Re&view Research…", self, objectName="reviewAction")
         self.reviewAction.setShortcut(QKeySequence("Ctrl+R"))
         self.reviewAction.triggered.connect(self.open_review)
@@ -240,10 +242,48 @@ class MainWindow(QMainWindow):
             return
         self._unless_unsaved_report_kept(self._start_run)
 
-    def stop_run(self) -> None:
+    def stop_run(self, *, ask: bool = True) -> None:
+        """Stop the run; once research has been reviewed, only after the user confirms."""
+        if not self.bridge.is_running:
+            return
+        if ask:
+            self._unless_reviewed_work_kept("Stop Run", self._stop_now)
+        else:
+            self._stop_now()
+
+    def _stop_now(self) -> None:
         if self.bridge.is_running:
             self.statusBar().showMessage("Stopping…")
             self.bridge.stop()
+
+    def close_without_asking(self) -> None:
+        """Close at once, running no confirmation (SIGTERM at logout: nobody is there to answer)."""
+        self._ask_before_closing = False
+        self.close()
+
+    def _unless_reviewed_work_kept(self, verb: str, proceed: Callable[[], None]) -> None:
+        """Run `proceed` now, or after the user confirms throwing away reviewed research."""
+        if not (self._reviewed_this_run and self.bridge.is_running and self._ask_before_closing):
+            proceed()
+            return
+        if self.findChild(QMessageBox, "confirmStopBox") is not None:
+            return  # already asking
+        box = QMessageBox(QMessageBox.Icon.Warning, verb,
+                          "Stop this run? The research you have reviewed so far, and any report "
+                          "being written, will be lost.", QMessageBox.StandardButton.NoButton, self)
+        box.setObjectName("confirmStopBox")
+        stop = box.addButton(verb, QMessageBox.ButtonRole.DestructiveRole)
+        keep = box.addButton("Keep Running", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(stop)
+        box.setEscapeButton(keep)
+
+        def answered(_result: int) -> None:
+            if box.clickedButton() is stop:
+                proceed()
+
+        box.finished.connect(answered)
+        box.finished.connect(box.deleteLater)
+        box.open()
 
     def open_review(self) -> None:
         if self._review_dialog is not None and self.bridge.pending_review is not None:
@@ -279,6 +319,7 @@ class MainWindow(QMainWindow):
         self.messageBar.hide()
         self.progressList.clear()
         self.reportView.clear_report()
+        self._reviewed_this_run = False
         self._report = None
         self._report_saved = True
         self._research_chars = 0
@@ -300,6 +341,7 @@ class MainWindow(QMainWindow):
             f"Researching round {delta.round}… {self._research_chars:,} characters received")
 
     def _on_review_requested(self, request: ReviewRequest) -> None:
+        self._reviewed_this_run = True
         self._research_chars = 0
         self._discard_review()
         dialog = ReviewDialog(request, self)
@@ -560,7 +602,11 @@ class MainWindow(QMainWindow):
             event.accept()
             return
         event.ignore()
-        self._unless_unsaved_report_kept(self._close_after_shutdown)
+        if not self._ask_before_closing:
+            self._close_after_shutdown()
+            return
+        self._unless_reviewed_work_kept(
+            "Stop and Quit", lambda: self._unless_unsaved_report_kept(self._close_after_shutdown))
 
     def _close_after_shutdown(self) -> None:
         if self._shutdown_task is not None:
