@@ -229,7 +229,7 @@ def test_stop_mid_research(qtbot, window_with) -> None:  # type: ignore[no-untyp
     assert progress[-1].endswith("Run stopped")
 
 
-def test_stop_mid_report_keeps_the_partial_text(qtbot, window_with) -> None:  # type: ignore[no-untyped-def]
+def test_stop_mid_report_keeps_the_partial_text(qtbot, window_with, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     gate = Gate(after_chunks=3)
     model = ScriptedChatModel(RESEARCH_1, ScriptedReply(["# Title\n\n", "First para.\n\n", "Second ", "more"],
                                                         gate=gate))
@@ -244,8 +244,13 @@ def test_stop_mid_report_keeps_the_partial_text(qtbot, window_with) -> None:  # 
     with qtbot.waitSignal(window.bridge.cancelled, timeout=10_000):
         qtbot.keyClick(confirm, Qt.Key.Key_Return)  # the default button is Stop Run
     qtbot.waitUntil(lambda: "First para." in window.reportView.toPlainText(), timeout=5_000)
-    assert window.report is None and not window.saveReportAction.isEnabled()
     assert window.runButton.isEnabled()
+    # What was written is kept as a draft, clearly marked, and can be saved like any report.
+    assert window.report is not None and window.saveReportAction.isEnabled()
+    assert window.report.markdown.startswith("# Title\n\nFirst para.")
+    assert "Draft: this report is unfinished" in window.reportView.toPlainText()
+    saved = window.save_report(tmp_path / "draft.md").read_text(encoding="utf-8")
+    assert "First para." in saved and "Draft: this report is unfinished" in saved
 
 
 def test_stopping_or_closing_after_a_review_asks_first(qtbot, window_with) -> None:  # type: ignore[no-untyped-def]

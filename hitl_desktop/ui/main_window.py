@@ -53,6 +53,8 @@ from hitl_desktop.ui.setup_banner import SetupBanner
 log = logging.getLogger(__name__)
 
 _LAST_SAVE_FOLDER = LAST_FOLDER_KEY
+_UNFINISHED_NOTE = ("\n\n---\n\n*Draft: this report is unfinished. The run was stopped before the "
+                    "model had written all of it.*\n")
 _GEOMETRY = "mainWindow/geometry"
 _SPLITTER = "mainWindow/splitter"
 
@@ -71,6 +73,7 @@ class MainWindow(QMainWindow):
         self._close_allowed = False
         self._step_failure_shown = False
         self._reviewed_this_run = False  # from then on, stopping or closing asks first
+        self._last_review: ReviewRequest | None = None
         self._ask_before_closing = True
         self._shutdown_task: asyncio.Task[None] | None = None
         self._build_actions()
@@ -320,6 +323,7 @@ class MainWindow(QMainWindow):
         self.progressList.clear()
         self.reportView.clear_report()
         self._reviewed_this_run = False
+        self._last_review = None
         self._report = None
         self._report_saved = True
         self._research_chars = 0
@@ -342,6 +346,7 @@ class MainWindow(QMainWindow):
 
     def _on_review_requested(self, request: ReviewRequest) -> None:
         self._reviewed_this_run = True
+        self._last_review = request
         self._research_chars = 0
         self._discard_review()
         dialog = ReviewDialog(request, self)
@@ -404,6 +409,7 @@ class MainWindow(QMainWindow):
     def _on_failed(self, error: UserFacingError) -> None:
         self._step_failure_shown = False
         self.reportView.flush_now()
+        self._keep_unfinished_report()
         self._add_progress(ProgressUpdate(f"Failed: {error.message}"), error=True)
         self.messageBar.show_error(error.message, error.hint,
                                    self._settings_action_for(error) or [("Run &Again", self.run_research)])
@@ -471,6 +477,21 @@ class MainWindow(QMainWindow):
     def _on_cancelled(self) -> None:
         self.reportView.flush_now()
         self.statusBar().showMessage("Run stopped")
+        self._keep_unfinished_report()
+
+    def _keep_unfinished_report(self) -> None:
+        """A report stopped mid-way stays usable as a marked draft: save, copy or print it."""
+        partial = self.reportView.markdown().strip()
+        if self._report is not None or not partial or self._last_review is None:
+            return
+        review = self._last_review
+        self._report = Report(topic=review.topic, rounds=review.round, model=self.providerLabel.text(),
+                              markdown=partial + _UNFINISHED_NOTE)
+        self._report_saved = False
+        self.reportView.show_report(self._report.markdown)
+        self._add_progress(ProgressUpdate("The unfinished report is kept as a draft: save or copy it "
+                                          "like any report"))
+        self._update_actions()
 
     def _discard_review(self) -> None:
         self.reviewBanner.hide()
