@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import stat
+import time
 from pathlib import Path
 
 import keyring
 import pytest
 from fake_openai import Error, FakeOpenAI, Stream
 from keyring.backends import fail
+from keyring.errors import KeyringLocked
 from memory_keyring import MemoryKeyring
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 
 from hitl_desktop.bridge import WorkflowBridge
 from hitl_desktop.secret_store import KEYCHAIN_SERVICE, KeyLocation, default_store
@@ -29,6 +32,7 @@ def make_dialog(qtbot, qloop):  # type: ignore[no-untyped-def]
         qtbot.addWidget(dialog)
         dialog.open()
         qtbot.waitExposed(dialog)
+        qtbot.waitUntil(dialog.key_state_known, timeout=5_000)  # looked up off the UI thread
         return dialog
 
     return make
@@ -68,6 +72,7 @@ def test_saving_puts_the_key_in_the_keychain_and_never_in_the_settings_file(
     assert "system keychain" in again.keyStatusLabel.text()
     assert again.forgetKeyButton.isEnabled()
     qtbot.mouseClick(again.forgetKeyButton, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(again.key_state_known, timeout=5_000)  # removed off the UI thread
     assert isolated_keyring.passwords == {}
     assert "No key is stored" in again.keyStatusLabel.text()
 
@@ -210,3 +215,141 @@ def test_test_connection_on_dashscope_uses_the_typed_key(qtbot, make_dialog, fak
     assert [r.headers["Authorization"] for r in fake_dashscope.requests] == [
         "Bearer sk-test-fake-key-0123456789", f"Bearer {KEY}"]
     assert fake_dashscope.requests[0].body["parameters"]["max_tokens"] == 32
+
+
+class SlowKeyring(MemoryKeyring):
+    """A keychain that takes its time, like a locked one waiting on its unlock prompt."""
+
+    def __init__(self, delay_s: float = 0.5) -> None:
+        super().__init__()
+        self.delay_s = delay_s
+        self.reads = 0
+
+    def get_password(self, service: str, username: str) -> str | None:
+        self.reads += 1
+        time.sleep(self.delay_s)
+        return super().get_password(service, username)
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        time.sleep(self.delay_s)
+        super().set_password(service, username, password)
+
+
+class LockedKeyring(SlowKeyring):
+    def set_password(self, service: str, username: str, password: str) -> None:
+        time.sleep(self.delay_s)
+        raise KeyringLocked("the collection is locked")
+
+
+def ticking_timer() -> tuple[list[int], QTimer]:
+    """A 20 ms timer; it only fires while the UI thread is free. The caller stops it."""
+    ticks: list[int] = []
+    timer = QTimer(interval=20)
+    timer.timeout.connect(lambda: ticks.append(1))
+    timer.start()
+    return ticks, timer
+
+
+def open_slow(qtbot, store_key: str | None = None,  # type: ignore[no-untyped-def]
+              owned_by_test: bool = False) -> tuple[SettingsDialog, SlowKeyring]:
+    backend = SlowKeyring()
+    if store_key:
+        backend.passwords[(KEYCHAIN_SERVICE, DASHSCOPE)] = store_key
+    keyring.set_keyring(backend)
+    dialog = SettingsDialog(load_settings(with_key=False))
+    if not owned_by_test:
+        qtbot.addWidget(dialog)
+    dialog.open()
+    qtbot.waitExposed(dialog)
+    return dialog, backend
+
+
+def test_a_slow_keychain_lookup_never_freezes_the_dialog(qtbot, qloop) -> None:  # type: ignore[no-untyped-def]
+    ticks, timer = ticking_timer()
+    dialog, backend = open_slow(qtbot, store_key=KEY)
+    assert dialog.keyStatusLabel.text() == "Checking the keychain…"
+    assert not dialog.forgetKeyButton.isEnabled() and not dialog.key_state_known()
+    qtbot.keyClicks(dialog.modelCombo.lineEdit(), "-typed")  # typing works meanwhile
+    qtbot.waitUntil(dialog.key_state_known, timeout=5_000)
+    timer.stop()
+    assert backend.reads == 1
+    assert len(ticks) >= 10, f"the UI thread was blocked: the 20 ms timer fired {len(ticks)} times in 0.5 s"
+    assert "system keychain" in dialog.keyStatusLabel.text() and dialog.forgetKeyButton.isEnabled()
+    assert dialog.settings().model == "qwen-plus-typed"
+
+
+def test_switching_providers_mid_lookup_shows_the_newest_answer(qtbot, qloop) -> None:  # type: ignore[no-untyped-def]
+    dialog, _backend = open_slow(qtbot, store_key=KEY)
+    choose_provider(dialog, OPENAI_COMPATIBLE)
+    assert dialog.keyStatusLabel.text() == "Checking the keychain…"
+    qtbot.waitUntil(dialog.key_state_known, timeout=5_000)
+    assert "No key is stored. Local servers usually need none." in dialog.keyStatusLabel.text()
+    qtbot.wait(600)  # the first (DashScope) lookup's late answer must not overwrite it
+    assert "No key is stored" in dialog.keyStatusLabel.text()
+
+
+def test_closing_mid_lookup_leaves_no_pending_task(qtbot, qloop) -> None:  # type: ignore[no-untyped-def]
+    dialog, backend = open_slow(qtbot, store_key=KEY, owned_by_test=True)
+    task = dialog._key_task
+    qtbot.waitUntil(lambda: backend.reads == 1, timeout=5_000)  # the keychain is being asked
+    assert task is not None and not task.done()
+    dialog.reject()
+    qtbot.waitUntil(task.done, timeout=5_000)
+    assert task.cancelled()
+    dialog.deleteLater()  # closed and gone, as the main window does with its dialog
+    qtbot.wait(800)  # the worker thread answers after the dialog is gone; the answer is dropped
+    assert backend.reads == 1
+    assert not [t for t in asyncio.all_tasks(qloop) if not t.done()]
+    # (no_leaked_tasks checks that no "exception was never retrieved" was logged)
+
+
+def test_save_waits_for_the_keychain_before_closing(qtbot, qloop, isolated_keyring) -> None:  # type: ignore[no-untyped-def]
+    ticks, timer = ticking_timer()
+    dialog, backend = open_slow(qtbot)
+    qtbot.waitUntil(dialog.key_state_known, timeout=5_000)
+    qtbot.keyClicks(dialog.apiKeyEdit, KEY)
+    saved = []
+    dialog.saved.connect(saved.append)
+    ticks.clear()
+    qtbot.mouseClick(dialog.saveButton, Qt.MouseButton.LeftButton)
+    assert dialog.isVisible() and dialog.is_saving() and not saved
+    assert "Saving" in dialog.result_text() and not dialog.saveButton.isEnabled()
+    dialog.reject()  # Escape mid-save: the dialog stays until the key is written
+    assert dialog.isVisible()
+    qtbot.waitUntil(lambda: bool(saved), timeout=5_000)
+    timer.stop()
+    assert len(ticks) >= 10
+    assert backend.passwords == {(KEYCHAIN_SERVICE, DASHSCOPE): KEY}
+    assert not dialog.isVisible() and settings_file().exists()
+
+
+def test_a_refused_keychain_write_keeps_the_dialog_open_with_the_reason(qtbot, qloop) -> None:  # type: ignore[no-untyped-def]
+    backend = LockedKeyring(delay_s=0.2)
+    keyring.set_keyring(backend)
+    dialog = SettingsDialog(load_settings(with_key=False))
+    qtbot.addWidget(dialog)
+    dialog.open()
+    qtbot.waitUntil(dialog.key_state_known, timeout=5_000)
+    saved = []
+    dialog.saved.connect(saved.append)
+    qtbot.keyClicks(dialog.apiKeyEdit, KEY)
+    qtbot.mouseClick(dialog.saveButton, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.is_saving(), timeout=5_000)
+    assert dialog.isVisible() and not saved
+    assert "did not accept the key" in dialog.result_text() and "Unlock the keychain" in dialog.result_text()
+    assert KEY not in dialog.result_text()
+    assert dialog.saveButton.isEnabled() and dialog.apiKeyEdit.text() == KEY  # nothing typed is lost
+    assert not settings_file().exists()
+    dialog.reject()
+    assert not dialog.isVisible()
+
+
+def test_a_dialog_deleted_mid_lookup_drops_the_late_answer(qtbot, qloop) -> None:  # type: ignore[no-untyped-def]
+    import shiboken6
+
+    dialog, backend = open_slow(qtbot, store_key=KEY, owned_by_test=True)
+    qtbot.waitUntil(lambda: backend.reads == 1, timeout=5_000)
+    task = dialog._key_task
+    shiboken6.delete(dialog)  # gone without done(): e.g. its parent window was destroyed
+    qtbot.waitUntil(task.done, timeout=5_000)  # the answer arrives, finds no dialog, and ends quietly
+    assert not task.cancelled() and task.exception() is None

@@ -16,20 +16,56 @@ from PySide6.QtWidgets import QWidget
 
 from hitl_desktop.ui.safe_markdown import SafeTextBrowser, insert_markdown
 
-_FENCE = re.compile(r"^ {0,3}(```|~~~)", re.MULTILINE)
+_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 _FLUSH_INTERVAL_MS = 40
 
 
-def stable_prefix_end(text: str, start: int) -> int:
+def _fence_after(line: str, fence: str | None) -> str | None:
+    """The open fence marker after `line`, given the one open before it (None: outside a fence).
+
+    A fence is closed only by the same character at least as many times, with nothing but spaces
+    after it, so a ``` line inside a ~~~ block is code, not the block's end."""
+    match = _FENCE.match(line)
+    if match is None:
+        return fence
+    marker = match.group(1)
+    if fence is None:
+        return marker
+    closes = marker[0] == fence[0] and len(marker) >= len(fence) and not line[match.end():].strip()
+    return None if closes else fence
+
+
+def scan_finished_blocks(text: str, start: int, fence: str | None = None) -> tuple[int, str | None]:
+    """Where the finished blocks of `text` end (never before `start`), and the fence open there.
+
+    A block is finished by a blank line outside a code fence. `start` must be a line start with
+    `fence` open at it; the text is scanned forward once from there, line by line."""
+    end, end_fence = start, fence
+    position = start
+    while True:
+        newline = text.find("\n", position)
+        if newline == -1:  # an unfinished last line decides nothing yet
+            return end, end_fence
+        line = text[position:newline]
+        if not line and position > start and fence is None:
+            end, end_fence = newline + 1, None
+        else:
+            fence = _fence_after(line, fence)
+        position = newline + 1
+
+
+def stable_prefix_end(text: str, start: int, fence: str | None = None) -> int:
     """Where the finished blocks of `text` end (never before `start`): after the last blank line
     that is not inside an open code fence."""
-    end = text.rfind("\n\n", start)
-    while end != -1:
-        fences = _FENCE.findall(text, 0, end)
-        if len(fences) % 2 == 0:
-            return end + 2
-        end = text.rfind("\n\n", start, end)
-    return start
+    return scan_finished_blocks(text, start, fence)[0]
+
+
+def fence_at_end(text: str) -> str | None:
+    """The code fence still open after the last complete line of `text` (None if none)."""
+    fence: str | None = None
+    for line in text.split("\n")[:-1]:
+        fence = _fence_after(line, fence)
+    return fence
 
 
 class ReportView(SafeTextBrowser):
@@ -39,6 +75,8 @@ class ReportView(SafeTextBrowser):
         self.setPlaceholderText("The report appears here, as it is written, once you approve the research.")
         self._text = ""
         self._committed = 0      # characters of _text rendered as finished blocks
+        # The code fence open at _committed; committed text never changes, so it is kept, not rescanned.
+        self._committed_fence: str | None = None
         self._tail_position = 0  # document position where the unfinished tail starts
         self._flush_timer = QTimer(self, singleShot=True, interval=_FLUSH_INTERVAL_MS)
         self._flush_timer.timeout.connect(self._flush)
@@ -50,6 +88,7 @@ class ReportView(SafeTextBrowser):
         self._flush_timer.stop()
         self._text = ""
         self._committed = 0
+        self._committed_fence = None
         self._tail_position = 0
         self.clear()
 
@@ -66,6 +105,7 @@ class ReportView(SafeTextBrowser):
         self._text = markdown
         self.set_safe_markdown(markdown)
         self._committed = len(markdown)
+        self._committed_fence = fence_at_end(markdown)
         self._tail_position = self._end_position()
         self.verticalScrollBar().setValue(self.verticalScrollBar().maximum() if following else scroll)
 
@@ -80,10 +120,10 @@ class ReportView(SafeTextBrowser):
         cursor.setPosition(self._tail_position)
         cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
         cursor.removeSelectedText()
-        finished_end = stable_prefix_end(self._text, self._committed)
+        finished_end, fence = scan_finished_blocks(self._text, self._committed, self._committed_fence)
         if finished_end > self._committed:
             self._insert_blocks(cursor, self._text[self._committed:finished_end])
-            self._committed = finished_end
+            self._committed, self._committed_fence = finished_end, fence
             self._tail_position = cursor.position()
         self._insert_blocks(cursor, self._text[self._committed:])
         cursor.endEditBlock()

@@ -2,15 +2,20 @@
 
 The API key field is write-only: it never shows a stored key, only says where one is kept.
 Test Connection runs an injected coroutine function on the running loop (the bridge's), so this
-module needs no LlamaIndex and the dialog never blocks.
+module needs no LlamaIndex and the dialog never blocks. The keychain is only touched on worker
+threads: a locked one may show an unlock prompt and wait for it, which on the UI thread would
+freeze the qasync loop and any report streaming in behind the dialog.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
+import threading
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from typing import TypeVar
 
 import shiboken6
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -39,7 +44,12 @@ from PySide6.QtWidgets import (
 
 from hitl_desktop.errors import UserFacingError
 from hitl_desktop.redaction import redact
-from hitl_desktop.secret_store import KeyLocation, SecretStore, default_store
+from hitl_desktop.secret_store import (
+    KeychainStatus,
+    KeyLocation,
+    SecretStore,
+    default_store,
+)
 from hitl_desktop.settings import (
     DASHSCOPE,
     DEFAULT_BASE_URLS,
@@ -56,6 +66,8 @@ from hitl_desktop.settings import (
 )
 
 ConnectionTester = Callable[[ProviderSettings], Awaitable[str]]
+T = TypeVar("T")
+CHECKING_KEYCHAIN = "Checking the keychain…"
 
 PROVIDER_CHOICES = {DASHSCOPE: "Qwen on DashScope",
                     OPENAI_COMPATIBLE: "OpenAI-compatible server (Ollama, LM Studio, vLLM…)"}
@@ -83,6 +95,9 @@ class SettingsDialog(QDialog):
         self._store = store or default_store()
         self._tester = tester
         self._test_task: asyncio.Task[None] | None = None
+        self._key_task: asyncio.Task[None] | None = None   # the newest key lookup or removal
+        self._save_task: asyncio.Task[None] | None = None
+        self._key_location = KeyLocation.NONE  # until the first lookup answers
         self._settings = replace(settings, api_key="")
         self._forms: dict[str, ProviderSettings] = {settings.provider: self._settings}
         self._build()
@@ -215,6 +230,7 @@ class SettingsDialog(QDialog):
         # After the layout has taken the shown/hidden warning into account.
         self.keyFileRadio.toggled.connect(lambda _on: QTimer.singleShot(0, self._fit_height))
         self.keyFileWarning.hide()
+        box.hide()  # shown once a lookup says there is no keychain
         column = QVBoxLayout(box)
         column.setContentsMargins(8, 6, 8, 6)
         column.addWidget(self.noKeychainLabel)
@@ -276,9 +292,49 @@ class SettingsDialog(QDialog):
         self._show_result("", ok=None)
 
     def _show_key_state(self) -> None:
+        """Say where the key is kept; looked up on a worker thread, the newest lookup wins."""
+        provider, env_var = self.provider, self._settings.key_env_var
+        store = self._store
+
+        def look_up() -> _KeyState:
+            _key, where = store.lookup(provider, env_var)  # only where it is matters here
+            return _KeyState(where, store.keychain_status())
+
+        self._start_key_task(look_up, name="key-lookup")
+
+    def _start_key_task(self, work: Callable[[], _KeyState], name: str) -> None:
+        if self._key_task is not None:
+            self._key_task.cancel()
+            self._key_task = None
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no loop yet (scripts, tests without one): nothing else to freeze
+            self._apply_key_state(work())
+            return
+        self.keyStatusLabel.setText(_esc(CHECKING_KEYCHAIN))
+        self.forgetKeyButton.setEnabled(False)
+        self._key_task = loop.create_task(self._key_state_from(work), name=name)
+
+    async def _key_state_from(self, work: Callable[[], _KeyState]) -> None:
+        try:
+            state = await _off_ui_thread(work)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 — a broken keyring must not leave "Checking…" up forever
+            if shiboken6.isValid(self):
+                self.keyStatusLabel.setText(
+                    _esc(f"Could not check the keychain ({type(exc).__name__})."))
+            return
+        if shiboken6.isValid(self):  # the dialog may have been deleted meanwhile
+            self._apply_key_state(state)
+
+    def key_state_known(self) -> bool:
+        """False while the keychain is being asked where the key is."""
+        return self._key_task is None or self._key_task.done()
+
+    def _apply_key_state(self, state: _KeyState) -> None:
         env_var = self._settings.key_env_var
-        key, where = self._store.lookup(self.provider, env_var)
-        del key  # only where it is matters here; the field never shows it
+        where, status = state.location, state.keychain
         optional = "" if self._settings.needs_key else " Local servers usually need none."
         texts = {
             KeyLocation.ENVIRONMENT: f"Using the key from the {env_var} environment variable; it "
@@ -290,16 +346,18 @@ class SettingsDialog(QDialog):
             KeyLocation.NONE: f"No key is stored.{optional}",
         }
         self.keyStatusLabel.setText(_esc(texts[where]))
+        if state.removed:
+            self._show_result("The stored key was removed.", ok=True)
         self.apiKeyEdit.setPlaceholderText("Paste a new key to replace the stored one"
                                            if where is not KeyLocation.NONE else "Paste your API key")
-        self.forgetKeyButton.setEnabled(where in (KeyLocation.KEYCHAIN, KeyLocation.SESSION,
-                                                  KeyLocation.FILE))
-        status = self._store.keychain_status()
+        self.forgetKeyButton.setEnabled(self._save_task is None and where in (
+            KeyLocation.KEYCHAIN, KeyLocation.SESSION, KeyLocation.FILE))
         self.keyStorageBox.setVisible(not status.available)
         if not status.available:
             self.noKeychainLabel.setText(
                 f"<b>No system keychain is available</b>: {_esc(status.reason)} "
                 "Where should a key you enter here be kept?")
+            QTimer.singleShot(0, self._fit_height)
         self._key_location = where
 
     # ----- reading the form -----------------------------------------------------------------
@@ -316,13 +374,6 @@ class SettingsDialog(QDialog):
         """The settings as the form shows them, without any key."""
         return self._form_settings()
 
-    def _settings_with_key(self) -> ProviderSettings:
-        settings = self._form_settings()
-        typed = self.apiKeyEdit.text().strip()
-        if typed:
-            return replace(settings, api_key=typed)
-        key, _where = self._store.lookup(settings.provider, settings.key_env_var)
-        return replace(settings, api_key=key)
 
     # ----- actions --------------------------------------------------------------------------
 
@@ -338,12 +389,15 @@ class SettingsDialog(QDialog):
         self.testButton.setText("Testing…")
         self._show_result(f"Sending a tiny request to {_esc(settings.description)}…", ok=None)
         self._test_task = asyncio.get_running_loop().create_task(
-            self._run_test(self._settings_with_key()), name="test-connection")
+            self._run_test(settings, self.apiKeyEdit.text().strip()), name="test-connection")
 
-    async def _run_test(self, settings: ProviderSettings) -> None:
+    async def _run_test(self, settings: ProviderSettings, typed_key: str) -> None:
         assert self._tester is not None
+        store = self._store
         try:
-            text = await self._tester(settings)
+            key = typed_key or (await _off_ui_thread(
+                lambda: store.lookup(settings.provider, settings.key_env_var)))[0]
+            text = await self._tester(replace(settings, api_key=key))
             if not shiboken6.isValid(self):
                 return
         except UserFacingError as error:
@@ -362,36 +416,81 @@ class SettingsDialog(QDialog):
                 self.testButton.setEnabled(True)
 
     def save(self) -> None:
+        """Check the form, then store the key and the settings on a worker thread; `saved` is
+        emitted and the dialog closes only once both are written."""
+        if self._save_task is not None:
+            return
         settings = self._form_settings()
         problem = check_settings(settings)
         if problem is not None:
             self._show_result(f"<b>{_esc(problem.message)}</b> {_esc(problem.hint)}", ok=False)
             return
         typed = self.apiKeyEdit.text().strip()
-        try:
-            if typed:
-                self._store.store(settings.provider, typed, self._chosen_location())
-            save_settings(settings)
-        except UserFacingError as error:
-            self._show_result(f"<b>{_esc(error.message)}</b> {_esc(error.hint)}", ok=False)
-            return
-        except OSError as exc:
-            self._show_result(f"<b>Could not save the settings ({_esc(exc.strerror or str(exc))}).</b>",
-                              ok=False)
-            return
-        self.apiKeyEdit.clear()
-        self.saved.emit(settings)
-        self.accept()
+        store = self._store
+        fallback = KeyLocation.FILE if self.keyFileRadio.isChecked() else KeyLocation.SESSION
 
-    def _chosen_location(self) -> KeyLocation:
-        if self._store.keychain_status().available:
-            return KeyLocation.KEYCHAIN
-        return KeyLocation.FILE if self.keyFileRadio.isChecked() else KeyLocation.SESSION
+        def write() -> None:
+            if typed:
+                location = KeyLocation.KEYCHAIN if store.keychain_status().available else fallback
+                store.store(settings.provider, typed, location)
+            save_settings(settings)
+
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no loop: nothing else to freeze
+            self._finish_save(settings, _outcome(write))
+            return
+        self._set_saving(True)
+        self._show_result("Saving… (the system keychain may ask you to unlock it)" if typed
+                          else "Saving…", ok=None)
+        self._save_task = loop.create_task(self._save_off_ui_thread(settings, write), name="save-settings")
+
+    async def _save_off_ui_thread(self, settings: ProviderSettings, write: Callable[[], None]) -> None:
+        error = await _off_ui_thread(lambda: _outcome(write))
+        if not shiboken6.isValid(self):  # deleted meanwhile (its window closed); the write is done
+            return
+        self._save_task = None
+        self._set_saving(False)
+        self._finish_save(settings, error)
+
+    def _finish_save(self, settings: ProviderSettings, error: Exception | None) -> None:
+        if isinstance(error, UserFacingError):
+            self._show_result(f"<b>{_esc(redact(error.message))}</b> {_esc(redact(error.hint))}", ok=False)
+        elif isinstance(error, OSError):
+            self._show_result(f"<b>Could not save the settings ({_esc(error.strerror or str(error))}).</b>",
+                              ok=False)
+        elif error is not None:
+            self._show_result(f"<b>Saving failed unexpectedly ({_esc(type(error).__name__)}).</b> "
+                              "Check the settings and try again.", ok=False)
+        else:
+            self.apiKeyEdit.clear()
+            self.saved.emit(settings)
+            self.accept()
+
+    def _set_saving(self, saving: bool) -> None:
+        # While the key is written the dialog stays open (see reject), so Save cannot run twice.
+        self.buttons.setEnabled(not saving)
+        testing = self._test_task is not None and not self._test_task.done()
+        self.testButton.setEnabled(not saving and not testing and self._tester is not None)
+        if saving:
+            self.forgetKeyButton.setEnabled(False)
+        else:
+            self.forgetKeyButton.setEnabled(self.key_state_known() and self._key_location in (
+                KeyLocation.KEYCHAIN, KeyLocation.SESSION, KeyLocation.FILE))
+
+    def is_saving(self) -> bool:
+        return self._save_task is not None
 
     def _forget_key(self) -> None:
-        self._store.forget(self.provider)
-        self._show_key_state()
-        self._show_result("The stored key was removed.", ok=True)
+        store, provider = self._store, self.provider
+        env_var = self._settings.key_env_var
+
+        def forget() -> _KeyState:
+            store.forget(provider)
+            _key, where = store.lookup(provider, env_var)
+            return _KeyState(where, store.keychain_status(), removed=True)
+
+        self._start_key_task(forget, name="forget-key")
 
     def _show_result(self, rich_text: str, ok: bool | None) -> None:
         self.testResultLabel.setText(rich_text)
@@ -407,9 +506,20 @@ class SettingsDialog(QDialog):
 
     # ----- closing --------------------------------------------------------------------------
 
+    def reject(self) -> None:
+        # Cancel, Escape and the close button all come here. Mid-save the key may be half way
+        # into the keychain (an unlock prompt is up): stay until it is written or refused, so the
+        # window is told about settings that were saved.
+        if self._save_task is not None:
+            self._show_result("Still saving: the dialog closes once the key is stored.", ok=None)
+            return
+        super().reject()
+
     def done(self, result: int) -> None:
-        if self._test_task is not None and not self._test_task.done():
-            self._test_task.cancel()
+        # A cancelled lookup's worker thread finishes on its own; its answer is dropped.
+        for task in (self._test_task, self._key_task):
+            if task is not None and not task.done():
+                task.cancel()
         self.apiKeyEdit.clear()
         super().done(result)
 
@@ -418,9 +528,59 @@ class SettingsDialog(QDialog):
         self._fit_height()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
-        if self._test_task is not None and not self._test_task.done():
-            self._test_task.cancel()
+        if self._save_task is None:
+            for task in (self._test_task, self._key_task):
+                if task is not None and not task.done():
+                    task.cancel()
         super().closeEvent(event)
+
+
+@dataclass(frozen=True)
+class _KeyState:
+    location: KeyLocation
+    keychain: KeychainStatus
+    removed: bool = False  # the answer to "Remove Stored Key"
+
+
+def _outcome(work: Callable[[], None]) -> Exception | None:
+    """Run `work`; its error as a value, so a worker thread can hand it back to the loop."""
+    try:
+        work()
+    except Exception as exc:  # noqa: BLE001 — any failure is handed back as a value
+        return exc
+    return None
+
+
+def _off_ui_thread(work: Callable[[], T]) -> asyncio.Future[T]:
+    """`work()` on a daemon thread, awaitable on the running loop.
+
+    Not asyncio.to_thread: executor threads are joined at exit, so a keychain prompt nobody
+    answers would keep the app from quitting. If the awaiting task is cancelled (the dialog
+    closed), the future is cancelled too and the thread's late answer is dropped unread.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def deliver(result: T | None, error: Exception | None) -> None:
+        if future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)  # type: ignore[arg-type]
+
+    def run() -> None:
+        result: T | None = None
+        error: Exception | None = None
+        try:
+            result = work()
+        except Exception as exc:  # noqa: BLE001 — handed to the awaiting task
+            error = exc
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+            loop.call_soon_threadsafe(deliver, result, error)
+
+    threading.Thread(target=run, name="settings-keychain", daemon=True).start()
+    return future
 
 
 def _row(main: QWidget, side: QWidget) -> QWidget:
