@@ -377,13 +377,20 @@ class SettingsDialog(QDialog):
 
     # ----- actions --------------------------------------------------------------------------
 
-    def test_connection(self) -> None:
-        if self._tester is None or (self._test_task is not None and not self._test_task.done()):
-            return
+    def _checked_form_settings(self) -> ProviderSettings | None:
+        """The form's settings, or None after saying in the dialog what to fix first."""
         settings = self._form_settings()
         problem = check_settings(settings)
         if problem is not None:
             self._show_result(f"<b>{_esc(problem.message)}</b> {_esc(problem.hint)}", ok=False)
+            return None
+        return settings
+
+    def test_connection(self) -> None:
+        if self._tester is None or (self._test_task is not None and not self._test_task.done()):
+            return
+        settings = self._checked_form_settings()
+        if settings is None:
             return
         self.testButton.setEnabled(False)
         self.testButton.setText("Testing…")
@@ -420,10 +427,8 @@ class SettingsDialog(QDialog):
         emitted and the dialog closes only once both are written."""
         if self._save_task is not None:
             return
-        settings = self._form_settings()
-        problem = check_settings(settings)
-        if problem is not None:
-            self._show_result(f"<b>{_esc(problem.message)}</b> {_esc(problem.hint)}", ok=False)
+        settings = self._checked_form_settings()
+        if settings is None:
             return
         typed = self.apiKeyEdit.text().strip()
         store = self._store
