@@ -285,6 +285,8 @@ def test_failed_research_is_shown_and_retried_without_starting_over(qtbot, windo
     assert "refused the API key" in window.messageBar.message()
     assert "Check the API key" in window.messageBar.message()
     assert window.bridge.is_running and window.stopButton.isEnabled()  # paused, not thrown away
+    assert "refused the API key" in window.messageBar.accessibleDescription()
+    assert window.messageBar.action("Retry").hasFocus()  # Space or Enter retries at once
 
     qtbot.mouseClick(window.messageBar.action("Retry"), Qt.MouseButton.LeftButton)
     dialog = wait_for_review(qtbot, window, 1)

@@ -6,6 +6,7 @@ import html
 from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QAccessible, QAccessibleEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QStyle, QWidget
 
 MessageAction = tuple[str, Callable[[], None]]
@@ -15,6 +16,7 @@ class MessageBar(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("messageBar")
+        self.setAccessibleName("Problem")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setStyleSheet("#messageBar { background: palette(alternate-base); border: 1px solid #c0392b;"
                            " border-radius: 4px; }")
@@ -44,6 +46,11 @@ class MessageBar(QFrame):
         self.textLabel.setText(text)
         self._set_actions(actions)
         self.show()
+        # Screen readers announce it as an alert; the keyboard lands on the action that fixes it.
+        self.setAccessibleDescription(f"{message} {hint}".strip())
+        QAccessible.updateAccessibility(QAccessibleEvent(self, QAccessible.Event.Alert))
+        if self.actionButtons:
+            self.actionButtons[-1].setFocus(Qt.FocusReason.OtherFocusReason)
 
     def message(self) -> str:
         return self.textLabel.text()
