@@ -11,9 +11,8 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
 
-from local_http_server import LocalHTTPServer
+from local_http_server import LocalHTTPServer, StreamingHandler
 from typing import Any
 
 GENERATION_PATH = "/api/v1/services/aigc/text-generation/generation"
@@ -59,46 +58,25 @@ class FakeDashScope:
         return self.replies.pop(0) if self.replies else self.default
 
 
-def _handler_for(fake: FakeDashScope) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args: Any) -> None:  # keep test output clean
-            pass
-
+def _handler_for(fake: FakeDashScope) -> type[StreamingHandler]:
+    class Handler(StreamingHandler):
         def do_POST(self) -> None:  # noqa: N802
-            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+            body = self.read_json()
             fake.requests.append(Recorded(self.path, dict(self.headers.items()), body))
             if self.path != GENERATION_PATH:
-                return self._json(404, {"code": "NotFound", "message": f"no route {self.path}"})
+                return self.send_json(404, {"code": "NotFound", "message": f"no route {self.path}"})
             reply = fake.next_reply()
             if isinstance(reply, Error):
-                return self._json(reply.status, {"code": reply.code, "message": reply.message,
+                return self.send_json(reply.status, {"code": reply.code, "message": reply.message,
                                                  "request_id": "fake-req"})
-            try:
-                self._stream(reply, body)
-            except (BrokenPipeError, ConnectionResetError):
-                self.close_connection = True  # the client went away mid-stream: a test's intent
-
-        def _json(self, status: int, payload: dict[str, Any]) -> None:
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            self._stream(reply, body)
 
         def _stream(self, reply: Stream, body: dict[str, Any]) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "text/event-stream;charset=UTF-8")
-            self.send_header("Transfer-Encoding", "chunked")
-            self.end_headers()
+            self.start_stream("text/event-stream;charset=UTF-8")
             prompt_tokens = sum(len(m["content"].split()) for m in body["input"]["messages"])
             for index, text in enumerate(reply.chunks, start=1):
                 if reply.cut_after is not None and index > reply.cut_after:
-                    self.wfile.write(b"40\r\npartial")  # a chunk that never completes
-                    self.wfile.flush()
-                    self.close_connection = True
+                    self.cut_stream(b"partial")
                     return
                 if reply.delay_s:
                     fake.release.wait(reply.delay_s)
@@ -110,11 +88,9 @@ def _handler_for(fake: FakeDashScope) -> type[BaseHTTPRequestHandler]:
                               "total_tokens": prompt_tokens + index},
                     "request_id": "fake-req",
                 }
-                event = (f"id:{index}\nevent:result\n:HTTP_STATUS/200\n"
-                         f"data:{json.dumps(record, ensure_ascii=False)}\n\n").encode()
-                self.wfile.write(f"{len(event):x}\r\n".encode() + event + b"\r\n")
-                self.wfile.flush()
-            self.wfile.write(b"0\r\n\r\n")
+                self.send_chunk((f"id:{index}\nevent:result\n:HTTP_STATUS/200\n"
+                                 f"data:{json.dumps(record, ensure_ascii=False)}\n\n").encode())
+            self.end_stream()
 
     return Handler
 

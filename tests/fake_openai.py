@@ -13,9 +13,8 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
 
-from local_http_server import LocalHTTPServer
+from local_http_server import LocalHTTPServer, StreamingHandler
 from typing import Any
 
 CHAT_PATH = "/v1/chat/completions"
@@ -66,48 +65,24 @@ def _words(text: str) -> int:
     return len(text.split())
 
 
-def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args: Any) -> None:  # keep test output clean
-            pass
-
-        def handle(self) -> None:
-            try:
-                super().handle()
-            except (ConnectionResetError, BrokenPipeError):
-                pass  # the client closed a kept-alive connection: normal, nothing to report
-
+def _handler_for(fake: FakeOpenAI) -> type[StreamingHandler]:
+    class Handler(StreamingHandler):
         def do_POST(self) -> None:  # noqa: N802
-            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+            body = self.read_json()
             fake.requests.append(Recorded(self.path, dict(self.headers.items()), body))
             if self.path != CHAT_PATH:
                 # What real servers say for a wrong base URL: a bare 404, not about any model.
-                return self._json(404, {"error": {"message": f"404 page not found: {self.path}",
+                return self.send_json(404, {"error": {"message": f"404 page not found: {self.path}",
                                                   "type": "not_found", "code": None}})
             reply = fake.next_reply()
             if isinstance(reply, Error):
-                return self._json(reply.status, {"error": {
+                return self.send_json(reply.status, {"error": {
                     "message": reply.message, "type": reply.type, "param": None, "code": reply.code}},
                     reply.headers)
-            try:
-                if body.get("stream"):
-                    self._stream(reply, body)
-                else:
-                    self._complete(reply, body)
-            except (BrokenPipeError, ConnectionResetError):
-                self.close_connection = True  # the client gave up (a timeout test): nothing to say
-
-        def _json(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            for name, value in (headers or {}).items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(data)
+            if body.get("stream"):
+                self._stream(reply, body)
+            else:
+                self._complete(reply, body)
 
         def _usage(self, reply: Stream, body: dict[str, Any]) -> dict[str, int]:
             prompt, completion = reply.usage or (
@@ -116,7 +91,7 @@ def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                     "total_tokens": prompt + completion}
 
         def _complete(self, reply: Stream, body: dict[str, Any]) -> None:
-            self._json(200, {
+            self.send_json(200, {
                 "id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()),
                 "model": body.get("model", ""),
                 "choices": [{"index": 0, "finish_reason": reply.finish_reason,
@@ -124,10 +99,7 @@ def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                 "usage": self._usage(reply, body)})
 
         def _stream(self, reply: Stream, body: dict[str, Any]) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "text/event-stream")
-            self.send_header("Transfer-Encoding", "chunked")
-            self.end_headers()
+            self.start_stream("text/event-stream")
             model = body.get("model", "")
 
             def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> dict[str, Any]:
@@ -138,9 +110,7 @@ def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             self._send_event(chunk({"role": "assistant", "content": ""}))
             for index, text in enumerate(reply.chunks, start=1):
                 if reply.cut_after is not None and index > reply.cut_after:
-                    self.wfile.write(b"40\r\ndata: {\"partial")  # a chunk that never completes
-                    self.wfile.flush()
-                    self.close_connection = True
+                    self.cut_stream(b'data: {"partial')
                     return
                 if reply.delay_s:
                     fake.release.wait(reply.delay_s)
@@ -150,16 +120,11 @@ def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                 self._send_event({"id": "chatcmpl-fake", "object": "chat.completion.chunk",
                                   "created": int(time.time()), "model": model, "choices": [],
                                   "usage": self._usage(reply, body)})
-            self._send_raw(b"data: [DONE]\n\n")
-            self.wfile.write(b"0\r\n\r\n")
-            self.wfile.flush()
+            self.send_chunk(b"data: [DONE]\n\n")
+            self.end_stream()
 
         def _send_event(self, payload: dict[str, Any]) -> None:
-            self._send_raw(f"data: {json.dumps(payload, ensure_ascii=False)}\n\n".encode())
-
-        def _send_raw(self, event: bytes) -> None:
-            self.wfile.write(f"{len(event):x}\r\n".encode() + event + b"\r\n")
-            self.wfile.flush()
+            self.send_chunk(f"data: {json.dumps(payload, ensure_ascii=False)}\n\n".encode())
 
     return Handler
 
