@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import datetime
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -99,7 +100,9 @@ class ResearchSession:
         from hitl_desktop.workflow import events as wf
 
         if isinstance(event, wf.ProgressEvent):
-            return ProgressUpdate(message=event.message, round=event.round)
+            # The workflow's own time stamp: a replayed or resumed run keeps when it really happened.
+            return ProgressUpdate(message=event.message, round=event.round,
+                                  at=datetime.fromisoformat(event.at))
         if isinstance(event, wf.ResearchDeltaEvent):
             return ResearchDelta(round=event.round, text=event.delta)
         if isinstance(event, wf.ReportDeltaEvent):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -84,7 +85,13 @@ def test_good_settings_pass_the_check() -> None:
 def test_hand_damaged_settings_files_fall_back_instead_of_crashing(tmp_path: Path) -> None:
     import json
 
-    from hitl_desktop.settings import OPENAI_COMPATIBLE, ProviderSettings, for_provider, load_settings, save_settings
+    from hitl_desktop.settings import (
+        OPENAI_COMPATIBLE,
+        ProviderSettings,
+        for_provider,
+        load_settings,
+        save_settings,
+    )
 
     target = tmp_path / "settings.json"
     for damage in ({"profiles": ["x"]}, {"profiles": {"openai_compatible": "oops"}},

@@ -52,7 +52,6 @@ from hitl_desktop.ui.setup_banner import SetupBanner
 
 log = logging.getLogger(__name__)
 
-_LAST_SAVE_FOLDER = LAST_FOLDER_KEY
 _UNFINISHED_NOTE = ("\n\n---\n\n*Draft: this report is unfinished. The run was stopped before the "
                     "model had written all of it.*\n")
 _GEOMETRY = "mainWindow/geometry"
@@ -75,6 +74,8 @@ class MainWindow(QMainWindow):
         self._reviewed_this_run = False  # from then on, stopping or closing asks first
         self._last_review: ReviewRequest | None = None
         self._ask_before_closing = True
+        self._topic_ok = False
+        self._key_lookups = 0  # the newest keychain lookup wins
         self._shutdown_task: asyncio.Task[None] | None = None
         self._build_actions()
         self._build_ui()
@@ -448,7 +449,7 @@ class MainWindow(QMainWindow):
         looked up on a worker thread; the newest lookup wins.
         """
         self.providerLabel.setText(load_settings(with_key=False).description)
-        self._key_lookups = getattr(self, "_key_lookups", 0) + 1
+        self._key_lookups += 1
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
@@ -507,7 +508,7 @@ class MainWindow(QMainWindow):
         if self._report is None:
             return
         settings = QSettings()
-        folder = settings.value(_LAST_SAVE_FOLDER, str(Path.home()))
+        folder = settings.value(LAST_FOLDER_KEY, str(Path.home()))
         name = export.suggested_filename(self._report.topic, self._report.created_at.astimezone())
         dialog = QFileDialog(self, "Save Report", str(Path(folder) / name))
         dialog.setObjectName("saveReportDialog")
@@ -526,7 +527,7 @@ class MainWindow(QMainWindow):
         except UserFacingError as error:
             self.messageBar.show_error(error.message, error.hint)
             return
-        QSettings().setValue(_LAST_SAVE_FOLDER, str(saved.parent))
+        QSettings().setValue(LAST_FOLDER_KEY, str(saved.parent))
         if then is not None:
             then()
 
@@ -571,7 +572,7 @@ class MainWindow(QMainWindow):
 
     def _update_actions(self) -> None:
         running = self.bridge.is_running
-        self.runAction.setEnabled(not running and getattr(self, "_topic_ok", False))
+        self.runAction.setEnabled(not running and self._topic_ok)
         self.runButton.setEnabled(self.runAction.isEnabled())
         self.stopAction.setEnabled(running)
         self.stopButton.setEnabled(running)
