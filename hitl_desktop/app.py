@@ -55,6 +55,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="print the milliseconds until the window is shown, then quit")
     parser.add_argument("--check-install", action="store_true",
                         help="check this installation's data files and keychain, then exit")
+    parser.add_argument("--print-locale-report", action="store_true",
+                        help="print what Qt's collation, encodings and time-zone names answer "
+                             "(JSON), then exit")
     args = parser.parse_known_args(argv)[0]
     if _is_automated(args) and not (args.topic or "").strip():
         parser.error("--auto-approve, --save-report and --quit-when-done need --topic")
@@ -75,6 +78,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from hitl_desktop import install_check
 
         return install_check.main()
+    if args.print_locale_report:
+        from hitl_desktop import locale_report
+
+        return locale_report.main()
     from hitl_desktop.logging_setup import configure_logging
 
     try:
