@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import threading
+import zipfile
 from pathlib import Path
 
 import pypdf
@@ -40,6 +42,10 @@ def finish_run(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-de
     qtbot.mouseClick(window.findChild(ReviewDialog, "reviewDialog").approveButton, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.report is not None, timeout=10_000)
     qtbot.waitUntil(lambda: not window.bridge.is_running, timeout=5_000)
+
+
+def wait_for_files_written(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    qtbot.waitUntil(lambda: not window.is_writing_files, timeout=20_000)
 
 
 def report_actions(window: MainWindow) -> list:  # type: ignore[type-arg]
@@ -100,6 +106,7 @@ def test_export_all_writes_every_format_and_asks_before_replacing(qtbot, window:
     assert dialog is not None and dialog.isVisible()
     dialog.fileSelected.emit(str(folder))
     dialog.reject()
+    wait_for_files_written(qtbot, window)
     stem = export.suggested_stem(TOPIC, window.report.created_at.astimezone())
     written = sorted(p.name for p in folder.iterdir())
     assert written == sorted(f"{stem}{suffix}" for suffix in export.FORMATS)
@@ -118,12 +125,14 @@ def test_export_all_writes_every_format_and_asks_before_replacing(qtbot, window:
     qtbot.waitUntil(lambda: (b := window.findChild(QMessageBox, "replaceFilesBox")) is not None
                     and b.isVisible(), timeout=2_000)
     window.findChild(QMessageBox, "replaceFilesBox").done(QMessageBox.StandardButton.Yes)
+    wait_for_files_written(qtbot, window)
     assert (folder / f"{stem}.md").read_text(encoding="utf-8").startswith("---\n")
 
 
 def test_export_all_into_a_missing_folder_shows_a_clear_message(qtbot, window: MainWindow, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     finish_run(qtbot, window)
     window.reportActions.export_all_to(tmp_path / "gone")
+    wait_for_files_written(qtbot, window)
     assert window.messageBar.isVisible() and "does not exist" in window.messageBar.message()
     assert window.report is not None  # nothing lost
 
@@ -187,3 +196,82 @@ def test_ctrl_s_saves_through_the_dialog_and_remembers_the_folder(qtbot, window:
     assert "Tidal Power in Europe" in target.read_text(encoding="utf-8")
     assert QSettings().value("export/lastFolder") == str(tmp_path)
     assert window.statusBar().currentMessage() == "Saved chosen.md"
+
+
+class GatedWriter:
+    """Stands in for export.save_report: records its thread and holds until released."""
+
+    def __init__(self, real, fail_with: Exception | None = None) -> None:  # type: ignore[no-untyped-def]
+        self._real = real
+        self._fail_with = fail_with
+        self.release = threading.Event()
+        self.threads: list[threading.Thread] = []
+
+    def __call__(self, path, report):  # type: ignore[no-untyped-def]
+        self.threads.append(threading.current_thread())
+        assert self.release.wait(timeout=20)
+        if self._fail_with is not None:
+            raise self._fail_with
+        return self._real(path, report)
+
+
+def save_through_dialog(window: MainWindow, target: Path) -> None:
+    window.saveReportAction.trigger()
+    dialog = window.findChild(QFileDialog, "saveReportDialog")
+    dialog.selectFile(str(target))
+    dialog.accept()
+
+
+def test_saving_runs_off_the_ui_thread_and_the_window_stays_usable(qtbot, window: MainWindow, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    finish_run(qtbot, window)
+    writer = GatedWriter(export.save_report)
+    monkeypatch.setattr(export, "save_report", writer)
+    target = tmp_path / "slow.pdf"
+    save_through_dialog(window, target)
+    qtbot.waitUntil(lambda: len(writer.threads) == 1, timeout=5_000)
+    assert writer.threads[0] is not threading.main_thread()
+    assert window.is_writing_files and window.statusBar().currentMessage() == "Saving slow.pdf…"
+    assert not window.saveReportAction.isEnabled() and not window.reportActions.exportAllAction.isEnabled()
+    assert window.reportActions.copyMarkdownAction.isEnabled()  # the rest of the window works on
+    window.topicInput.clear()
+    qtbot.keyClicks(window.topicInput, "next topic")  # typed while the file is being written
+    assert window.topicInput.toPlainText() == "next topic" and not target.exists()
+
+    writer.release.set()
+    qtbot.waitUntil(lambda: not window.is_writing_files, timeout=20_000)
+    assert target.read_bytes().startswith(b"%PDF")
+    assert window.statusBar().currentMessage() == "Saved slow.pdf"
+    assert window.saveReportAction.isEnabled() and window.reportActions.exportAllAction.isEnabled()
+
+
+def test_quitting_while_saving_finishes_the_file_then_closes(qtbot, window: MainWindow, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    finish_run(qtbot, window)
+    writer = GatedWriter(export.save_report)
+    monkeypatch.setattr(export, "save_report", writer)
+    target = tmp_path / "last-minute.docx"
+    save_through_dialog(window, target)
+    qtbot.waitUntil(lambda: len(writer.threads) == 1, timeout=5_000)
+    window.close()  # Ctrl+Q right after Save: no "unsaved report" question, no lost file
+    qtbot.wait(50)
+    assert window.isVisible() and window.findChild(QMessageBox, "unsavedReportBox") is None
+    writer.release.set()
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=20_000)
+    assert zipfile.is_zipfile(target)
+
+
+def test_a_save_that_fails_while_quitting_keeps_the_window_and_asks(qtbot, window: MainWindow, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    finish_run(qtbot, window)
+    writer = GatedWriter(export.save_report, fail_with=RuntimeError("exporter bug"))
+    monkeypatch.setattr(export, "save_report", writer)
+    save_through_dialog(window, tmp_path / "doomed.html")
+    qtbot.waitUntil(lambda: len(writer.threads) == 1, timeout=5_000)
+    window.close()
+    writer.release.set()
+    qtbot.waitUntil(lambda: window.findChild(QMessageBox, "unsavedReportBox") is not None, timeout=20_000)
+    assert window.isVisible() and window.report is not None  # nothing lost
+    assert "Saving failed unexpectedly (RuntimeError)" in window.messageBar.message()
+    window.findChild(QMessageBox, "unsavedReportBox").done(QMessageBox.StandardButton.Cancel)
+    assert window.isVisible()

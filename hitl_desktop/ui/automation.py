@@ -4,7 +4,7 @@
 
 Used by the frozen smoke test and by scripts. It drives MainWindow only through its public
 surface (topicInput, run_research, the bridge's signals, the review dialog's approveButton,
-save_report), so an automated run exercises exactly what a person's run does.
+write_report_files, as the Save dialog does), so an automated run exercises what a person's run does.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from hitl_desktop import export
 from hitl_desktop.errors import UserFacingError
 from hitl_desktop.models import Report, ReviewRequest, StepFailure
 from hitl_desktop.ui.main_window import MainWindow
@@ -75,12 +76,12 @@ class AutomatedRun(QObject):
         if self._save_to is None:
             self._finish(0, f"Report finished ({len(report.markdown):,} characters).")
             return
-        try:
-            saved = self._window.save_report(self._save_to)
-        except UserFacingError as error:
-            self._finish(1, f"Could not save the report: {error}")
-            return
-        self._finish(0, f"Saved the report to {saved}")
+        target = self._save_to
+        # The same background write the Save dialog starts, so closing waits for it as it would.
+        self._window.write_report_files(
+            f"Saving {target.name}…", lambda: [export.save_report(target, report)],
+            then=lambda paths: self._finish(0, f"Saved the report to {paths[0]}"),
+            failed=lambda error: self._finish(1, f"Could not save the report: {error}"))
 
     def _on_failed(self, error: UserFacingError) -> None:
         self._finish(1, f"The run failed: {error}")

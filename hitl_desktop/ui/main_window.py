@@ -13,6 +13,7 @@ import shiboken6
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QFileDialog,
     QFrame,
     QHBoxLayout,
@@ -49,6 +50,7 @@ from hitl_desktop.ui.report_view import ReportView
 from hitl_desktop.ui.review_dialog import ReviewDialog
 from hitl_desktop.ui.settings_dialog import SettingsDialog
 from hitl_desktop.ui.setup_banner import SetupBanner
+from hitl_desktop.ui.worker_thread import run_on_worker_thread
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +79,7 @@ class MainWindow(QMainWindow):
         self._topic_ok = False
         self._key_lookups = 0  # the newest keychain lookup wins
         self._shutdown_task: asyncio.Task[None] | None = None
+        self._file_task: asyncio.Task[None] | None = None  # report files being written
         self._build_actions()
         self._build_ui()
         self._connect_bridge()
@@ -114,7 +117,7 @@ class MainWindow(QMainWindow):
         about_action = QAction(f"&About {APP_NAME}", self, objectName="aboutAction")
         about_action.triggered.connect(self._show_about)
 
-        self.reportActions = ReportActions(self, lambda: self._report, self._note_saved,
+        self.reportActions = ReportActions(self, lambda: self._report, self.write_report_files,
                                            lambda error: self.messageBar.show_error(error.message, error.hint))
         file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction(self.saveReportAction)
@@ -302,11 +305,62 @@ class MainWindow(QMainWindow):
             raise UserFacingError("There is no finished report to save yet.",
                                   "Run the research and approve it first.", ErrorKind.BAD_INPUT)
         saved = export.save_report(path, self._report)
-        self._note_saved([saved])
+        self._note_saved([saved], self._report)
         return saved
 
-    def _note_saved(self, paths: list[Path]) -> None:
-        self._report_saved = True
+    def write_report_files(self, description: str, write: Callable[[], list[Path]], *,
+                           then: Callable[[list[Path]], None] | None = None,
+                           failed: Callable[[UserFacingError], None] | None = None) -> None:
+        """Run `write` (it saves the current report's files and returns their paths) on a worker
+        thread: a long export must not freeze the window. One write at a time; closing the
+        window waits for it. Success is noted (then `then`), a failure shown (then `failed`)."""
+        if self._file_task is not None:
+            self.statusBar().showMessage("Still saving the report; try again when that is done.", 5000)
+            return
+        report = self._report
+        self.statusBar().showMessage(description)
+        QApplication.setOverrideCursor(Qt.CursorShape.BusyCursor)
+        self._file_task = asyncio.get_running_loop().create_task(
+            self._write_files(report, write, then, failed), name="write-report-files")
+        self._update_actions()
+
+    async def _write_files(self, report: Report | None, write: Callable[[], list[Path]],
+                           then: Callable[[list[Path]], None] | None,
+                           failed: Callable[[UserFacingError], None] | None) -> None:
+        error: UserFacingError | None = None
+        paths: list[Path] = []
+        try:
+            paths = await run_on_worker_thread(write, name="report-writer")
+        except UserFacingError as exc:
+            error = exc
+        except Exception as exc:  # noqa: BLE001 (a bug in an exporter must reach the user, not vanish)
+            log.exception("Writing the report failed")
+            error = UserFacingError(f"Saving failed unexpectedly ({type(exc).__name__}).",
+                                    "The report is still here: try another format or folder.",
+                                    ErrorKind.IO)
+        finally:
+            QApplication.restoreOverrideCursor()
+            self._file_task = None
+        if not shiboken6.isValid(self):
+            return
+        self.statusBar().clearMessage()
+        self._update_actions()
+        if error is not None:
+            self.messageBar.show_error(error.message, error.hint)
+            if failed is not None:
+                failed(error)
+            return
+        self._note_saved(paths, report)
+        if then is not None:
+            then(paths)
+
+    @property
+    def is_writing_files(self) -> bool:
+        return self._file_task is not None
+
+    def _note_saved(self, paths: list[Path], report: Report | None) -> None:
+        if report is self._report:  # not a newer report that arrived while this one was written
+            self._report_saved = True
         for path in paths:
             self._add_progress(ProgressUpdate(f"Saved the report to {path}"))
         names = ", ".join(path.name for path in paths)
@@ -522,19 +576,27 @@ class MainWindow(QMainWindow):
         dialog.open()
 
     def _save_chosen(self, path: str, then: Callable[[], None] | None) -> None:
-        try:
-            saved = self.save_report(path)
-        except UserFacingError as error:
-            self.messageBar.show_error(error.message, error.hint)
+        report = self._report
+        if report is None:
             return
-        QSettings().setValue(LAST_FOLDER_KEY, str(saved.parent))
-        if then is not None:
-            then()
+
+        def saved(paths: list[Path]) -> None:
+            QSettings().setValue(LAST_FOLDER_KEY, str(paths[0].parent))
+            if then is not None:
+                then()
+
+        self.write_report_files(f"Saving {Path(path).name}…", lambda: [export.save_report(path, report)],
+                                then=saved)
 
     def _unless_unsaved_report_kept(self, proceed: Callable[[], None]) -> None:
         """Run `proceed` now, or after the user has saved or discarded an unsaved report."""
         if self._report is None or self._report_saved:
             proceed()
+            return
+        if self._file_task is not None:  # being saved: ask only if that save fails
+            self.statusBar().showMessage("Finishing the save…")
+            self._file_task.add_done_callback(
+                lambda _task: QTimer.singleShot(0, lambda: self._unless_unsaved_report_kept(proceed)))
             return
         if self.findChild(QMessageBox, "unsavedReportBox") is not None:
             return  # already asking; a second box would run `proceed` twice
@@ -578,8 +640,8 @@ class MainWindow(QMainWindow):
         self.stopButton.setEnabled(running)
         self.reviewAction.setEnabled(running and self._review_dialog is not None)
         self.retryAction.setEnabled(running and self.bridge.pending_failure is not None)
-        self.saveReportAction.setEnabled(self._report is not None)
-        self.reportActions.update_enabled()
+        self.saveReportAction.setEnabled(self._report is not None and self._file_task is None)
+        self.reportActions.update_enabled(writing=self._file_task is not None)
         self.topicInput.setReadOnly(running)
 
     def _mark_last_progress_as_error(self) -> None:
@@ -633,14 +695,17 @@ class MainWindow(QMainWindow):
     def _close_after_shutdown(self) -> None:
         if self._shutdown_task is not None:
             return
-        if not self.bridge.is_running:
+        if not self.bridge.is_running and self._file_task is None:
             self._close_allowed = True
             # Called from closeEvent, where Qt ignores a nested close(): close on the next turn.
             QTimer.singleShot(0, self.close)
             return
-        self.statusBar().showMessage("Stopping the run before closing…")
+        self.statusBar().showMessage("Stopping the run before closing…" if self.bridge.is_running
+                                     else "Finishing the save before closing…")
 
         async def shutdown_then_close() -> None:
+            if self._file_task is not None:  # a report file is half written: finish it first
+                await asyncio.wait([self._file_task])
             await self.bridge.shutdown()
             self._close_allowed = True
             if shiboken6.isValid(self):  # it may have been deleted by its owner meanwhile

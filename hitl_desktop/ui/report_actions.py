@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 from PySide6.QtCore import QMimeData, QObject, QSettings
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
@@ -21,15 +22,22 @@ from hitl_desktop.models import Report
 LAST_FOLDER_KEY = "export/lastFolder"
 
 
+class WriteFiles(Protocol):
+    """The window's way to write report files off the UI thread (MainWindow.write_report_files)."""
+
+    def __call__(self, description: str, write: Callable[[], list[Path]], *,
+                 then: Callable[[list[Path]], None] | None = None) -> None: ...
+
+
 class ReportActions(QObject):
     """Export All, Copy as Markdown, Copy as Rich Text and Print, for the window's report."""
 
     def __init__(self, window: QWidget, report: Callable[[], Report | None],
-                 saved: Callable[[list[Path]], None], failed: Callable[[UserFacingError], None]) -> None:
+                 write_files: WriteFiles, failed: Callable[[UserFacingError], None]) -> None:
         super().__init__(window)
         self._window = window
         self._report = report
-        self._saved = saved
+        self._write_files = write_files
         self._failed = failed
         self._printer: QPrinter | None = None
         self._hand_over_connected = False
@@ -57,10 +65,12 @@ class ReportActions(QObject):
     def edit_actions(self) -> list[QAction]:
         return [self.copyMarkdownAction, self.copyRichTextAction]
 
-    def update_enabled(self) -> None:
+    def update_enabled(self, *, writing: bool = False) -> None:
+        """Enable the actions while there is a report; Export All not while files are written."""
         has_report = self._report() is not None
         for action in (*self.file_actions, *self.edit_actions):
             action.setEnabled(has_report)
+        self.exportAllAction.setEnabled(has_report and not writing)
 
     # ----- copy ------------------------------------------------------------------------------
 
@@ -126,13 +136,9 @@ class ReportActions(QObject):
         report = self._report()
         if report is None:
             return
-        try:
-            paths = export.save_all(folder, stem, report)
-        except UserFacingError as error:
-            self._failed(error)
-            return
-        QSettings().setValue(LAST_FOLDER_KEY, str(folder))
-        self._saved(paths)
+        self._write_files(f"Exporting {stem} in every format…",
+                          lambda: export.save_all(folder, stem, report),
+                          then=lambda _paths: QSettings().setValue(LAST_FOLDER_KEY, str(folder)))
 
     # ----- print -----------------------------------------------------------------------------
 
