@@ -105,6 +105,18 @@ class SecretStore:
             raise ValueError(f"cannot store a key in {location}")
         self._remove_other_copies(provider, keep=location)
 
+    def keep_for_session(self, provider: str, key: str) -> None:
+        """Hold `key` in memory for this session, leaving any stored copy alone: used when the
+        keychain does not answer, so nothing here may wait on it. The session copy is found
+        first by lookup()."""
+        key = key.strip()
+        if not key:
+            raise UserFacingError("The API key is empty.", "Paste the key, or remove the stored one.",
+                                  ErrorKind.BAD_INPUT)
+        register_secret(key)
+        with self._lock:
+            self._session[provider] = key
+
     def forget(self, provider: str) -> None:
         """Remove the stored key everywhere we keep one (the environment is not ours to change)."""
         self._remove_other_copies(provider, keep=None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import stat
+import threading
 import time
 from pathlib import Path
 
@@ -353,3 +354,42 @@ def test_a_dialog_deleted_mid_lookup_drops_the_late_answer(qtbot, qloop) -> None
     shiboken6.delete(dialog)  # gone without done(): e.g. its parent window was destroyed
     qtbot.waitUntil(task.done, timeout=5_000)  # the answer arrives, finds no dialog, and ends quietly
     assert not task.cancelled() and task.exception() is None
+
+
+class StuckKeyring(SlowKeyring):
+    """A keychain whose write never answers until the test lets it (a prompt nobody sees)."""
+
+    def __init__(self) -> None:
+        super().__init__(delay_s=0.0)
+        self.answer = threading.Event()
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.answer.wait(timeout=30)
+        super().set_password(service, username, password)
+
+
+def test_a_keychain_that_never_answers_lets_the_user_keep_the_key_for_the_session(  # type: ignore[no-untyped-def]
+        qtbot, qloop, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(SettingsDialog, "keychain_patience_ms", 300)
+    backend = StuckKeyring()
+    keyring.set_keyring(backend)
+    dialog = SettingsDialog(load_settings(with_key=False))
+    qtbot.addWidget(dialog)
+    dialog.open()
+    qtbot.waitUntil(dialog.key_state_known, timeout=5_000)
+    saved = []
+    dialog.saved.connect(saved.append)
+    qtbot.keyClicks(dialog.apiKeyEdit, KEY)
+    qtbot.mouseClick(dialog.saveButton, Qt.MouseButton.LeftButton)
+    assert dialog.is_saving() and not dialog.keepForSessionButton.isVisible()
+    qtbot.waitUntil(dialog.keepForSessionButton.isVisible, timeout=5_000)
+    assert "keychain is not answering" in dialog.result_text() and dialog.keepForSessionButton.hasFocus()
+
+    qtbot.keyClick(dialog.keepForSessionButton, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: bool(saved), timeout=5_000)
+    assert not dialog.isVisible() and not dialog.is_saving()
+    assert settings_file().exists() and KEY not in settings_file().read_text(encoding="utf-8")
+    assert default_store().lookup(DASHSCOPE) == (KEY, KeyLocation.SESSION)
+    backend.answer.set()  # the keychain finally answers: it stores the key, the session copy stays usable
+    qtbot.waitUntil(lambda: backend.passwords.get((KEYCHAIN_SERVICE, DASHSCOPE)) == KEY, timeout=5_000)
+    assert default_store().lookup(DASHSCOPE)[0] == KEY

@@ -86,6 +86,7 @@ class SettingsDialog(QDialog):
     """Emits `saved` with the new settings (without the key) after they were written."""
 
     saved = Signal(object)  # ProviderSettings
+    keychain_patience_ms = 15_000  # then Save offers to keep the key for this session instead
 
     def __init__(self, settings: ProviderSettings, tester: ConnectionTester | None = None,
                  store: SecretStore | None = None, parent: QWidget | None = None) -> None:
@@ -97,6 +98,8 @@ class SettingsDialog(QDialog):
         self._test_task: asyncio.Task[None] | None = None
         self._key_task: asyncio.Task[None] | None = None   # the newest key lookup or removal
         self._save_task: asyncio.Task[None] | None = None
+        self._save_abandoned: threading.Event | None = None  # set: the running save's thread stops short
+        self._pending_save: tuple[ProviderSettings, str] | None = None  # settings and typed key
         self._key_location = KeyLocation.NONE  # until the first lookup answers
         self._settings = replace(settings, api_key="")
         self._forms: dict[str, ProviderSettings] = {settings.provider: self._settings}
@@ -189,10 +192,19 @@ class SettingsDialog(QDialog):
         self.testResultLabel.setWordWrap(True)
         self.testResultLabel.setTextFormat(Qt.TextFormat.RichText)
         self.testResultLabel.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # Offered when a keychain write has not answered for a while (see save()).
+        self.keepForSessionButton = QPushButton("&Use Key for This Session Only", objectName="keepForSessionButton")
+        self.keepForSessionButton.setToolTip("Save the settings now and keep the key in memory until "
+                                             "you quit, without waiting for the keychain")
+        self.keepForSessionButton.clicked.connect(self.keep_key_for_session)
+        self.keepForSessionButton.hide()
+        result_column = QVBoxLayout()
+        result_column.addWidget(self.testResultLabel)
+        result_column.addWidget(self.keepForSessionButton, 0, Qt.AlignmentFlag.AlignLeft)
         test_row = QHBoxLayout()
         test_row.addWidget(self.testButton, 0, Qt.AlignmentFlag.AlignTop)
         test_row.addWidget(self.testIcon, 0, Qt.AlignmentFlag.AlignTop)
-        test_row.addWidget(self.testResultLabel, 1)
+        test_row.addLayout(result_column, 1)
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
                                         | QDialogButtonBox.StandardButton.Cancel)
@@ -433,12 +445,14 @@ class SettingsDialog(QDialog):
         typed = self.apiKeyEdit.text().strip()
         store = self._store
         fallback = KeyLocation.FILE if self.keyFileRadio.isChecked() else KeyLocation.SESSION
+        abandoned = threading.Event()
 
         def write() -> None:
             if typed:
                 location = KeyLocation.KEYCHAIN if store.keychain_status().available else fallback
                 store.store(settings.provider, typed, location)
-            save_settings(settings)
+            if not abandoned.is_set():  # else the dialog saved the settings itself
+                save_settings(settings)
 
         try:
             loop = asyncio.get_running_loop()
@@ -448,13 +462,45 @@ class SettingsDialog(QDialog):
         self._set_saving(True)
         self._show_result("Saving… (the system keychain may ask you to unlock it)" if typed
                           else "Saving…", ok=None)
+        self._save_abandoned, self._pending_save = abandoned, (settings, typed)
         self._save_task = loop.create_task(self._save_off_ui_thread(settings, write), name="save-settings")
+        if typed:
+            QTimer.singleShot(self.keychain_patience_ms, self._offer_session_key)
+
+    def _offer_session_key(self) -> None:
+        """A keychain write that has not answered may be waiting on an unlock prompt, or stuck."""
+        if self._save_task is None or not shiboken6.isValid(self):
+            return
+        self._show_result("<b>The system keychain is not answering.</b> If it shows an unlock "
+                          "prompt, answer it there; or use the key for this session only (the "
+                          "settings are saved now).", ok=None)
+        self.keepForSessionButton.show()
+        self.keepForSessionButton.setFocus()
+        self._fit_height()
+
+    def keep_key_for_session(self) -> None:
+        """Stop waiting for the keychain: save the settings, hold the key in memory, close.
+        The keychain may still store the key when it answers; the session copy is used first."""
+        if self._save_task is None or self._pending_save is None or self._save_abandoned is None:
+            return
+        settings, typed = self._pending_save
+        self._save_abandoned.set()
+        self._save_task.cancel()  # its thread finishes on its own; the answer is dropped
+        self._save_task = None
+        self._set_saving(False)
+
+        def write() -> None:
+            self._store.keep_for_session(settings.provider, typed)
+            save_settings(settings)
+
+        self._finish_save(settings, _outcome(write))
 
     async def _save_off_ui_thread(self, settings: ProviderSettings, write: Callable[[], None]) -> None:
         error = await _off_ui_thread(lambda: _outcome(write))
         if not shiboken6.isValid(self):  # deleted meanwhile (its window closed); the write is done
             return
         self._save_task = None
+        self._pending_save = None
         self._set_saving(False)
         self._finish_save(settings, error)
 
@@ -475,6 +521,8 @@ class SettingsDialog(QDialog):
     def _set_saving(self, saving: bool) -> None:
         # While the key is written the dialog stays open (see reject), so Save cannot run twice.
         self.buttons.setEnabled(not saving)
+        if not saving:
+            self.keepForSessionButton.hide()
         testing = self._test_task is not None and not self._test_task.done()
         self.testButton.setEnabled(not saving and not testing and self._tester is not None)
         if saving:
@@ -499,6 +547,7 @@ class SettingsDialog(QDialog):
 
     def _show_result(self, rich_text: str, ok: bool | None) -> None:
         self.testResultLabel.setText(rich_text)
+        self._fit_height()  # a long message wraps: grow rather than squash the form
         if ok is None:
             self.testIcon.clear()
             return

@@ -8,12 +8,17 @@ touch widgets; building documents and writing files is what it is for.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from PySide6.QtCore import QThread
 
 T = TypeVar("T")
+
+# Threads still running. A QThread object destroyed while its thread runs aborts the process;
+# if the loop stops before a job ends (the app quits some other way), this keeps it alive.
+_running: set[QThread] = set()
 
 
 class _JobThread(QThread):
@@ -49,10 +54,16 @@ async def run_on_worker_thread(job: Callable[[], T], name: str = "hitl-worker") 
         else:
             future.set_result(result)  # type: ignore[arg-type]
 
-    thread = _JobThread(job, lambda result, error: loop.call_soon_threadsafe(settle, result, error))
+    def deliver(result: T | None, error: BaseException | None) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody to tell
+            loop.call_soon_threadsafe(settle, result, error)
+
+    thread = _JobThread(job, deliver)
     thread.setObjectName(name)
+    _running.add(thread)
     thread.start()
     try:
         return await future
     finally:
         thread.wait()  # run() has returned (or is about to): this joins at once
+        _running.discard(thread)
