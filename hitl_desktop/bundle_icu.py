@@ -26,6 +26,8 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
+from hitl_desktop import elf
+
 # Folders of the package (the part after "icudtNNl/") and single items Qt never reads.
 UNUSED_TREES = ("brkitr", "translit", "rbnf", "lang", "region", "curr", "unit")
 UNUSED_ITEMS = ("unames.icu", "confusables.cfu", "uts46.nrm", "units.res",
@@ -34,7 +36,7 @@ UNUSED_SUFFIXES = (".spp",)  # StringPrep profiles (IDNA2003, LDAP, XMPP, iSCSI)
 
 _ALIGNMENT = 16
 _PADDING = b"\xaa"  # what ICU's own packager pads with
-_DATA_SYMBOL = re.compile(rb"^icudt\d+_dat$")
+_DATA_SYMBOL = re.compile(r"^icudt\d+_dat$")
 
 
 class IcuTrimError(Exception):
@@ -57,6 +59,9 @@ def read_package(data: bytes) -> tuple[bytes, list[tuple[str, bytes]]]:
     count = struct.unpack_from("<I", data, header_size)[0]
     entries = [struct.unpack_from("<II", data, header_size + 4 + 8 * index) for index in range(count)]
     ends = [offset for _name, offset in entries[1:]] + [len(data) - header_size]
+    # Each item's size is the distance to the next: ICU's packager lays them out in TOC order.
+    if any(end <= offset for (_name, offset), end in zip(entries, ends, strict=True)):
+        raise IcuTrimError("items out of table-of-contents order: not a package this can rewrite")
     items = []
     for (name_offset, data_offset), end in zip(entries, ends, strict=True):
         name_start = header_size + name_offset
@@ -93,25 +98,14 @@ def trimmed_package(data: bytes) -> bytes:
 
 
 def data_symbol(library: bytes) -> tuple[str, bytes]:
-    """The name and bytes of the ICU data symbol in a 64-bit little-endian ELF shared object."""
-    if library[:6] != b"\x7fELF\x02\x01":
-        raise IcuTrimError("not a 64-bit little-endian ELF library")
-    section_offset, = struct.unpack_from("<Q", library, 0x28)
-    entry_size, count, _names_index = struct.unpack_from("<HHH", library, 0x3A)
-    sections = [struct.unpack_from("<IIQQQQIIQQ", library, section_offset + index * entry_size)
-                for index in range(count)]
-    for _name, kind, _flags, _addr, offset, size, link, _info, _align, sym_size in sections:
-        if kind != 11:  # SHT_DYNSYM
-            continue
-        strings_offset = sections[link][4]
-        for start in range(offset, offset + size, sym_size):
-            name_at, _info, _other, index, value, length = struct.unpack_from("<IBBHQQ", library, start)
-            name = library[strings_offset + name_at:library.index(b"\0", strings_offset + name_at)]
-            if _DATA_SYMBOL.match(name) and 0 < index < len(sections):
-                holder = sections[index]
-                file_offset = holder[4] + value - holder[3]
-                return name.decode("ascii"), library[file_offset:file_offset + length]
-    raise IcuTrimError("no icudtNN_dat symbol: not ICU's data library")
+    """The name and bytes of the ICU data symbol (icudtNN_dat) in an ELF shared library."""
+    try:
+        names = [name for name in elf.dynamic_symbol_names(library) if _DATA_SYMBOL.match(name)]
+        if not names:
+            raise IcuTrimError("no icudtNN_dat symbol: not ICU's data library")
+        return names[0], elf.dynamic_symbol(library, names[0])
+    except elf.ElfError as exc:
+        raise IcuTrimError(str(exc)) from None
 
 
 def shared_object_source(symbol: str, data_file: Path) -> str:
@@ -135,6 +129,7 @@ def trim_library(library: Path, compiler: str = "cc") -> tuple[int, int]:
         source.write_text(shared_object_source(symbol, data_file), encoding="ascii")
         subprocess.run([compiler, "-shared", "-nostdlib", f"-Wl,-soname,{library.name}",
                         "-Wl,-z,noexecstack", "-o", str(output), str(source)], check=True)
-        subprocess.run(["strip", "--strip-unneeded", str(output)], check=False)
+        if shutil.which("strip"):  # symbols of a data-only library: a few KB
+            subprocess.run(["strip", "--strip-unneeded", str(output)], check=False)
         shutil.copyfile(output, library)
     return before, library.stat().st_size

@@ -12,6 +12,7 @@ Needs QtCore only: no display, no QApplication.
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 # Words whose order differs between languages: Swedish sorts å ä ö after z, German folds them
@@ -80,5 +81,7 @@ def report() -> dict[str, Any]:
 
 
 def main() -> int:
+    if hasattr(sys.stdout, "reconfigure"):  # the names are in many scripts; a console may not be UTF-8
+        sys.stdout.reconfigure(encoding="utf-8")
     print(json.dumps(report(), ensure_ascii=False, indent=1, sort_keys=True))
     return 0

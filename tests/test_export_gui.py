@@ -274,4 +274,40 @@ def test_a_save_that_fails_while_quitting_keeps_the_window_and_asks(qtbot, windo
     assert window.isVisible() and window.report is not None  # nothing lost
     assert "Saving failed unexpectedly (RuntimeError)" in window.messageBar.message()
     window.findChild(QMessageBox, "unsavedReportBox").done(QMessageBox.StandardButton.Cancel)
+    qtbot.wait(100)  # give a wrongly queued close the chance to happen
     assert window.isVisible()
+
+
+def test_run_pressed_twice_while_saving_starts_one_run_after_the_save(qtbot, window: MainWindow,  # type: ignore[no-untyped-def]
+                                                                      tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    finish_run(qtbot, window)
+    writer = GatedWriter(export.save_report)
+    monkeypatch.setattr(export, "save_report", writer)
+    save_through_dialog(window, tmp_path / "first.md")
+    qtbot.waitUntil(lambda: len(writer.threads) == 1, timeout=5_000)
+    window.run_research()
+    window.run_research()
+    qtbot.wait(50)
+    assert not window.bridge.is_running  # waits for the save: the report is not saved yet
+    writer.release.set()
+    qtbot.waitUntil(lambda: window.bridge.is_running, timeout=10_000)
+    qtbot.waitUntil(lambda: (d := window.findChild(ReviewDialog, "reviewDialog")) is not None
+                    and d.isVisible(), timeout=10_000)
+    assert not window.messageBar.isVisible()  # no "a run is already in progress"
+    assert (tmp_path / "first.md").is_file()
+
+
+def test_terminate_while_saving_finishes_the_file_and_asks_nothing_even_if_it_fails(  # type: ignore[no-untyped-def]
+        qtbot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    finish_run(qtbot, window)
+    writer = GatedWriter(export.save_report, fail_with=OSError(28, "No space left on device"))
+    monkeypatch.setattr(export, "save_report", writer)
+    save_through_dialog(window, tmp_path / "full-disk.md")
+    qtbot.waitUntil(lambda: len(writer.threads) == 1, timeout=5_000)
+    window.close()  # the user quits: waits for the save
+    window.close_without_asking()  # then the session ends (SIGTERM)
+    writer.release.set()
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=20_000)
+    qtbot.wait(100)
+    assert window.findChild(QMessageBox, "unsavedReportBox") is None

@@ -80,6 +80,7 @@ class MainWindow(QMainWindow):
         self._key_lookups = 0  # the newest keychain lookup wins
         self._shutdown_task: asyncio.Task[None] | None = None
         self._file_task: asyncio.Task[None] | None = None  # report files being written
+        self._after_write: Callable[[], None] | None = None  # Run or Close asked for meanwhile
         self._build_actions()
         self._build_ui()
         self._connect_bridge()
@@ -247,7 +248,7 @@ class MainWindow(QMainWindow):
     def run_research(self) -> None:
         if self.bridge.is_running:
             return
-        self._unless_unsaved_report_kept(self._start_run)
+        self._unless_unsaved_report_kept(lambda: None if self.bridge.is_running else self._start_run())
 
     def stop_run(self, *, ask: bool = True) -> None:
         """Stop the run; once research has been reviewed, only after the user confirms."""
@@ -314,8 +315,12 @@ class MainWindow(QMainWindow):
         """Run `write` (it saves the current report's files and returns their paths) on a worker
         thread: a long export must not freeze the window. One write at a time; closing the
         window waits for it. Success is noted (then `then`), a failure shown (then `failed`)."""
-        if self._file_task is not None:
-            self.statusBar().showMessage("Still saving the report; try again when that is done.", 5000)
+        if self._file_task is not None:  # Save and Export All are disabled; a script may still ask
+            busy = UserFacingError("The report is still being saved.", "Try again when that is done.",
+                                   ErrorKind.BAD_INPUT)
+            self.statusBar().showMessage(f"{busy.message} {busy.hint}", 5000)
+            if failed is not None:
+                failed(busy)
             return
         report = self._report
         self.statusBar().showMessage(description)
@@ -349,10 +354,16 @@ class MainWindow(QMainWindow):
             self.messageBar.show_error(error.message, error.hint)
             if failed is not None:
                 failed(error)
-            return
-        self._note_saved(paths, report)
-        if then is not None:
-            then(paths)
+        else:
+            self._note_saved(paths, report)
+            if then is not None:
+                then(paths)
+        self._run_after_write()
+
+    def _run_after_write(self) -> None:
+        pending, self._after_write = self._after_write, None
+        if pending is not None and self._shutdown_task is None and not self._close_allowed:
+            QTimer.singleShot(0, pending)  # after this write's own continuation has run
 
     @property
     def is_writing_files(self) -> bool:
@@ -595,8 +606,8 @@ class MainWindow(QMainWindow):
             return
         if self._file_task is not None:  # being saved: ask only if that save fails
             self.statusBar().showMessage("Finishing the save…")
-            self._file_task.add_done_callback(
-                lambda _task: QTimer.singleShot(0, lambda: self._unless_unsaved_report_kept(proceed)))
+            # One pending action, the newest: pressing Run twice must not start two runs.
+            self._after_write = lambda: self._unless_unsaved_report_kept(proceed)
             return
         if self.findChild(QMessageBox, "unsavedReportBox") is not None:
             return  # already asking; a second box would run `proceed` twice
