@@ -20,7 +20,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tarfile
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -31,6 +30,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
 
 from app_process import isolated_env
+from bench_startup import archive_size
 from fake_dashscope import FakeDashScopeServer, Stream
 
 from hitl_desktop.packaging import build_bundle, executable_in, folder_size
@@ -46,14 +46,6 @@ sys.exit(app.exec())
 SUFFIXES = (".md", ".docx", ".pdf")
 _OPENED = re.compile(r'openat\(AT_FDCWD, "([^"]+)".*= \d+$')
 _IMPORTED = re.compile(r"^import time:\s+\d+ \|\s+\d+ \|\s*(\S+)$")
-
-
-def archive_size(folder: Path) -> int:
-    with tempfile.TemporaryDirectory() as scratch:
-        target = Path(scratch) / "bundle.tar.gz"
-        with tarfile.open(target, "w:gz") as tar:
-            tar.add(folder, arcname=folder.name)
-        return target.stat().st_size
 
 
 def build_bare_window(scratch: Path) -> Path:

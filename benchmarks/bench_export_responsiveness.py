@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from itertools import pairwise
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -45,7 +46,7 @@ async def longest_gap(run: Callable[[], Awaitable[object]]) -> tuple[float, floa
     await asyncio.sleep(0.05)
     timer.stop()
     during = [tick for tick in ticks if tick >= started] + [finished]
-    return finished - started, max(later - earlier for earlier, later in zip(during, during[1:]))
+    return finished - started, max(later - earlier for earlier, later in pairwise(during))
 
 
 async def measure(words: int, repeat: int) -> None:

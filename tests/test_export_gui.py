@@ -222,14 +222,21 @@ def save_through_dialog(window: MainWindow, target: Path) -> None:
     dialog.accept()
 
 
-def test_saving_runs_off_the_ui_thread_and_the_window_stays_usable(qtbot, window: MainWindow, tmp_path: Path,  # type: ignore[no-untyped-def]
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def start_held_save(qtbot, window: MainWindow, monkeypatch: pytest.MonkeyPatch, target: Path,  # type: ignore[no-untyped-def]
+                    fail_with: Exception | None = None) -> GatedWriter:
+    """Finish a run, then Save to `target` through the dialog; the write holds until released."""
     finish_run(qtbot, window)
-    writer = GatedWriter(export.save_report)
+    writer = GatedWriter(export.save_report, fail_with)
     monkeypatch.setattr(export, "save_report", writer)
-    target = tmp_path / "slow.pdf"
     save_through_dialog(window, target)
     qtbot.waitUntil(lambda: len(writer.threads) == 1, timeout=5_000)
+    return writer
+
+
+def test_saving_runs_off_the_ui_thread_and_the_window_stays_usable(qtbot, window: MainWindow, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "slow.pdf"
+    writer = start_held_save(qtbot, window, monkeypatch, target)
     assert writer.threads[0] is not threading.main_thread()
     assert window.is_writing_files and window.statusBar().currentMessage() == "Saving slow.pdf…"
     assert not window.saveReportAction.isEnabled() and not window.reportActions.exportAllAction.isEnabled()
@@ -247,12 +254,8 @@ def test_saving_runs_off_the_ui_thread_and_the_window_stays_usable(qtbot, window
 
 def test_quitting_while_saving_finishes_the_file_then_closes(qtbot, window: MainWindow, tmp_path: Path,  # type: ignore[no-untyped-def]
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    finish_run(qtbot, window)
-    writer = GatedWriter(export.save_report)
-    monkeypatch.setattr(export, "save_report", writer)
     target = tmp_path / "last-minute.docx"
-    save_through_dialog(window, target)
-    qtbot.waitUntil(lambda: len(writer.threads) == 1, timeout=5_000)
+    writer = start_held_save(qtbot, window, monkeypatch, target)
     window.close()  # Ctrl+Q right after Save: no "unsaved report" question, no lost file
     qtbot.wait(50)
     assert window.isVisible() and window.findChild(QMessageBox, "unsavedReportBox") is None
@@ -263,11 +266,8 @@ def test_quitting_while_saving_finishes_the_file_then_closes(qtbot, window: Main
 
 def test_a_save_that_fails_while_quitting_keeps_the_window_and_asks(qtbot, window: MainWindow, tmp_path: Path,  # type: ignore[no-untyped-def]
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    finish_run(qtbot, window)
-    writer = GatedWriter(export.save_report, fail_with=RuntimeError("exporter bug"))
-    monkeypatch.setattr(export, "save_report", writer)
-    save_through_dialog(window, tmp_path / "doomed.html")
-    qtbot.waitUntil(lambda: len(writer.threads) == 1, timeout=5_000)
+    writer = start_held_save(qtbot, window, monkeypatch, tmp_path / "doomed.html",
+                             fail_with=RuntimeError("exporter bug"))
     window.close()
     writer.release.set()
     qtbot.waitUntil(lambda: window.findChild(QMessageBox, "unsavedReportBox") is not None, timeout=20_000)
@@ -281,11 +281,7 @@ def test_a_save_that_fails_while_quitting_keeps_the_window_and_asks(qtbot, windo
 def test_run_pressed_twice_while_saving_starts_one_run_after_the_save(qtbot, window: MainWindow,  # type: ignore[no-untyped-def]
                                                                       tmp_path: Path,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    finish_run(qtbot, window)
-    writer = GatedWriter(export.save_report)
-    monkeypatch.setattr(export, "save_report", writer)
-    save_through_dialog(window, tmp_path / "first.md")
-    qtbot.waitUntil(lambda: len(writer.threads) == 1, timeout=5_000)
+    writer = start_held_save(qtbot, window, monkeypatch, tmp_path / "first.md")
     window.run_research()
     window.run_research()
     qtbot.wait(50)
@@ -300,11 +296,8 @@ def test_run_pressed_twice_while_saving_starts_one_run_after_the_save(qtbot, win
 
 def test_terminate_while_saving_finishes_the_file_and_asks_nothing_even_if_it_fails(  # type: ignore[no-untyped-def]
         qtbot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    finish_run(qtbot, window)
-    writer = GatedWriter(export.save_report, fail_with=OSError(28, "No space left on device"))
-    monkeypatch.setattr(export, "save_report", writer)
-    save_through_dialog(window, tmp_path / "full-disk.md")
-    qtbot.waitUntil(lambda: len(writer.threads) == 1, timeout=5_000)
+    writer = start_held_save(qtbot, window, monkeypatch, tmp_path / "full-disk.md",
+                             fail_with=OSError(28, "No space left on device"))
     window.close()  # the user quits: waits for the save
     window.close_without_asking()  # then the session ends (SIGTERM)
     writer.release.set()

@@ -324,17 +324,22 @@ def test_save_waits_for_the_keychain_before_closing(qtbot, qloop, isolated_keyri
     assert not dialog.isVisible() and settings_file().exists()
 
 
-def test_a_refused_keychain_write_keeps_the_dialog_open_with_the_reason(qtbot, qloop) -> None:  # type: ignore[no-untyped-def]
-    backend = LockedKeyring(delay_s=0.2)
+def save_typed_key(qtbot, backend: MemoryKeyring) -> tuple[SettingsDialog, list[ProviderSettings]]:  # type: ignore[no-untyped-def]
+    """Open Settings on `backend`, type KEY and press Save; returns the dialog and what it saved."""
     keyring.set_keyring(backend)
     dialog = SettingsDialog(load_settings(with_key=False))
     qtbot.addWidget(dialog)
     dialog.open()
     qtbot.waitUntil(dialog.key_state_known, timeout=5_000)
-    saved = []
+    saved: list[ProviderSettings] = []
     dialog.saved.connect(saved.append)
     qtbot.keyClicks(dialog.apiKeyEdit, KEY)
     qtbot.mouseClick(dialog.saveButton, Qt.MouseButton.LeftButton)
+    return dialog, saved
+
+
+def test_a_refused_keychain_write_keeps_the_dialog_open_with_the_reason(qtbot, qloop) -> None:  # type: ignore[no-untyped-def]
+    dialog, saved = save_typed_key(qtbot, LockedKeyring(delay_s=0.2))
     qtbot.waitUntil(lambda: not dialog.is_saving(), timeout=5_000)
     assert dialog.isVisible() and not saved
     assert "did not accept the key" in dialog.result_text() and "Unlock the keychain" in dialog.result_text()
@@ -372,15 +377,7 @@ def test_a_keychain_that_never_answers_lets_the_user_keep_the_key_for_the_sessio
         qtbot, qloop, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(SettingsDialog, "keychain_patience_ms", 300)
     backend = StuckKeyring()
-    keyring.set_keyring(backend)
-    dialog = SettingsDialog(load_settings(with_key=False))
-    qtbot.addWidget(dialog)
-    dialog.open()
-    qtbot.waitUntil(dialog.key_state_known, timeout=5_000)
-    saved = []
-    dialog.saved.connect(saved.append)
-    qtbot.keyClicks(dialog.apiKeyEdit, KEY)
-    qtbot.mouseClick(dialog.saveButton, Qt.MouseButton.LeftButton)
+    dialog, saved = save_typed_key(qtbot, backend)
     assert dialog.is_saving() and not dialog.keepForSessionButton.isVisible()
     qtbot.waitUntil(dialog.keepForSessionButton.isVisible, timeout=5_000)
     assert "keychain is not answering" in dialog.result_text() and dialog.keepForSessionButton.hasFocus()

@@ -10,12 +10,10 @@ freeze the qasync loop and any report streaming in behind the dialog.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import html
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from typing import TypeVar
 
 import shiboken6
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -64,9 +62,9 @@ from hitl_desktop.settings import (
     for_provider,
     save_settings,
 )
+from hitl_desktop.ui.worker_thread import run_on_daemon_thread
 
 ConnectionTester = Callable[[ProviderSettings], Awaitable[str]]
-T = TypeVar("T")
 CHECKING_KEYCHAIN = "Checking the keychain…"
 
 PROVIDER_CHOICES = {DASHSCOPE: "Qwen on DashScope",
@@ -329,7 +327,7 @@ class SettingsDialog(QDialog):
 
     async def _key_state_from(self, work: Callable[[], _KeyState]) -> None:
         try:
-            state = await _off_ui_thread(work)
+            state = await run_on_daemon_thread(work, name="settings-keychain")
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 — a broken keyring must not leave "Checking…" up forever
@@ -414,8 +412,8 @@ class SettingsDialog(QDialog):
         assert self._tester is not None
         store = self._store
         try:
-            key = typed_key or (await _off_ui_thread(
-                lambda: store.lookup(settings.provider, settings.key_env_var)))[0]
+            key = typed_key or (await run_on_daemon_thread(
+                lambda: store.lookup(settings.provider, settings.key_env_var), name="settings-keychain"))[0]
             text = await self._tester(replace(settings, api_key=key))
             if not shiboken6.isValid(self):
                 return
@@ -496,7 +494,7 @@ class SettingsDialog(QDialog):
         self._finish_save(settings, _outcome(write))
 
     async def _save_off_ui_thread(self, settings: ProviderSettings, write: Callable[[], None]) -> None:
-        error = await _off_ui_thread(lambda: _outcome(write))
+        error = await run_on_daemon_thread(lambda: _outcome(write), name="settings-keychain")
         if not shiboken6.isValid(self):  # deleted meanwhile (its window closed); the write is done
             return
         self._save_task = None
@@ -603,38 +601,6 @@ def _outcome(work: Callable[[], None]) -> Exception | None:
     except Exception as exc:  # noqa: BLE001 — any failure is handed back as a value
         return exc
     return None
-
-
-def _off_ui_thread(work: Callable[[], T]) -> asyncio.Future[T]:
-    """`work()` on a daemon thread, awaitable on the running loop.
-
-    Not asyncio.to_thread: executor threads are joined at exit, so a keychain prompt nobody
-    answers would keep the app from quitting. If the awaiting task is cancelled (the dialog
-    closed), the future is cancelled too and the thread's late answer is dropped unread.
-    """
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future[T] = loop.create_future()
-
-    def deliver(result: T | None, error: Exception | None) -> None:
-        if future.done():
-            return
-        if error is not None:
-            future.set_exception(error)
-        else:
-            future.set_result(result)  # type: ignore[arg-type]
-
-    def run() -> None:
-        result: T | None = None
-        error: Exception | None = None
-        try:
-            result = work()
-        except Exception as exc:  # noqa: BLE001 — handed to the awaiting task
-            error = exc
-        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
-            loop.call_soon_threadsafe(deliver, result, error)
-
-    threading.Thread(target=run, name="settings-keychain", daemon=True).start()
-    return future
 
 
 def _row(main: QWidget, side: QWidget) -> QWidget:
