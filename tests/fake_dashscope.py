@@ -23,6 +23,7 @@ class Stream:
     chunks: list[str]
     cut_after: int | None = None  # close the connection after this many chunks, mid-stream
     delay_s: float = 0.0
+    finish_reason: str = "stop"  # on the last chunk; "": the stream ends without one
 
 
 @dataclass
@@ -83,7 +84,8 @@ def _handler_for(fake: FakeDashScope) -> type[StreamingHandler]:
                 last = index == len(reply.chunks)
                 record = {
                     "output": {"choices": [{"message": {"role": "assistant", "content": text},
-                                            "finish_reason": "stop" if last else "null"}]},
+                                            "finish_reason": (reply.finish_reason or "null") if last
+                                            else "null"}]},
                     "usage": {"input_tokens": prompt_tokens, "output_tokens": index,
                               "total_tokens": prompt_tokens + index},
                     "request_id": "fake-req",

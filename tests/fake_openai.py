@@ -25,7 +25,7 @@ class Stream:
     chunks: list[str]
     cut_after: int | None = None  # break the connection after this many chunks, mid-stream
     delay_s: float = 0.0          # pause before each chunk (to exercise timeouts)
-    finish_reason: str = "stop"
+    finish_reason: str = "stop"  # "": the stream ends without one (a proxy closed it early)
     usage: tuple[int, int] | None = None  # (prompt, completion); None: count words
 
 
@@ -115,7 +115,7 @@ def _handler_for(fake: FakeOpenAI) -> type[StreamingHandler]:
                 if reply.delay_s:
                     fake.release.wait(reply.delay_s)
                 self._send_event(chunk({"content": text}))
-            self._send_event(chunk({}, reply.finish_reason))
+            self._send_event(chunk({}, reply.finish_reason or None))
             if (body.get("stream_options") or {}).get("include_usage"):
                 self._send_event({"id": "chatcmpl-fake", "object": "chat.completion.chunk",
                                   "created": int(time.time()), "model": model, "choices": [],

@@ -17,8 +17,10 @@ from hitl_desktop.ui.review_dialog import ReviewDialog
 KEY = "sk-test-fake-key-0123456789"
 
 
-async def collect(fake: FakeDashScope) -> str:
+async def collect(fake: FakeDashScope, notices: list[str] | None = None) -> str:
     model = build_chat_model(load_settings())
+    if notices is not None:
+        model.on_notice = notices.append  # type: ignore[attr-defined]
     return "".join([piece async for piece in model.stream_chat([Message("user", "hello")])])
 
 
@@ -58,6 +60,37 @@ def test_a_cut_stream_keeps_the_partial_text(fake_dashscope: FakeDashScope) -> N
         asyncio.run(collect(fake_dashscope))
     assert caught.value.kind is ErrorKind.STREAM_CUT
     assert caught.value.partial_output == "one two "
+
+
+@pytest.mark.parametrize(("finish_reason", "notice"), [
+    ("length", "max output tokens limit (4,096)"),
+    ("", "ended without the server saying it was complete"),
+])
+def test_a_reply_that_may_be_incomplete_is_flagged(fake_dashscope: FakeDashScope, finish_reason: str,
+                                                   notice: str) -> None:
+    fake_dashscope.replies = [Stream(["The report stops mid", "-sentence"], finish_reason=finish_reason)]
+    notices: list[str] = []
+    assert asyncio.run(collect(fake_dashscope, notices)) == "The report stops mid-sentence"
+    assert any(notice in n for n in notices), notices
+
+
+def test_a_complete_reply_raises_no_flag(fake_dashscope: FakeDashScope) -> None:
+    fake_dashscope.replies = [Stream(["All ", "done."])]
+    notices: list[str] = []
+    asyncio.run(collect(fake_dashscope, notices))
+    assert not [n for n in notices if "cut short" in n]
+
+
+def test_chinese_text_streams_as_it_arrives(fake_dashscope: FakeDashScope) -> None:
+    # No spaces to wait for: each piece is shown when it arrives, not held back as one "word".
+    pieces = ["潮汐能", "是一种", "可预测的", "可再生能源。"]
+    fake_dashscope.replies = [Stream(pieces)]
+
+    async def shown() -> list[str]:
+        model = build_chat_model(load_settings())
+        return [piece async for piece in model.stream_chat([Message("user", "潮汐能")])]
+
+    assert asyncio.run(shown()) == pieces
 
 
 def test_unreachable_server_names_the_host(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -113,7 +113,7 @@ def test_a_cut_stream_keeps_the_partial_text(fake_openai: FakeOpenAI) -> None:
     error = fails(settings_for(fake_openai.base_url))
     assert error.kind is ErrorKind.STREAM_CUT
     assert error.partial_output == "one two "
-    assert "broke off" in error.message and "kept" in error.hint
+    assert "broke off" in error.message and "Retry" in error.hint  # no promise to keep research text
 
 
 def test_a_silent_server_times_out_with_the_configured_limit(fake_openai: FakeOpenAI) -> None:
@@ -157,6 +157,13 @@ def test_missing_or_malformed_base_url_is_a_config_error(base_url: str, words: s
     assert caught.value.kind is ErrorKind.CONFIG and words in caught.value.message
 
 
+def test_a_stream_without_a_finish_reason_is_flagged(fake_openai: FakeOpenAI) -> None:
+    fake_openai.replies = [Stream(["half a ", "sente"], finish_reason="")]
+    notices: list[str] = []
+    assert asyncio.run(collect(settings_for(fake_openai.base_url), notices)) == "half a sente"
+    assert any("ended without the server saying it was complete" in n for n in notices)
+
+
 def test_finish_reason_length_is_announced(fake_openai: FakeOpenAI) -> None:
     fake_openai.replies = [Stream(["cut ", "short"], finish_reason="length")]
     notices: list[str] = []
@@ -189,3 +196,7 @@ def test_a_key_echoed_by_the_model_is_redacted_even_when_split_across_chunks(fak
     fake_openai.replies = [Stream(["partial ", KEY[:half], KEY[half:], " rest"], cut_after=3)]
     error = fails(settings_for(fake_openai.base_url))
     assert error.partial_output == "partial [redacted]"
+
+    # Chinese text streams without waiting for spaces, yet a key inside it is still caught whole.
+    fake_openai.replies = [Stream(["密钥是", KEY[:half], KEY[half:], "，请保密。"])]
+    assert asyncio.run(collect(settings_for(fake_openai.base_url))) == "密钥是[redacted]，请保密。"

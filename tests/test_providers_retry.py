@@ -105,6 +105,22 @@ def test_a_stream_cut_after_text_is_not_retried(fake_openai: oa.FakeOpenAI) -> N
     assert len(fake_openai.requests) == 1
 
 
+def test_the_last_word_before_a_cut_is_shown_not_swallowed(fake_openai: oa.FakeOpenAI) -> None:
+    # The redactor holds the word being written until it ends; a cut must not drop it.
+    fake_openai.default = oa.Stream(["Sources: ", "https://www.emec.org.uk/tidal-sites", " and more"],
+                                    cut_after=2)
+    model = build_chat_model(openai_settings(fake_openai.base_url), Recorder().policy)
+    shown: list[str] = []
+
+    async def go() -> None:
+        async for piece in model.stream_chat([Message("user", "hi")]):
+            shown.append(piece)
+
+    with pytest.raises(UserFacingError) as caught:
+        asyncio.run(go())
+    assert "".join(shown) == "Sources: https://www.emec.org.uk/tidal-sites" == caught.value.partial_output
+
+
 def test_an_unreachable_server_is_retried_then_named() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

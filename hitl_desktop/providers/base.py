@@ -36,6 +36,18 @@ class Usage:
         return f"{self.input_tokens:,} tokens in, {self.output_tokens:,} out"
 
 
+def ending_notice(finish_reason: str, max_output_tokens: int) -> str | None:
+    """What the progress list should say about how a reply that arrived ended, if anything:
+    a reply cut by the output limit, or one the server never said was complete (a proxy that
+    closed the stream early looks like a short, finished reply otherwise)."""
+    if finish_reason == "length":
+        return (f"The reply reached the max output tokens limit ({max_output_tokens:,}) and was "
+                "cut short; raise it in Settings for longer replies.")
+    if not finish_reason:
+        return "The reply ended without the server saying it was complete; it may be cut short."
+    return None
+
+
 @runtime_checkable
 class ChatModel(Protocol):
     """A chat model that streams. Failures raise `UserFacingError`, never provider exceptions.

@@ -21,7 +21,7 @@ from typing import Any
 
 from hitl_desktop.errors import ErrorKind, UserFacingError
 from hitl_desktop.providers import http_errors
-from hitl_desktop.providers.base import Message, NoticeCallback, Usage
+from hitl_desktop.providers.base import Message, NoticeCallback, Usage, ending_notice
 from hitl_desktop.settings import API_KEY_ENV, DASHSCOPE, ProviderSettings
 
 PROVIDER_LABEL = "DashScope"
@@ -70,6 +70,7 @@ class DashScopeChatModel:
                       "base_address": self.base_url}
         received: list[str] = []
         self.last_usage = Usage()
+        finish_reason = ""
         failure: UserFacingError | None = None
         stream = None
         try:
@@ -83,6 +84,7 @@ class DashScopeChatModel:
                 if failure is not None:
                     continue
                 self._note_usage(response)
+                finish_reason = _finish_reason(response) or finish_reason
                 delta = _delta(response)
                 if delta:
                     received.append(delta)
@@ -110,6 +112,9 @@ class DashScopeChatModel:
             raise failure
         if not received:
             raise http_errors.empty_reply(PROVIDER_LABEL)
+        notice = ending_notice(finish_reason, self._settings.max_output_tokens)
+        if notice is not None and self.on_notice is not None:
+            self.on_notice(notice)
 
     def _status_error(self, raw: Any) -> UserFacingError | None:
         status = getattr(raw, "status_code", HTTPStatus.OK)
@@ -136,6 +141,13 @@ def _delta(response: Any) -> str:
         return ""
     message = choices[0]["message"]
     return message.get("content", "") or ""
+
+
+def _finish_reason(response: Any) -> str:
+    # DashScope sends the string "null" on every chunk but the last.
+    choices = getattr(getattr(response, "output", None), "choices", None) or []
+    reason = (choices[0].get("finish_reason") or "") if choices else ""
+    return "" if reason == "null" else reason
 
 
 def _backstop(idle_timeout_s: float) -> float:

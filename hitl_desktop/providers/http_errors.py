@@ -132,7 +132,7 @@ def stream_cut(provider: str, partial: str, reason: str = "") -> ProviderError:
     because = f" ({redact(reason)})" if reason else ""
     return ProviderError(
         f"The connection to {provider} broke off mid-reply after {len(partial):,} characters{because}.",
-        "The text received so far is kept. Retry to get the full reply.",
+        "Retry to get the full reply.",
         ErrorKind.STREAM_CUT, partial_output=partial, transient=False)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from hitl_desktop.errors import ErrorKind, UserFacingError
 from hitl_desktop.providers import http_errors
-from hitl_desktop.providers.base import Message, NoticeCallback, Usage
+from hitl_desktop.providers.base import Message, NoticeCallback, Usage, ending_notice
 from hitl_desktop.settings import API_KEY_ENV, OPENAI_COMPATIBLE, ProviderSettings
 
 PROVIDER_LABEL = "the model server"
@@ -99,10 +99,9 @@ class OpenAICompatibleChatModel:
             await http_client.aclose()
         if not received:
             raise http_errors.empty_reply(PROVIDER_LABEL)
-        if finish_reason == "length" and self.on_notice is not None:
-            self.on_notice(f"The reply reached the max output tokens limit "
-                           f"({self._settings.max_output_tokens:,}) and was cut short; raise it in "
-                           "Settings for longer replies.")
+        notice = ending_notice(finish_reason, self._settings.max_output_tokens)
+        if notice is not None and self.on_notice is not None:
+            self.on_notice(notice)
 
     def _llm(self, http_client: Any) -> Any:
         from llama_index.llms.openai_like import OpenAILike
@@ -138,12 +137,12 @@ class OpenAICompatibleChatModel:
 
     @staticmethod
     def _cut_or(received: list[str], error: http_errors.ProviderError) -> UserFacingError:
-        """A failure after text arrived keeps that text, and says the reply broke off."""
+        """A failure after text arrived carries that text, and says the reply broke off."""
         if not received:
             return error
         return http_errors.ProviderError(
             f"{error.message} The reply broke off after {len(''.join(received)):,} characters.",
-            "The text received so far is kept. Retry to get the full reply.",
+            "Retry to get the full reply.",
             ErrorKind.STREAM_CUT, partial_output="".join(received), transient=False)
 
     def _note_usage(self, raw: Any) -> None:

@@ -89,7 +89,12 @@ class RetryingChatModel:
                         yield safe
             except UserFacingError as error:
                 error.partial_output = redact(error.partial_output)
-                if produced or not http_errors.is_transient(error):
+                if produced:
+                    tail = redactor.flush()  # the last word, held back until now: show it too
+                    if tail:
+                        yield tail
+                    raise
+                if not http_errors.is_transient(error):
                     raise
                 if attempt == attempts:
                     raise (http_errors.gave_up(error, attempts) if attempts > 1 else error) from error
