@@ -10,6 +10,9 @@ from hitl_desktop import paths
 from hitl_desktop.redaction import RedactingFilter
 
 LOG_FILE_NAME = "hitl-desktop.log"
+# HTTP clients log every request's full address at INFO: noise in a user's log, and an address
+# may carry credentials the redactor was never told about.
+QUIET_LOGGERS = ("httpx", "httpcore", "openai", "urllib3", "dashscope")
 
 
 def log_file() -> Path:
@@ -26,4 +29,6 @@ def configure_logging(level: int = logging.INFO) -> Path:
     root = logging.getLogger()
     root.setLevel(level)
     root.addHandler(handler)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(max(level, logging.WARNING))
     return target

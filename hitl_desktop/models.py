@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -76,7 +77,8 @@ RunUpdate = ProgressUpdate | ResearchDelta | ReviewRequest | ReportDelta | StepF
 def validate_topic(text: str) -> str:
     """The topic as it will be sent, or a UserFacingError saying why it cannot be."""
     topic = text.strip()
-    if not topic:
+    if not any(unicodedata.category(char)[0] not in "CZ" for char in topic):
+        # Empty, or only invisible characters (zero-width spaces, controls): nothing to research.
         raise UserFacingError("Type a topic to research.", kind=ErrorKind.BAD_INPUT)
     if len(topic) > MAX_TOPIC_CHARS:
         raise UserFacingError(

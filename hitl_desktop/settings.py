@@ -9,8 +9,8 @@ excluded from repr so they never reach a log.
 from __future__ import annotations
 
 import json
-import math
 import logging
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -115,6 +115,7 @@ def load_settings(env: Mapping[str, str] | None = None, path: Path | None = None
 def _register_url_secrets(url: str) -> None:
     """A base URL may carry credentials (user:password@, ?api-key=…): keep them out of every text."""
     parts = urlsplit(url)
+    register_secret(parts.username)  # a token may stand in the user-name place (https://TOKEN@host)
     register_secret(parts.password)
     for _name, value in parse_qsl(parts.query):
         register_secret(value)
@@ -182,7 +183,10 @@ def _settings_from(data: Mapping[str, Any]) -> ProviderSettings:
         default = getattr(defaults, f.name)
         try:
             value = type(default)(data[f.name])
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # OverflowError: int(1e999)
+            log.warning("Ignoring a malformed %s in the settings file", f.name)
+            continue
+        if isinstance(value, float) and not math.isfinite(value):  # NaN or infinity in the file
             log.warning("Ignoring a malformed %s in the settings file", f.name)
             continue
         values[f.name] = value

@@ -304,3 +304,13 @@ def test_terminate_while_saving_finishes_the_file_and_asks_nothing_even_if_it_fa
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=20_000)
     qtbot.wait(100)
     assert window.findChild(QMessageBox, "unsavedReportBox") is None
+
+
+def test_run_pressed_after_quit_during_a_save_does_not_keep_the_app_open(  # type: ignore[no-untyped-def]
+        qtbot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    writer = start_held_save(qtbot, window, monkeypatch, tmp_path / "then-quit.md")
+    window.close()
+    window.run_research()  # a stray Ctrl+Enter after Quit
+    writer.release.set()
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=20_000)
+    assert not window.bridge.is_running and (tmp_path / "then-quit.md").is_file()

@@ -275,6 +275,36 @@ def test_stopping_or_closing_after_a_review_asks_first(qtbot, window_with) -> No
     assert not window.bridge.is_running
 
 
+def test_the_stop_question_goes_when_the_run_finishes_meanwhile(qtbot, window_with) -> None:  # type: ignore[no-untyped-def]
+    gate = Gate(after_chunks=2)
+    window = window_with(ScriptedChatModel(RESEARCH_1, ScriptedReply(["# T\n\n", "Body ", "end."], gate=gate)))
+    start_run(qtbot, window)
+    qtbot.mouseClick(wait_for_review(qtbot, window, 1).approveButton, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(gate.reached.is_set, timeout=10_000)
+    qtbot.mouseClick(window.stopButton, Qt.MouseButton.LeftButton)
+    assert window.findChild(QMessageBox, "confirmStopBox") is not None
+    gate.opened.set()  # the report finishes while the question is up
+    qtbot.waitUntil(lambda: window.report is not None and not window.bridge.is_running, timeout=10_000)
+    qtbot.waitUntil(lambda: window.findChild(QMessageBox, "confirmStopBox") is None, timeout=5_000)
+    assert window.report.markdown.endswith("end.")  # finished, not stopped
+
+
+def test_quit_asked_during_a_run_that_then_finishes_goes_on_to_quitting(qtbot, window_with) -> None:  # type: ignore[no-untyped-def]
+    gate = Gate(after_chunks=2)
+    window = window_with(ScriptedChatModel(RESEARCH_1, ScriptedReply(["# T\n\n", "Body ", "end."], gate=gate)))
+    start_run(qtbot, window)
+    qtbot.mouseClick(wait_for_review(qtbot, window, 1).approveButton, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(gate.reached.is_set, timeout=10_000)
+    window.close()
+    assert window.findChild(QMessageBox, "confirmStopBox") is not None
+    gate.opened.set()
+    # No run is left to stop; the finished report is unsaved, so that is what is asked next.
+    qtbot.waitUntil(lambda: window.findChild(QMessageBox, "unsavedReportBox") is not None, timeout=10_000)
+    assert window.findChild(QMessageBox, "confirmStopBox") is None and window.isVisible()
+    window.findChild(QMessageBox, "unsavedReportBox").done(QMessageBox.StandardButton.Discard)
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=5_000)
+
+
 def test_failed_research_is_shown_and_retried_without_starting_over(qtbot, window_with) -> None:  # type: ignore[no-untyped-def]
     boom = UserFacingError("DashScope refused the API key (HTTP 401).", "Check the API key in Settings.",
                            ErrorKind.AUTH)
@@ -333,6 +363,8 @@ def test_run_is_disabled_for_an_empty_topic_with_a_hint(qtbot, window_with) -> N
     window.topicInput.setPlainText("   \n\t ")
     assert not window.runButton.isEnabled()
     assert "Type a topic" in window.topicHint.text()
+    window.topicInput.setPlainText("\u200b\u200b\u2060")  # only invisible characters
+    assert not window.runButton.isEnabled() and "Type a topic" in window.topicHint.text()
     window.topicInput.setPlainText("x" * 100_000)
     assert not window.runButton.isEnabled()
     assert "100,000 characters" in window.topicHint.text()

@@ -95,16 +95,20 @@ def test_hand_damaged_settings_files_fall_back_instead_of_crashing(tmp_path: Pat
 
     target = tmp_path / "settings.json"
     for damage in ({"profiles": ["x"]}, {"profiles": {"openai_compatible": "oops"}},
-                   {"model": None, "temperature": float("nan")}):
+                   {"model": None, "temperature": float("nan")},
+                   {"max_output_tokens": float("inf"), "request_timeout_s": float("-inf")}):
         target.write_text(json.dumps(damage), encoding="utf-8")
         settings = load_settings(env={"HITL_DESKTOP_PROVIDER": OPENAI_COMPATIBLE}, path=target, with_key=False)
         assert settings.provider == OPENAI_COMPATIBLE and settings.model == "qwen2.5:7b"
         assert for_provider(ProviderSettings(), OPENAI_COMPATIBLE, damage).model == "qwen2.5:7b"
         save_settings(settings, target)  # and the next save repairs the file
         assert json.loads(target.read_text(encoding="utf-8"))["profiles"][OPENAI_COMPATIBLE]["model"] == "qwen2.5:7b"
-    target.write_text(json.dumps({"model": None, "temperature": float("nan")}), encoding="utf-8")
+    target.write_text(json.dumps({"model": None, "temperature": float("nan"), "max_output_tokens": 1e999}),
+                      encoding="utf-8")
     settings = load_settings(env={}, path=target, with_key=False)
-    assert settings.model == "qwen-plus" and settings.temperature == 0.0
+    defaults = ProviderSettings()  # a value that is not a number is ignored, like any malformed one
+    assert settings.model == "qwen-plus" and settings.temperature == defaults.temperature
+    assert settings.max_output_tokens == defaults.max_output_tokens
 
 
 def test_credentials_in_a_base_url_are_never_shown(tmp_path: Path) -> None:
@@ -113,9 +117,14 @@ def test_credentials_in_a_base_url_are_never_shown(tmp_path: Path) -> None:
     from hitl_desktop.settings import load_settings
 
     url = "https://bob:s3cr3t-pass@gw.example:8443/v1?api-key=querykey12345"
+    token_url = "https://tok-0123456789abcdef@gw.example/v1"  # a token in the user-name place
     (tmp_path / "settings.json").write_text(
         '{"provider": "openai_compatible", "base_url": "%s"}' % url, encoding="utf-8")
     load_settings(env={}, path=tmp_path / "settings.json", with_key=False)
+    (tmp_path / "settings.json").write_text(
+        '{"provider": "openai_compatible", "base_url": "%s"}' % token_url, encoding="utf-8")
+    load_settings(env={}, path=tmp_path / "settings.json", with_key=False)
+    assert "tok-0123456789abcdef" not in redact(f"HTTP Request: POST {token_url}/chat/completions")
     texts = [str(unreachable("the server", url, "refused")),
              str(error_for_status("the server", 404, "not found", endpoint=url + "/chat/completions"))]
     for text in texts:

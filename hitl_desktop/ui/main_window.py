@@ -81,6 +81,8 @@ class MainWindow(QMainWindow):
         self._shutdown_task: asyncio.Task[None] | None = None
         self._file_task: asyncio.Task[None] | None = None  # report files being written
         self._after_write: Callable[[], None] | None = None  # Run or Close asked for meanwhile
+        self._after_write_closes = False  # the pending action is Close: a later Run must not replace it
+        self._confirmed_action: Callable[[], None] | None = None  # what confirmStopBox would do
         self._build_actions()
         self._build_ui()
         self._connect_bridge()
@@ -284,8 +286,10 @@ class MainWindow(QMainWindow):
         keep = box.addButton("Keep Running", QMessageBox.ButtonRole.RejectRole)
         box.setDefaultButton(stop)
         box.setEscapeButton(keep)
+        self._confirmed_action = proceed
 
         def answered(_result: int) -> None:
+            self._confirmed_action = None
             if box.clickedButton() is stop:
                 proceed()
 
@@ -362,6 +366,7 @@ class MainWindow(QMainWindow):
 
     def _run_after_write(self) -> None:
         pending, self._after_write = self._after_write, None
+        self._after_write_closes = False
         if pending is not None and self._shutdown_task is None and not self._close_allowed:
             QTimer.singleShot(0, pending)  # after this write's own continuation has run
 
@@ -399,7 +404,18 @@ class MainWindow(QMainWindow):
         if not running:
             self._discard_review()
             self._clear_step_failure()  # its Retry would act on a run that is gone
+            self._settle_stop_question()
         self._update_actions()
+
+    def _settle_stop_question(self) -> None:
+        """The run ended while "Stop this run?" was up: nothing is left to lose, so the question
+        goes, and what was asked for goes ahead (Stop: nothing left; Quit: on to quitting)."""
+        box = self.findChild(QMessageBox, "confirmStopBox")
+        proceed, self._confirmed_action = self._confirmed_action, None
+        if box is None or proceed is None:
+            return
+        box.done(QMessageBox.StandardButton.Cancel)
+        QTimer.singleShot(0, proceed)
 
     def _on_progress(self, update: ProgressUpdate) -> None:
         self._add_progress(update)
@@ -599,15 +615,18 @@ class MainWindow(QMainWindow):
         self.write_report_files(f"Saving {Path(path).name}…", lambda: [export.save_report(path, report)],
                                 then=saved)
 
-    def _unless_unsaved_report_kept(self, proceed: Callable[[], None]) -> None:
+    def _unless_unsaved_report_kept(self, proceed: Callable[[], None], *, closing: bool = False) -> None:
         """Run `proceed` now, or after the user has saved or discarded an unsaved report."""
         if self._report is None or self._report_saved:
             proceed()
             return
         if self._file_task is not None:  # being saved: ask only if that save fails
             self.statusBar().showMessage("Finishing the save…")
-            # One pending action, the newest: pressing Run twice must not start two runs.
-            self._after_write = lambda: self._unless_unsaved_report_kept(proceed)
+            # One pending action, the newest, but Close wins: pressing Run twice must not start two
+            # runs, and Run after Quit must not keep the app open.
+            if closing or not self._after_write_closes:
+                self._after_write = lambda: self._unless_unsaved_report_kept(proceed, closing=closing)
+                self._after_write_closes = closing
             return
         if self.findChild(QMessageBox, "unsavedReportBox") is not None:
             return  # already asking; a second box would run `proceed` twice
@@ -701,7 +720,7 @@ class MainWindow(QMainWindow):
             self._close_after_shutdown()
             return
         self._unless_reviewed_work_kept(
-            "Stop and Quit", lambda: self._unless_unsaved_report_kept(self._close_after_shutdown))
+            "Stop and Quit", lambda: self._unless_unsaved_report_kept(self._close_after_shutdown, closing=True))
 
     def _close_after_shutdown(self) -> None:
         if self._shutdown_task is not None:
