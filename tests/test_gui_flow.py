@@ -109,8 +109,10 @@ def test_edit_then_approve_writes_report_from_edited_notes(qtbot, window_with) -
     start_run(qtbot, window)
 
     dialog = wait_for_review(qtbot, window, 1)
+    dialog.researchView.setPlainText("  \n ")  # everything deleted: nothing to write a report from
+    assert not dialog.approveButton.isEnabled() and "notes are empty" in dialog.approveButton.toolTip()
     dialog.researchView.setPlainText("EDITED: only the Swansea lagoon matters.")
-    assert dialog.revertButton.isEnabled()
+    assert dialog.revertButton.isEnabled() and dialog.approveButton.isEnabled()
     qtbot.mouseClick(dialog.approveButton, Qt.MouseButton.LeftButton)
 
     qtbot.waitUntil(lambda: window.report is not None, timeout=10_000)

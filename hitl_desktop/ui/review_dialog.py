@@ -131,7 +131,10 @@ class ReviewDialog(QDialog):
         open_for_decision = not self._decision_sent
         self.revertButton.setEnabled(open_for_decision and self.edited_notes() is not None)
         self.rejectButton.setEnabled(open_for_decision and bool(self.feedbackInput.toPlainText().strip()))
-        self.approveButton.setEnabled(open_for_decision)
+        has_notes = bool(self.researchView.toPlainText().strip())  # a report needs something to go on
+        self.approveButton.setEnabled(open_for_decision and has_notes)
+        self.approveButton.setToolTip("" if has_notes else "The notes are empty: revert your edits, or "
+                                      "write the notes the report should be based on.")
 
     def _revert_edits(self) -> None:
         cursor = self.researchView.textCursor()  # through the cursor, so Ctrl+Z brings edits back
