@@ -23,6 +23,7 @@ class Stream:
     chunks: list[str]
     cut_after: int | None = None  # close the connection after this many chunks, mid-stream
     delay_s: float = 0.0
+    stall_after: int | None = None  # with delay_s: only chunks after this many are delayed
     finish_reason: str = "stop"  # on the last chunk; "": the stream ends without one
 
 
@@ -79,7 +80,7 @@ def _handler_for(fake: FakeDashScope) -> type[StreamingHandler]:
                 if reply.cut_after is not None and index > reply.cut_after:
                     self.cut_stream(b"partial")
                     return
-                if reply.delay_s:
+                if reply.delay_s and (reply.stall_after is None or index > reply.stall_after):
                     fake.release.wait(reply.delay_s)
                 last = index == len(reply.chunks)
                 record = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 import pytest
 from fake_dashscope import GENERATION_PATH, Error, FakeDashScope, Stream
@@ -79,6 +80,22 @@ def test_a_complete_reply_raises_no_flag(fake_dashscope: FakeDashScope) -> None:
     notices: list[str] = []
     asyncio.run(collect(fake_dashscope, notices))
     assert not [n for n in notices if "cut short" in n]
+
+
+def test_a_reply_that_stalls_keeps_its_text_and_says_so(fake_dashscope: FakeDashScope) -> None:
+    fake_dashscope.replies = [Stream(["The first ", "part", " never comes"], delay_s=2.0, stall_after=2)]
+    settings = replace(load_settings(), request_timeout_s=0.5)  # below Settings' range: a fast test
+
+    async def run() -> None:
+        async for _piece in build_chat_model(settings).stream_chat([Message("user", "hi")]):
+            pass
+
+    with pytest.raises(UserFacingError) as caught:
+        asyncio.run(run())
+    fake_dashscope.release.set()
+    assert caught.value.kind is ErrorKind.TIMEOUT
+    assert "stopped sending after 14 characters" in caught.value.message
+    assert caught.value.partial_output == "The first part"
 
 
 def test_chinese_text_streams_as_it_arrives(fake_dashscope: FakeDashScope) -> None:

@@ -91,8 +91,9 @@ class DashScopeChatModel:
                     yield delta
         except UserFacingError:
             raise
-        except asyncio.TimeoutError as exc:
-            raise http_errors.timed_out(PROVIDER_LABEL, self._settings.request_timeout_s) from exc
+        except asyncio.TimeoutError as exc:  # ours (silence) or the SDK's backstop: text so far is kept
+            raise http_errors.timed_out(PROVIDER_LABEL, self._settings.request_timeout_s,
+                                        "".join(received)) from exc
         except (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError) as exc:
             raise http_errors.tls_failed(PROVIDER_LABEL, self.base_url, str(exc)) from exc
         except aiohttp.ClientConnectorError as exc:

@@ -117,7 +117,13 @@ def tls_failed(provider: str, url: str, reason: str = "") -> ProviderError:
                          ErrorKind.NETWORK, transient=False)
 
 
-def timed_out(provider: str, seconds: float) -> ProviderError:
+def timed_out(provider: str, seconds: float, partial: str = "") -> ProviderError:
+    """No answer (or, with `partial`, no more of it) within the timeout."""
+    if partial:
+        return ProviderError(f"{_cap(provider)} stopped sending after {len(partial):,} characters and "
+                             f"sent nothing more for {seconds:g} seconds.",
+                             "Retry, or raise the timeout in Settings.", ErrorKind.TIMEOUT,
+                             partial_output=partial, transient=False)
     return ProviderError(f"{_cap(provider)} did not answer within {seconds:g} seconds.",
                          "Retry, or raise the timeout in Settings.", ErrorKind.TIMEOUT)
 
