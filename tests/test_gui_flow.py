@@ -243,8 +243,10 @@ def test_stop_mid_report_keeps_the_partial_text(qtbot, window_with, tmp_path: Pa
     qtbot.mouseClick(window.stopButton, Qt.MouseButton.LeftButton)
     confirm = window.findChild(QMessageBox, "confirmStopBox")  # reviewed research would be lost
     assert confirm is not None and window.bridge.is_running
+    assert confirm.defaultButton().text() == "Keep Running"  # Esc, then Enter, must not stop
+    stop = next(b for b in confirm.buttons() if b.text() == "Stop Run")
     with qtbot.waitSignal(window.bridge.cancelled, timeout=10_000):
-        qtbot.keyClick(confirm, Qt.Key.Key_Return)  # the default button is Stop Run
+        qtbot.mouseClick(stop, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "First para." in window.reportView.toPlainText(), timeout=5_000)
     assert window.runButton.isEnabled()
     # What was written is kept as a draft, clearly marked, and can be saved like any report.
@@ -275,6 +277,22 @@ def test_stopping_or_closing_after_a_review_asks_first(qtbot, window_with) -> No
     qtbot.mouseClick(stop_and_quit, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=10_000)
     assert not window.bridge.is_running
+
+
+def test_enter_while_reading_never_approves_but_ctrl_enter_does(qtbot, window_with) -> None:  # type: ignore[no-untyped-def]
+    model = ScriptedChatModel(RESEARCH_1, REPORT)
+    window = window_with(model)
+    start_run(qtbot, window)
+    dialog = wait_for_review(qtbot, window, 1)
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow)
+    dialog.researchPreview.setFocus()
+    qtbot.keyClick(dialog.researchPreview, Qt.Key.Key_Return)
+    qtbot.wait(50)
+    assert dialog.isVisible() and len(model.calls) == 1  # still reviewing: no report started
+    qtbot.keyClick(dialog.researchPreview, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: window.report is not None, timeout=10_000)
+    assert len(model.calls) == 2
 
 
 def test_the_stop_question_goes_when_the_run_finishes_meanwhile(qtbot, window_with) -> None:  # type: ignore[no-untyped-def]
@@ -319,6 +337,10 @@ def test_failed_research_is_shown_and_retried_without_starting_over(qtbot, windo
     assert window.bridge.is_running and window.stopButton.isEnabled()  # paused, not thrown away
     assert "refused the API key" in window.messageBar.accessibleDescription()
     assert window.messageBar.action("Retry").hasFocus()  # Space or Enter retries at once
+    # Tab walks the bar's buttons as they appear, Dismiss last.
+    buttons = [*window.messageBar.actionButtons, window.messageBar.findChild(QPushButton, "messageDismiss")]
+    assert [b.text().replace("&", "") for b in buttons] == ["Open Settings…", "Retry", "Dismiss"]
+    assert [b.nextInFocusChain() for b in buttons[:-1]] == buttons[1:]
 
     qtbot.mouseClick(window.messageBar.action("Retry"), Qt.MouseButton.LeftButton)
     dialog = wait_for_review(qtbot, window, 1)

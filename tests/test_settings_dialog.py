@@ -83,6 +83,10 @@ def test_environment_key_is_reported_not_shown(qtbot, make_dialog, monkeypatch: 
     dialog = make_dialog()
     assert "DASHSCOPE_API_KEY" in dialog.keyStatusLabel.text()
     assert dialog.apiKeyEdit.text() == "" and KEY not in dialog.keyStatusLabel.text()
+    # That note wraps to two lines: the dialog grows to fit it instead of clipping the form.
+    layout = dialog.layout()
+    qtbot.waitUntil(lambda: dialog.height() >= layout.heightForWidth(dialog.width()), timeout=2_000)
+    assert dialog.apiKeyEdit.accessibleName() == "API key" and dialog.baseUrlEdit.accessibleName() == "Base URL"
 
 
 def test_without_a_keychain_the_dialog_says_so_and_offers_session_or_private_file(

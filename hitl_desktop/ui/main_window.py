@@ -284,7 +284,8 @@ class MainWindow(QMainWindow):
         box.setObjectName("confirmStopBox")
         stop = box.addButton(verb, QMessageBox.ButtonRole.DestructiveRole)
         keep = box.addButton("Keep Running", QMessageBox.ButtonRole.RejectRole)
-        box.setDefaultButton(stop)
+        # Keep is the default: Esc (Stop) then Enter must not throw reviewed work away.
+        box.setDefaultButton(keep)
         box.setEscapeButton(keep)
         self._confirmed_action = proceed
 
@@ -468,7 +469,7 @@ class MainWindow(QMainWindow):
         self._mark_last_progress_as_error()
         self.messageBar.show_error(
             error.message, f"{error.hint} Retry continues the run where it stopped; Stop ends it.".strip(),
-            self._settings_action_for(error) + [("&Retry", self.retry_failed_step)])
+            self._settings_action_for(error) + [("Retr&y", self.retry_failed_step)])
         self._step_failure_shown = True
         self._update_actions()
         self.statusBar().showMessage(f"The {failure.stage} failed; the run is waiting for you")
@@ -498,9 +499,11 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("The run failed")
 
     def _settings_action_for(self, error: UserFacingError) -> list[tuple[str, Callable[[], None]]]:
-        """Errors fixed in Settings (a refused key, a missing model or address) offer to open it."""
-        if error.kind in (ErrorKind.AUTH, ErrorKind.CONFIG, ErrorKind.MODEL_NOT_FOUND):
-            return [("Open &Settings…", self.open_settings)]
+        """Errors fixed in Settings (a refused key, a missing model, a wrong address, too short a
+        timeout) offer to open it. Its own mnemonic: the setup banner's button may show too."""
+        if error.kind in (ErrorKind.AUTH, ErrorKind.CONFIG, ErrorKind.MODEL_NOT_FOUND,
+                          ErrorKind.NETWORK, ErrorKind.TIMEOUT):
+            return [("Open Settin&gs…", self.open_settings)]
         return []
 
     # ----- settings -----------------------------------------------------------------------

@@ -70,3 +70,14 @@ class MessageBar(QFrame):
             button.clicked.connect(callback)
             self._layout.insertWidget(self._layout.indexOf(self._dismiss), button)
             self.actionButtons.append(button)
+        self._order_tab_stops()
+
+    def _order_tab_stops(self) -> None:
+        """Tab visits the buttons as they appear (left to right, Dismiss last); new buttons would
+        otherwise join the end of the window's focus chain."""
+        chain = [*self.actionButtons, self._dismiss]
+        before = self._dismiss.previousInFocusChain()
+        while before in chain:
+            before = before.previousInFocusChain()
+        for earlier, later in zip([before, *chain], chain, strict=False):
+            QWidget.setTabOrder(earlier, later)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut, QTextCursor
+from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent, QTextCursor
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -95,8 +95,13 @@ class ReviewDialog(QDialog):
         self.rejectButton.clicked.connect(self._send_back)
         self.approveButton = QPushButton("&Approve and Write Report", self)
         self.approveButton.setObjectName("approveButton")
-        self.approveButton.setDefault(True)
+        # Not the default button: Enter while reading must not start the report (which cannot be
+        # taken back). Ctrl+Enter approves, as it runs in the main window.
+        self.approveButton.setAutoDefault(False)
+        self.approveButton.setToolTip("Ctrl+Enter")
         self.approveButton.clicked.connect(self._approve)
+        for keys in ("Ctrl+Return", "Ctrl+Enter"):
+            QShortcut(QKeySequence(keys), self).activated.connect(self.approveButton.click)
 
         buttons = QDialogButtonBox(self)
         buttons.addButton(self.rejectButton, QDialogButtonBox.ButtonRole.ActionRole)
@@ -119,6 +124,12 @@ class ReviewDialog(QDialog):
         layout.addWidget(self.feedbackInput)
         layout.addWidget(buttons)
 
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        # QDialogButtonBox makes its first accept button the default when shown; Approve must
+        # not be (Enter while reading would start the report), so undo that every time.
+        self.approveButton.setDefault(False)
+
     def edited_notes(self) -> str | None:
         current = self.researchView.toPlainText()
         return None if current.strip() == self.request.notes.strip() else current.strip()
@@ -133,8 +144,8 @@ class ReviewDialog(QDialog):
         self.rejectButton.setEnabled(open_for_decision and bool(self.feedbackInput.toPlainText().strip()))
         has_notes = bool(self.researchView.toPlainText().strip())  # a report needs something to go on
         self.approveButton.setEnabled(open_for_decision and has_notes)
-        self.approveButton.setToolTip("" if has_notes else "The notes are empty: revert your edits, or "
-                                      "write the notes the report should be based on.")
+        self.approveButton.setToolTip("Ctrl+Enter" if has_notes else "The notes are empty: revert your "
+                                      "edits, or write the notes the report should be based on.")
 
     def _revert_edits(self) -> None:
         cursor = self.researchView.textCursor()  # through the cursor, so Ctrl+Z brings edits back

@@ -119,6 +119,8 @@ class SettingsDialog(QDialog):
         self.modelCombo.setToolTip("Pick a model or type any name the provider knows.")
 
         self.baseUrlEdit = QLineEdit(objectName="baseUrlEdit")
+        # Named here: inside a row widget, Qt cannot take the name from the form's label.
+        self.baseUrlEdit.setAccessibleName("Base URL")
         self.baseUrlEdit.setClearButtonEnabled(True)
         self.presetButton = QToolButton(objectName="presetButton", text="Presets")
         self.presetButton.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
@@ -131,6 +133,7 @@ class SettingsDialog(QDialog):
         url_row = _row(self.baseUrlEdit, self.presetButton)
 
         self.apiKeyEdit = QLineEdit(objectName="apiKeyEdit")
+        self.apiKeyEdit.setAccessibleName("API key")
         self.apiKeyEdit.setEchoMode(QLineEdit.EchoMode.Password)
         self.apiKeyEdit.setClearButtonEnabled(True)
         # Keys are pasted, not typed; never offer them to input-method history.
@@ -180,7 +183,7 @@ class SettingsDialog(QDialog):
         limits.addRow("Max &output tokens:", self.maxTokensSpin)
         limits.addRow("T&imeout:", self.timeoutSpin)
 
-        self.testButton = QPushButton("&Test Connection", objectName="testButton")
+        self.testButton = QPushButton("Test Co&nnection", objectName="testButton")
         self.testButton.setAutoDefault(False)
         self.testButton.setToolTip("Send one tiny request with these settings (not yet saved).")
         self.testButton.clicked.connect(self.test_connection)
@@ -367,7 +370,8 @@ class SettingsDialog(QDialog):
             self.noKeychainLabel.setText(
                 f"<b>No system keychain is available</b>: {_esc(status.reason)} "
                 "Where should a key you enter here be kept?")
-            QTimer.singleShot(0, self._fit_height)
+        # The key's status note may wrap to more lines than before: grow rather than squash.
+        QTimer.singleShot(0, self._fit_height)
         self._key_location = where
 
     # ----- reading the form -----------------------------------------------------------------
@@ -429,7 +433,7 @@ class SettingsDialog(QDialog):
             self._show_result(_esc(redact(text)), ok=True)
         finally:
             if shiboken6.isValid(self.testButton):  # the dialog may be gone (closed mid-test)
-                self.testButton.setText("&Test Connection")
+                self.testButton.setText("Test Co&nnection")
                 self.testButton.setEnabled(True)
 
     def save(self) -> None:
