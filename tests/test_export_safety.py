@@ -94,6 +94,8 @@ def test_suggested_filename_is_safe_everywhere(topic: str, tmp_path: Path) -> No
 
 def test_suggested_filename_keeps_readable_unicode() -> None:
     assert export.suggested_filename("潮汐能 — طاقة 🌊", datetime(2026, 1, 2)) == "潮汐能-—-طاقة-🌊-2026-01-02.md"
+    assert export.suggested_filename("Tidal power: costs, sites; outlook", datetime(2026, 1, 2)) \
+        == "Tidal-power-costs-sites-outlook-2026-01-02.md"
 
 
 @pytest.mark.parametrize(("breaks", "code", "says"), [

@@ -392,8 +392,9 @@ def test_run_is_disabled_for_an_empty_topic_with_a_hint(qtbot, window_with) -> N
     window.topicInput.setPlainText("x" * 100_000)
     assert not window.runButton.isEnabled()
     assert "100,000 characters" in window.topicHint.text()
+    assert "color" in window.topicHint.styleSheet()  # shown as a problem, not as the usual count
     window.topicInput.setPlainText("tides")
-    assert window.runButton.isEnabled()
+    assert window.runButton.isEnabled() and window.topicHint.styleSheet() == ""
 
 
 def test_ctrl_enter_runs(qtbot, window_with) -> None:  # type: ignore[no-untyped-def]

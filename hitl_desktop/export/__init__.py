@@ -52,7 +52,8 @@ FORMATS: dict[str, ExportFormat] = {
 }
 _ALIASES = {".htm": ".html", ".markdown": ".md", ".text": ".txt"}
 
-_UNSAFE_FILENAME_CHARS = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
+# Unsafe somewhere, plus commas and semicolons: legal, but awkward in shells and lists.
+_UNSAFE_FILENAME_CHARS = re.compile(r'[\\/:*?"<>|,;\x00-\x1f\x7f]+')
 _MAX_STEM_CHARS = 80
 _MAX_STEM_BYTES = 150  # names are limited to 255 bytes on most file systems; leave room
 # Windows refuses these as a name, with or without an extension ("CON.txt" too).

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import shiboken6
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QPalette
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
@@ -658,12 +658,20 @@ class MainWindow(QMainWindow):
             topic = validate_topic(self.topicInput.toPlainText())
         except UserFacingError as error:
             self.topicHint.setText(f"{error.message} {error.hint}".strip())
+            # Red only once something was typed: an empty box is not a mistake yet.
+            typed = bool(self.topicInput.toPlainText().strip())
+            self.topicHint.setStyleSheet(f"color: {self._error_text_color()};" if typed else "")
             self._topic_ok = False
         else:
             self.topicHint.setText(f"{len(topic):,} / {MAX_TOPIC_CHARS:,} characters · "
                                    "Ctrl+Enter runs")
+            self.topicHint.setStyleSheet("")
             self._topic_ok = True
         self._update_actions()
+
+    def _error_text_color(self) -> str:
+        dark = self.palette().color(QPalette.ColorRole.Window).lightness() < 128
+        return "#ff8a80" if dark else "#b3261e"  # both readable on their theme's background
 
     def _update_actions(self) -> None:
         running = self.bridge.is_running

@@ -36,7 +36,9 @@ class ReviewDialog(QDialog):
         self.setObjectName("reviewDialog")
         self.setWindowTitle(f"Review Research — Round {request.round}")
         self.setSizeGripEnabled(True)
-        self.resize(820, 680)
+        # Roomy for reading, but never larger than the screen (a small laptop at 150 %).
+        room = self.screen().availableGeometry()
+        self.resize(min(820, room.width() * 9 // 10), min(680, room.height() * 9 // 10))
         self._build()
         self.researchView.setPlainText(request.notes)
         self.researchPreview.set_safe_markdown(request.notes)
