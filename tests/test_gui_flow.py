@@ -295,12 +295,18 @@ def test_enter_while_reading_never_approves_but_ctrl_enter_does(qtbot, window_wi
     assert len(model.calls) == 2
 
 
-def test_the_stop_question_goes_when_the_run_finishes_meanwhile(qtbot, window_with) -> None:  # type: ignore[no-untyped-def]
+def approved_and_writing(qtbot, window_with) -> tuple[MainWindow, Gate]:  # type: ignore[no-untyped-def]
+    """A window whose research is approved and whose report is held mid-stream by the gate."""
     gate = Gate(after_chunks=2)
     window = window_with(ScriptedChatModel(RESEARCH_1, ScriptedReply(["# T\n\n", "Body ", "end."], gate=gate)))
     start_run(qtbot, window)
     qtbot.mouseClick(wait_for_review(qtbot, window, 1).approveButton, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(gate.reached.is_set, timeout=10_000)
+    return window, gate
+
+
+def test_the_stop_question_goes_when_the_run_finishes_meanwhile(qtbot, window_with) -> None:  # type: ignore[no-untyped-def]
+    window, gate = approved_and_writing(qtbot, window_with)
     qtbot.mouseClick(window.stopButton, Qt.MouseButton.LeftButton)
     assert window.findChild(QMessageBox, "confirmStopBox") is not None
     gate.opened.set()  # the report finishes while the question is up
@@ -310,11 +316,7 @@ def test_the_stop_question_goes_when_the_run_finishes_meanwhile(qtbot, window_wi
 
 
 def test_quit_asked_during_a_run_that_then_finishes_goes_on_to_quitting(qtbot, window_with) -> None:  # type: ignore[no-untyped-def]
-    gate = Gate(after_chunks=2)
-    window = window_with(ScriptedChatModel(RESEARCH_1, ScriptedReply(["# T\n\n", "Body ", "end."], gate=gate)))
-    start_run(qtbot, window)
-    qtbot.mouseClick(wait_for_review(qtbot, window, 1).approveButton, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(gate.reached.is_set, timeout=10_000)
+    window, gate = approved_and_writing(qtbot, window_with)
     window.close()
     assert window.findChild(QMessageBox, "confirmStopBox") is not None
     gate.opened.set()
