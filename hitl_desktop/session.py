@@ -93,7 +93,8 @@ class ResearchSession:
             forwarder.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await forwarder
-        return Report(topic=result.topic, markdown=result.report, rounds=result.rounds,
+        # A key pasted into the topic must not reach the dialog, the report or a file name.
+        return Report(topic=redact(result.topic), markdown=result.report, rounds=result.rounds,
                       model=result.model)
 
     def _to_update(self, event: Any) -> RunUpdate | None:
@@ -108,7 +109,7 @@ class ResearchSession:
         if isinstance(event, wf.ReportDeltaEvent):
             return ReportDelta(text=event.delta)
         if isinstance(event, wf.ResearchReadyEvent):
-            self._pending = ReviewRequest(round=event.round, topic=event.topic, notes=event.notes)
+            self._pending = ReviewRequest(round=event.round, topic=redact(event.topic), notes=event.notes)
             return self._pending
         if isinstance(event, wf.StepFailedForReviewEvent):
             error = UserFacingError(event.message, event.hint, ErrorKind(event.kind),

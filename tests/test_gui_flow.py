@@ -384,6 +384,23 @@ def test_stop_while_a_failure_waits_ends_the_run(qtbot, window_with) -> None:  #
     assert not window.retryAction.isEnabled()
 
 
+def test_a_key_pasted_into_the_topic_stays_out_of_the_dialog_report_and_file(  # type: ignore[no-untyped-def]
+        qtbot, window_with, tmp_path: Path) -> None:
+    from hitl_desktop.redaction import register_secret
+
+    key = "sk-pasted-by-mistake-0123456789"
+    register_secret(key)
+    window = window_with(ScriptedChatModel(RESEARCH_1, REPORT))
+    window.topicInput.setPlainText(f"tidal power {key}")
+    qtbot.mouseClick(window.runButton, Qt.MouseButton.LeftButton)
+    dialog = wait_for_review(qtbot, window, 1)
+    assert key not in dialog.request.topic and "[redacted]" in dialog.request.topic
+    qtbot.mouseClick(dialog.approveButton, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.report is not None, timeout=10_000)
+    saved = window.save_report(tmp_path / "r.md")
+    assert key not in window.report.topic and key not in saved.read_text(encoding="utf-8")
+
+
 def test_run_is_disabled_for_an_empty_topic_with_a_hint(qtbot, window_with) -> None:  # type: ignore[no-untyped-def]
     window = window_with(ScriptedChatModel())
     window.topicInput.setPlainText("   \n\t ")

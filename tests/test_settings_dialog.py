@@ -15,6 +15,7 @@ from keyring.backends import fail
 from keyring.errors import KeyringLocked
 from memory_keyring import MemoryKeyring
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QMessageBox
 
 from hitl_desktop.bridge import WorkflowBridge
 from hitl_desktop.secret_store import KEYCHAIN_SERVICE, KeyLocation, default_store
@@ -73,6 +74,14 @@ def test_saving_puts_the_key_in_the_keychain_and_never_in_the_settings_file(
     assert "system keychain" in again.keyStatusLabel.text()
     assert again.forgetKeyButton.isEnabled()
     qtbot.mouseClick(again.forgetKeyButton, Qt.MouseButton.LeftButton)
+    confirm = again.findChild(QMessageBox, "confirmForgetKeyBox")  # it cannot be undone: asks first
+    assert confirm is not None and confirm.defaultButton() is confirm.button(QMessageBox.StandardButton.Cancel)
+    confirm.button(QMessageBox.StandardButton.Cancel).click()
+    qtbot.waitUntil(lambda: again.findChild(QMessageBox, "confirmForgetKeyBox") is None, timeout=2_000)
+    assert isolated_keyring.passwords == {(KEYCHAIN_SERVICE, DASHSCOPE): KEY}
+    qtbot.mouseClick(again.forgetKeyButton, Qt.MouseButton.LeftButton)
+    confirm = again.findChild(QMessageBox, "confirmForgetKeyBox")
+    qtbot.mouseClick(next(b for b in confirm.buttons() if b.text() == "Remove Key"), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(again.key_state_known, timeout=5_000)  # removed off the UI thread
     assert isolated_keyring.passwords == {}
     assert "No key is stored" in again.keyStatusLabel.text()

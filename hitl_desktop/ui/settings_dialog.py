@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMenu,
+    QMessageBox,
     QPushButton,
     QRadioButton,
     QSpinBox,
@@ -141,7 +142,7 @@ class SettingsDialog(QDialog):
                                             | Qt.InputMethodHint.ImhNoPredictiveText)
         self.forgetKeyButton = QPushButton("Remove Stored Key", objectName="forgetKeyButton")
         self.forgetKeyButton.setAutoDefault(False)
-        self.forgetKeyButton.clicked.connect(self._forget_key)
+        self.forgetKeyButton.clicked.connect(self._confirm_forget_key)
         key_row = _row(self.apiKeyEdit, self.forgetKeyButton)
         self.keyStatusLabel = _note_label("keyStatusLabel")
         self.keyStorageBox = self._build_key_storage_box()
@@ -535,6 +536,19 @@ class SettingsDialog(QDialog):
 
     def is_saving(self) -> bool:
         return self._save_task is not None
+
+    def _confirm_forget_key(self) -> None:
+        """Removing a key cannot be undone (the app never shows it), so it asks first."""
+        box = QMessageBox(QMessageBox.Icon.Question, "Remove Stored Key",
+                          f"Remove the stored {PROVIDER_CHOICES[self.provider]} API key? You will "
+                          "need to paste it again to use this provider.",
+                          QMessageBox.StandardButton.Cancel, self)
+        box.setObjectName("confirmForgetKeyBox")
+        remove = box.addButton("Remove Key", QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.finished.connect(lambda _result: box.clickedButton() is remove and self._forget_key())
+        box.finished.connect(box.deleteLater)
+        box.open()
 
     def _forget_key(self) -> None:
         store, provider = self._store, self.provider
