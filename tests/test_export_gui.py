@@ -62,11 +62,25 @@ def menu_texts(window: MainWindow, title: str) -> list[str]:
 def test_actions_live_in_the_menus_and_wait_for_a_finished_report(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
     file_items, edit_items = menu_texts(window, "&File"), menu_texts(window, "&Edit")
     assert file_items[:3] == ["&Save Report…", "Export &All Formats…", "&Print…"]
-    assert edit_items[:2] == ["Copy as &Markdown", "Copy as &Rich Text"]
+    assert edit_items[2:4] == ["Copy as &Markdown", "Copy as &Rich Text"]
     assert window.reportActions.printAction.shortcut() == QKeySequence(QKeySequence.StandardKey.Print)
     assert not any(action.isEnabled() for action in report_actions(window))
     finish_run(qtbot, window)
     assert all(action.isEnabled() for action in report_actions(window))
+
+
+def test_edit_menu_copies_the_selection_of_the_report_or_the_progress_list(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    finish_run(qtbot, window)
+    assert menu_texts(window, "&Edit")[:2] == ["&Copy", "Select &All"]
+    window.reportView.setFocus()
+    window.selectAllAction.trigger()
+    window.copyAction.trigger()
+    assert QGuiApplication.clipboard().text() == window.reportView.toPlainText()
+    window.progressList.setFocus()
+    window.selectAllAction.trigger()
+    window.copyAction.trigger()
+    lines = [window.progressList.item(row).text() for row in range(window.progressList.count())]
+    assert QGuiApplication.clipboard().text().splitlines() == lines and len(lines) >= 4
 
 
 def test_copy_as_markdown_and_as_rich_text(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]

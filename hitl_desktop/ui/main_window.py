@@ -92,6 +92,31 @@ class MainWindow(QMainWindow):
 
     # ----- construction -------------------------------------------------------------------
 
+    def _standard_edit_actions(self) -> list[QAction]:
+        """Copy and Select All for whatever has the keyboard (report, topic, progress list).
+        A focused text field handles the keys itself; the menu items reach it by mouse too."""
+        self.copyAction = QAction("&Copy", self, objectName="copyAction")
+        self.copyAction.setShortcut(QKeySequence.StandardKey.Copy)
+        self.copyAction.triggered.connect(self._copy_from_focus)
+        self.selectAllAction = QAction("Select &All", self, objectName="selectAllAction")
+        self.selectAllAction.setShortcut(QKeySequence.StandardKey.SelectAll)
+        self.selectAllAction.triggered.connect(self._select_all_in_focus)
+        return [self.copyAction, self.selectAllAction]
+
+    def _copy_from_focus(self) -> None:
+        widget = self.focusWidget()
+        if isinstance(widget, QListWidget):  # progress lines, as text
+            lines = [item.text() for item in widget.selectedItems()]
+            if lines:
+                QApplication.clipboard().setText("\n".join(lines))
+        elif hasattr(widget, "copy"):
+            widget.copy()
+
+    def _select_all_in_focus(self) -> None:
+        widget = self.focusWidget()
+        if hasattr(widget, "selectAll"):
+            widget.selectAll()
+
     def _build_actions(self) -> None:
         self.runAction = QAction("&Run Research", self, objectName="runAction")
         self.runAction.setShortcuts([QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")])
@@ -130,6 +155,8 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(quit_action)
         edit_menu = self.menuBar().addMenu("&Edit")
+        edit_menu.addActions(self._standard_edit_actions())
+        edit_menu.addSeparator()
         edit_menu.addActions(self.reportActions.edit_actions)
         run_menu = self.menuBar().addMenu("&Research")
         run_menu.addAction(self.runAction)
@@ -176,6 +203,8 @@ class MainWindow(QMainWindow):
         self.reviewBanner = self._build_review_banner()
 
         self.progressList = QListWidget(objectName="progressList")
+        # Several lines can be selected and copied (Edit > Copy), e.g. for a bug report.
+        self.progressList.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
         self.progressList.setAlternatingRowColors(True)
         self.progressList.setWordWrap(True)
         self.progressList.setAccessibleName("Progress")
