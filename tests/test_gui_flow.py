@@ -203,6 +203,7 @@ def test_closing_the_dialog_keeps_the_run_paused_and_it_can_be_reopened(qtbot, w
     qtbot.keyClick(dialog, Qt.Key.Key_Escape)
 
     qtbot.waitUntil(lambda: window.reviewPendingButton.isVisible(), timeout=5_000)
+    assert window.focusWidget() is window.reviewPendingButton  # Enter or Space reopens it
     qtbot.wait(300)  # time passes; nothing may time out or move on
     assert window.bridge.is_running and window.report is None
     assert len(model.calls) == 1

@@ -240,11 +240,15 @@ class MainWindow(QMainWindow):
         banner = QFrame(objectName="reviewBanner")
         banner.setStyleSheet("#reviewBanner { background: palette(alternate-base);"
                              " border: 1px solid palette(highlight); border-radius: 4px; }")
+        icon = QLabel()
+        icon.setPixmap(self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxInformation).pixmap(20, 20))
         self.reviewBannerText = QLabel()
         self.reviewPendingButton = QPushButton("Review Research…", objectName="reviewPendingButton")
+        self.reviewPendingButton.setToolTip("Ctrl+R")
         self.reviewPendingButton.clicked.connect(self.reviewAction.trigger)
         row = QHBoxLayout(banner)
         row.setContentsMargins(10, 6, 6, 6)
+        row.addWidget(icon)
         row.addWidget(self.reviewBannerText, 1)
         row.addWidget(self.reviewPendingButton)
         banner.hide()
@@ -476,6 +480,8 @@ class MainWindow(QMainWindow):
             f"Research round {request.round} is waiting for your review. The run stays paused until you decide.")
         self.reviewBanner.show()
         self._update_actions()
+        # Back in the window, the keyboard lands where the paused run goes on (Enter reopens).
+        self.reviewPendingButton.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _on_decided(self, decision: ReviewDecision) -> None:
         self.reviewBanner.hide()
