@@ -100,12 +100,13 @@ def trimmed_package(data: bytes) -> bytes:
 def data_symbol(library: bytes) -> tuple[str, bytes]:
     """The name and bytes of the ICU data symbol (icudtNN_dat) in an ELF shared library."""
     try:
-        names = [name for name in elf.dynamic_symbol_names(library) if _DATA_SYMBOL.match(name)]
-        if not names:
-            raise IcuTrimError("no icudtNN_dat symbol: not ICU's data library")
-        return names[0], elf.dynamic_symbol(library, names[0])
+        symbols = elf.defined_symbols(library)
     except elf.ElfError as exc:
         raise IcuTrimError(str(exc)) from None
+    for name, data in symbols.items():
+        if _DATA_SYMBOL.match(name):
+            return name, data
+    raise IcuTrimError("no icudtNN_dat symbol: not ICU's data library")
 
 
 def shared_object_source(symbol: str, data_file: Path) -> str:

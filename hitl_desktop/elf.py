@@ -47,32 +47,22 @@ def _string(image: bytes, table: Section, at: int) -> bytes:
     return image[start:image.index(b"\0", start)]
 
 
-def dynamic_symbol(image: bytes, wanted: str) -> bytes:
-    """The bytes of the exported data symbol named `wanted`."""
+def defined_symbols(image: bytes) -> dict[str, bytes]:
+    """Every dynamic symbol the file defines (exports), by name, with the bytes it covers."""
     table = sections(image)
+    symbols = {}
     for section in table:
         if section.kind != _SHT_DYNSYM:
             continue
         names = table[section.link]
         for start in range(section.offset, section.offset + section.size, section.entry_size):
             name_at, _info, _other, index, value, length = struct.unpack_from("<IBBHQQ", image, start)
-            if 0 < index < len(table) and _string(image, names, name_at) == wanted.encode():
+            if 0 < index < len(table):  # 0 is "undefined": imported, not defined here
                 holder = table[index]
                 file_offset = holder.offset + value - holder.address
-                return image[file_offset:file_offset + length]
-    raise ElfError(f"no dynamic symbol {wanted}")
-
-
-def dynamic_symbol_names(image: bytes) -> list[str]:
-    table = sections(image)
-    names = []
-    for section in table:
-        if section.kind == _SHT_DYNSYM:
-            strings = table[section.link]
-            for start in range(section.offset, section.offset + section.size, section.entry_size):
-                name_at, = struct.unpack_from("<I", image, start)
-                names.append(_string(image, strings, name_at).decode("ascii", "replace"))
-    return names
+                name = _string(image, names, name_at).decode("ascii", "replace")
+                symbols[name] = image[file_offset:file_offset + length]
+    return symbols
 
 
 def needed_libraries(path: Path) -> list[str]:
