@@ -283,7 +283,7 @@ class MainWindow(QMainWindow):
     def run_research(self) -> None:
         if self.bridge.is_running:
             return
-        self._unless_unsaved_report_kept(lambda: None if self.bridge.is_running else self._start_run())
+        self._unless_unsaved_report_kept(self._start_run)
 
     def stop_run(self, *, ask: bool = True) -> None:
         """Stop the run; once research has been reviewed, only after the user confirms."""
@@ -419,6 +419,8 @@ class MainWindow(QMainWindow):
     # ----- running ------------------------------------------------------------------------
 
     def _start_run(self) -> None:
+        if self.bridge.is_running:  # started meanwhile (Run queued behind a save or a question)
+            return
         try:
             self.bridge.start(self.topicInput.toPlainText())
         except UserFacingError as error:
