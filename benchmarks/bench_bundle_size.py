@@ -27,13 +27,14 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tools"))
 sys.path.insert(0, str(REPO / "tests"))
 
 from app_process import isolated_env
 from bench_startup import archive_size
 from fake_dashscope import FakeDashScopeServer, Stream
 
-from hitl_desktop.packaging import build_bundle, executable_in, folder_size
+from bundle.build import build_bundle, executable_in, folder_size
 
 BARE_WINDOW = """
 import sys

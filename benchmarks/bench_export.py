@@ -25,9 +25,9 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from hitl_desktop import export  # noqa: E402
-from hitl_desktop.atomic_file import atomic_write_text  # noqa: E402
-from hitl_desktop.models import Report  # noqa: E402
+from hitl_desktop.core import export  # noqa: E402
+from hitl_desktop.core.atomic_file import atomic_write_text  # noqa: E402
+from hitl_desktop.core.models import Report  # noqa: E402
 
 _WORDS = ("tidal energy array turbine cost predictable grid estuary barrage lagoon capacity "
           "investment policy europe scotland france coast current research storage market "
@@ -85,7 +85,7 @@ def main() -> None:
 
     app = QGuiApplication.instance() or QGuiApplication(sys.argv[:1])  # noqa: F841 (fonts need it)
     report = long_report(args.words)
-    from hitl_desktop.export.pdf import render_pdf
+    from hitl_desktop.ui.pdf_export import render_pdf
 
     pages = len(__import__("pypdf").PdfReader(__import__("io").BytesIO(render_pdf(report))).pages)
     print(f"Report: {len(report.markdown.split()):,} words, {len(report.markdown):,} characters, "

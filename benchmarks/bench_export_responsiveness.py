@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_export import long_report  # noqa: E402
 
-from hitl_desktop import export  # noqa: E402
+from hitl_desktop.core import export  # noqa: E402
 
 
 async def longest_gap(run: Callable[[], Awaitable[object]]) -> tuple[float, float]:
@@ -50,7 +50,7 @@ async def longest_gap(run: Callable[[], Awaitable[object]]) -> tuple[float, floa
 
 
 async def measure(words: int, repeat: int) -> None:
-    from hitl_desktop.ui.worker_thread import run_on_worker_thread
+    from hitl_desktop.ui.threads import run_on_worker_thread
 
     report = long_report(words)
     with tempfile.TemporaryDirectory() as folder:

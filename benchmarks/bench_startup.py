@@ -8,7 +8,7 @@ in the app; the same event filter in the baseline). That is what a user waits fo
 imports, QApplication, building the window, the first frame. The median of the runs is reported,
 after one discarded warm-up run per variant (cold disk cache is not what we compare).
 Also prints the bundle's size on disk and as a .tar.gz. Without --bundle, the bundle is built
-first with `python -m hitl_desktop.packaging` into a temporary folder.
+first with `tools/bundle/build.py` into a temporary folder.
 """
 
 from __future__ import annotations
@@ -25,11 +25,12 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tools"))
 sys.path.insert(0, str(REPO / "tests"))
 
 from app_process import isolated_env
 
-from hitl_desktop.packaging import build_bundle, executable_in, folder_size
+from bundle.build import build_bundle, executable_in, folder_size
 
 BASELINE = r"""
 import sys

@@ -2,6 +2,6 @@
 
 import sys
 
-from hitl_desktop.app import main
+from hitl_desktop.ui.app import main
 
 sys.exit(main())

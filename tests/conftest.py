@@ -91,7 +91,7 @@ def qloop(app) -> Iterator[asyncio.AbstractEventLoop]:  # type: ignore[no-untype
     import qasync
     from PySide6.QtCore import QCoreApplication, QDeadlineTimer
 
-    from hitl_desktop.event_loop import install_asyncgen_hooks
+    from hitl_desktop.ui.event_loop import install_asyncgen_hooks
 
     loop = qasync.QEventLoop(app, already_running=True)
     asyncio.set_event_loop(loop)
@@ -132,7 +132,7 @@ def isolated_keyring() -> Iterator["MemoryKeyring"]:  # noqa: F821
     import keyring
     from memory_keyring import MemoryKeyring
 
-    from hitl_desktop import secret_store
+    from hitl_desktop.core import secret_store
 
     backend = MemoryKeyring()
     keyring.set_keyring(backend)

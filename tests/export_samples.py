@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from html.parser import HTMLParser
 
-from hitl_desktop.models import Report
+from hitl_desktop.core.models import Report
 
 WHEN = datetime(2026, 11, 25, 14, 30, tzinfo=timezone.utc)
 

@@ -6,8 +6,8 @@ import asyncio
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
-from hitl_desktop.errors import UserFacingError
-from hitl_desktop.providers.base import Message
+from hitl_desktop.core.errors import UserFacingError
+from hitl_desktop.core.providers.base import Message
 
 
 @dataclass

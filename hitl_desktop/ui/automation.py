@@ -15,11 +15,11 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from hitl_desktop import export
-from hitl_desktop.errors import UserFacingError
-from hitl_desktop.models import Report, ReviewRequest, StepFailure
-from hitl_desktop.ui.main_window import MainWindow
-from hitl_desktop.ui.review_dialog import ReviewDialog
+from hitl_desktop.core import export
+from hitl_desktop.core.errors import UserFacingError
+from hitl_desktop.core.models import Report, ReviewRequest, StepFailure
+from hitl_desktop.ui.widgets.main_window import MainWindow
+from hitl_desktop.ui.widgets.review_dialog import ReviewDialog
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,179 @@
+"""Saving a report as a file. The suffix picks the format; every write is atomic.
+
+The core's formats (Markdown, HTML, Word, plain text) are registered here; each renderer's module
+is imported only when it is used (python-docx is slow to import). PDF renders through Qt, so it
+lives in the UI layer and registers itself (`hitl_desktop.ui.pdf_export`): a script that uses only
+the core saves the four Qt-free formats.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from hitl_desktop.core.atomic_file import atomic_write_bytes
+from hitl_desktop.core.errors import ErrorKind, UserFacingError
+from hitl_desktop.core.models import Report
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    suffix: str
+    label: str
+    render: Callable[[Report], bytes]
+
+
+def _render_markdown(report: Report) -> bytes:
+    from hitl_desktop.core.export.markdown import render_markdown
+
+    return render_markdown(report).encode("utf-8")
+
+
+def _render_html(report: Report) -> bytes:
+    from hitl_desktop.core.export.html import render_html
+
+    return render_html(report).encode("utf-8")
+
+
+def _render_docx(report: Report) -> bytes:
+    from hitl_desktop.core.export import docx
+
+    return docx.render_docx(report)
+
+
+def _render_text(report: Report) -> bytes:
+    from hitl_desktop.core.export.text import render_text
+
+    return render_text(report).encode("utf-8")
+
+
+# In the order the save dialog offers them.
+FORMATS: dict[str, ExportFormat] = {
+    ".md": ExportFormat(".md", "Markdown", _render_markdown),
+    ".html": ExportFormat(".html", "Web page (HTML)", _render_html),
+    ".docx": ExportFormat(".docx", "Word document", _render_docx),
+    ".txt": ExportFormat(".txt", "Plain text", _render_text),
+}
+
+
+def register(fmt: ExportFormat, *, before: str | None = None) -> None:
+    """Offer one more format (one rendered outside the core), placed before `before` if given."""
+    entries = [(suffix, known) for suffix, known in FORMATS.items() if suffix != fmt.suffix]
+    at = next((i for i, (suffix, _) in enumerate(entries) if suffix == before), len(entries))
+    entries.insert(at, (fmt.suffix, fmt))
+    FORMATS.clear()
+    FORMATS.update(entries)
+
+
+_ALIASES = {".htm": ".html", ".markdown": ".md", ".text": ".txt"}
+
+# Unsafe somewhere, plus commas and semicolons: legal, but awkward in shells and lists.
+_UNSAFE_FILENAME_CHARS = re.compile(r'[\\/:*?"<>|,;\x00-\x1f\x7f]+')
+_MAX_STEM_CHARS = 80
+_MAX_STEM_BYTES = 150  # names are limited to 255 bytes on most file systems; leave room
+# Windows refuses these as a name, with or without an extension ("CON.txt" too).
+_WINDOWS_RESERVED = frozenset({"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$",
+                               *(f"COM{i}" for i in "0123456789¹²³"),
+                               *(f"LPT{i}" for i in "0123456789¹²³")})
+
+
+def name_filters() -> list[str]:
+    """File-dialog filters, one per format, e.g. 'Markdown (*.md)'."""
+    return [f"{fmt.label} (*{fmt.suffix})" for fmt in FORMATS.values()]
+
+
+def suffix_for_filter(name_filter: str) -> str:
+    """The suffix a name filter from name_filters() stands for ('.md' if unknown)."""
+    for fmt in FORMATS.values():
+        if name_filter.endswith(f"(*{fmt.suffix})"):
+            return fmt.suffix
+    return ".md"
+
+
+def suggested_filename(topic: str, when: datetime, suffix: str = ".md") -> str:
+    """A name safe on every OS: topic words, then the date, with no reserved characters."""
+    return f"{suggested_stem(topic, when)}{suffix}"
+
+
+def suggested_stem(topic: str, when: datetime) -> str:
+    text = unicodedata.normalize("NFC", " ".join(topic.split()))
+    # Format characters include bidi overrides that can disguise a name ("report\u202efdp.exe");
+    # the zero-width joiner stays so emoji sequences survive.
+    text = "".join(ch for ch in text if ch == "\u200d" or unicodedata.category(ch) != "Cf")
+    text = _UNSAFE_FILENAME_CHARS.sub(" ", text)
+    stem = "-".join(text.split()).strip(".-") or "report"
+    stem = stem[:_MAX_STEM_CHARS]
+    while len(stem.encode("utf-8")) > _MAX_STEM_BYTES:
+        stem = stem[:-1]
+    stem = stem.rstrip(".-\u200d") or "report"
+    if stem.split(".")[0].upper() in _WINDOWS_RESERVED:
+        stem = f"report-{stem}"
+    return f"{stem}-{when:%Y-%m-%d}"
+
+
+def format_for(path: Path) -> ExportFormat:
+    suffix = path.suffix.lower()
+    fmt = FORMATS.get(_ALIASES.get(suffix, suffix))
+    if fmt is None:
+        known = ", ".join(FORMATS)
+        raise UserFacingError(f"Cannot save as '{path.suffix or path.name}'.",
+                              f"Choose one of: {known}.", ErrorKind.BAD_INPUT)
+    return fmt
+
+
+def render(report: Report, fmt: ExportFormat) -> bytes:
+    """The report in one format, or a UserFacingError (a renderer bug must not lose the report)."""
+    try:
+        return fmt.render(report)
+    except UserFacingError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any renderer failure becomes one clear message
+        log.exception("Rendering the report as %s failed", fmt.label)
+        raise UserFacingError(f"Could not produce the {fmt.label}: {type(exc).__name__}.",
+                              "The report is still in the app; try another format.",
+                              ErrorKind.INTERNAL) from exc
+
+
+def save_report(path: Path | str, report: Report) -> Path:
+    """Write `report` to `path` in the format its suffix names. Raises UserFacingError."""
+    path = Path(path)
+    data = render(report, format_for(path))
+    try:
+        atomic_write_bytes(path, data)
+    except OSError as exc:
+        raise _save_error(path, exc) from exc
+    return path
+
+
+def all_format_paths(folder: Path | str, stem: str) -> list[Path]:
+    """Where 'export all formats' writes: one file per format, same name, in `folder`."""
+    return [Path(folder) / f"{stem}{suffix}" for suffix in FORMATS]
+
+
+def save_all(folder: Path | str, stem: str, report: Report) -> list[Path]:
+    """Write every format into `folder`. Stops at the first failure (files already written stay,
+    each complete). Raises UserFacingError."""
+    return [save_report(path, report) for path in all_format_paths(folder, stem)]
+
+
+def _save_error(path: Path, exc: OSError) -> UserFacingError:
+    keep = "The report is still in the app; choose another place."
+    reasons = {
+        errno.EACCES: f"You do not have permission to write in {path.parent}.",
+        errno.EPERM: f"You do not have permission to write in {path.parent}.",
+        errno.EROFS: f"{path.parent} is on a read-only disk.",
+        errno.ENOSPC: f"The disk holding {path.parent} is full.",
+        errno.ENAMETOOLONG: "The file name or path is too long.",
+        errno.ENOENT: f"The folder {path.parent} does not exist.",
+        errno.EISDIR: f"{path} is a folder.",
+    }
+    message = reasons.get(exc.errno or 0, f"Could not save {path.name}: {exc.strerror or exc}.")
+    return UserFacingError(message, keep, ErrorKind.IO)

@@ -1,0 +1,89 @@
+"""Plain data the core hands to the UI: no Qt, no LlamaIndex, all JSON-friendly."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from hitl_desktop.core.errors import ErrorKind, UserFacingError
+
+MAX_TOPIC_CHARS = 8_000
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class ProgressUpdate:
+    message: str
+    round: int = 0
+    at: datetime = field(default_factory=utc_now)
+
+
+@dataclass(frozen=True)
+class ResearchDelta:
+    """A piece of research notes as the model writes them (for a live 'receiving…' display)."""
+
+    round: int
+    text: str
+
+
+@dataclass(frozen=True)
+class ReviewRequest:
+    """A research round waiting for a human decision."""
+
+    round: int
+    topic: str
+    notes: str
+
+
+@dataclass(frozen=True)
+class ReviewDecision:
+    round: int
+    approved: bool
+    feedback: str = ""
+    # The notes as the reviewer left them, when they changed them; None means "as written".
+    edited_notes: str | None = None
+
+
+@dataclass(frozen=True)
+class StepFailure:
+    """A model call failed mid-run; the run waits for `retry` or stop, keeping earlier work."""
+
+    stage: str  # "research" or "report"
+    round: int
+    error: UserFacingError
+
+
+@dataclass(frozen=True)
+class ReportDelta:
+    text: str
+
+
+@dataclass(frozen=True)
+class Report:
+    topic: str
+    markdown: str
+    rounds: int
+    model: str = ""
+    created_at: datetime = field(default_factory=utc_now)
+
+
+RunUpdate = ProgressUpdate | ResearchDelta | ReviewRequest | ReportDelta | StepFailure
+
+
+def validate_topic(text: str) -> str:
+    """The topic as it will be sent, or a UserFacingError saying why it cannot be."""
+    topic = text.strip()
+    if not any(unicodedata.category(char)[0] not in "CZ" for char in topic):
+        # Empty, or only invisible characters (zero-width spaces, controls): nothing to research.
+        raise UserFacingError("Type a topic to research.", kind=ErrorKind.BAD_INPUT)
+    if len(topic) > MAX_TOPIC_CHARS:
+        raise UserFacingError(
+            f"The topic is {len(topic):,} characters long; the limit is {MAX_TOPIC_CHARS:,}.",
+            "Shorten it to the question you want answered.",
+            ErrorKind.BAD_INPUT,
+        )
+    return topic

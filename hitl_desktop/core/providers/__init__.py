@@ -1,0 +1,39 @@
+"""Model providers behind one interface (`ChatModel`); `build_chat_model` picks one from settings."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from hitl_desktop.core.errors import ErrorKind, UserFacingError
+from hitl_desktop.core.providers.base import ChatModel, Message, NoticeCallback, Usage
+from hitl_desktop.core.settings import DASHSCOPE, OPENAI_COMPATIBLE, ProviderSettings
+
+if TYPE_CHECKING:
+    from hitl_desktop.core.providers.retry import RetryPolicy
+
+__all__ = ["ChatModel", "Message", "NoticeCallback", "Usage", "build_chat_model"]
+
+
+def build_chat_model(settings: ProviderSettings, retry: RetryPolicy | None = None) -> ChatModel:
+    """A ready model for these settings, or a UserFacingError saying what is missing.
+
+    The model is a `RetryingChatModel`: its output is redacted, it has `on_notice` (settable) for
+    progress notices and `last_usage`. With `retry`, transient failures (429, 5xx, network) are
+    retried under that policy and each retry is announced; without it, every call is tried once.
+    """
+    from hitl_desktop.core.providers.retry import NO_RETRIES, RetryingChatModel
+
+    return RetryingChatModel(_provider_model(settings), retry or NO_RETRIES)
+
+
+def _provider_model(settings: ProviderSettings) -> ChatModel:
+    if settings.provider == DASHSCOPE:
+        from hitl_desktop.core.providers.dashscope_chat import DashScopeChatModel
+
+        return DashScopeChatModel(settings)
+    if settings.provider == OPENAI_COMPATIBLE:
+        from hitl_desktop.core.providers.openai_compatible import OpenAICompatibleChatModel
+
+        return OpenAICompatibleChatModel(settings)
+    raise UserFacingError(f"The provider '{settings.provider}' is not available in this build.",
+                          "Choose a provider in Settings.", ErrorKind.CONFIG)

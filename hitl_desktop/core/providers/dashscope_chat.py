@@ -1,0 +1,177 @@
+"""Qwen on DashScope through llama-index-llms-dashscope, streaming asynchronously.
+
+The adapter uses the integration's own parameters, message conversion and async streaming call
+(`astream_call_with_messages`, which `DashScope.astream_chat` wraps) but iterates that stream
+itself, to the end: `astream_chat` stops right after an error response, leaving the SDK's
+generators suspended with their HTTP session open until garbage collection (which qasync's loop
+does not hook). The timeout bounds the silence before each piece (like httpx's read timeout on
+the OpenAI-compatible side), not the length of a long reply. API errors arrive as responses
+whose `status_code` is not 200; this adapter turns those, and transport failures, into
+`UserFacingError`s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import AsyncIterator, Sequence
+from http import HTTPStatus
+from typing import Any
+
+from hitl_desktop.core.errors import ErrorKind, UserFacingError
+from hitl_desktop.core.providers import http_errors
+from hitl_desktop.core.providers.base import Message, NoticeCallback, Usage, ending_notice
+from hitl_desktop.core.settings import API_KEY_ENV, DASHSCOPE, ProviderSettings
+
+PROVIDER_LABEL = "DashScope"
+DEFAULT_BASE_URL = "https://dashscope.aliyuncs.com/api/v1"
+
+
+class DashScopeChatModel:
+    def __init__(self, settings: ProviderSettings) -> None:
+        if not settings.api_key:
+            raise UserFacingError(
+                "No DashScope API key is set.",
+                "Set DASHSCOPE_API_KEY, or enter a key in Settings.", ErrorKind.CONFIG)
+        self._settings = settings
+        self.last_usage = Usage()
+        self.on_notice: NoticeCallback | None = None
+        from llama_index.llms.dashscope import DashScope
+
+        self._llm = DashScope(
+            model_name=settings.model,
+            api_key=settings.api_key,
+            max_tokens=settings.max_output_tokens,
+            temperature=settings.temperature,
+        )
+
+    @property
+    def description(self) -> str:
+        return self._settings.description
+
+    @property
+    def base_url(self) -> str:
+        # The SDK reads DASHSCOPE_HTTP_BASE_URL once, at import; read it per call so it keeps working.
+        return (os.environ.get("DASHSCOPE_HTTP_BASE_URL") or self._settings.base_url
+                or DEFAULT_BASE_URL)
+
+    async def stream_chat(self, messages: Sequence[Message]) -> AsyncIterator[str]:
+        import aiohttp
+        from llama_index.core.llms import ChatMessage
+        from llama_index.llms.dashscope.base import astream_call_with_messages
+        from llama_index.llms.dashscope.utils import chat_message_to_dashscope_messages
+
+        # What DashScope.astream_chat sends, plus our timeout and, per request, the endpoint: the
+        # SDK's global base URL would let a Test Connection redirect a running stream's requests.
+        parameters = {**self._llm._get_default_parameters(), "incremental_output": True,
+                      "result_format": "message", "stream": True,
+                      "request_timeout": _backstop(self._settings.request_timeout_s),
+                      "base_address": self.base_url}
+        received: list[str] = []
+        self.last_usage = Usage()
+        finish_reason = ""
+        failure: UserFacingError | None = None
+        stream = None
+        try:
+            stream = astream_call_with_messages(
+                model=self._settings.model, api_key=self._settings.api_key, parameters=parameters,
+                messages=chat_message_to_dashscope_messages(
+                    [ChatMessage(role=m.role, content=m.content) for m in messages]))
+            async for response in _idle_limited(stream, self._settings.request_timeout_s):
+                # Read on after an error response so the SDK's request finishes in this task.
+                failure = failure or self._status_error(response)
+                if failure is not None:
+                    continue
+                self._note_usage(response)
+                finish_reason = _finish_reason(response) or finish_reason
+                delta = _delta(response)
+                if delta:
+                    received.append(delta)
+                    yield delta
+        except UserFacingError:
+            raise
+        except asyncio.TimeoutError as exc:  # ours (silence) or the SDK's backstop: text so far is kept
+            raise http_errors.timed_out(PROVIDER_LABEL, self._settings.request_timeout_s,
+                                        "".join(received)) from exc
+        except (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError) as exc:
+            raise http_errors.tls_failed(PROVIDER_LABEL, self.base_url, str(exc)) from exc
+        except aiohttp.ClientConnectorError as exc:
+            raise http_errors.unreachable(PROVIDER_LABEL, self.base_url, exc.strerror or "") from exc
+        except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError) as exc:
+            raise http_errors.stream_cut(PROVIDER_LABEL, "".join(received), type(exc).__name__) from exc
+        except aiohttp.ClientError as exc:
+            if received:
+                raise http_errors.stream_cut(PROVIDER_LABEL, "".join(received), str(exc)) from exc
+            raise http_errors.unreachable(PROVIDER_LABEL, self.base_url, str(exc)) from exc
+        finally:
+            if stream is not None:
+                await stream.aclose()
+        if failure is not None:
+            if received:
+                failure.partial_output = "".join(received)
+            raise failure
+        if not received:
+            raise http_errors.empty_reply(PROVIDER_LABEL)
+        notice = ending_notice(finish_reason, self._settings.max_output_tokens)
+        if notice is not None and self.on_notice is not None:
+            self.on_notice(notice)
+
+    def _status_error(self, raw: Any) -> UserFacingError | None:
+        status = getattr(raw, "status_code", HTTPStatus.OK)
+        if status == HTTPStatus.OK:
+            return None
+        code = getattr(raw, "code", "") or ""
+        message = getattr(raw, "message", "") or ""
+        detail = f"{code}: {message}" if code and message else (code or message)
+        return http_errors.error_for_status(PROVIDER_LABEL, int(status), detail,
+                                            model=self._settings.model, key_env=API_KEY_ENV[DASHSCOPE])
+
+    def _note_usage(self, raw: Any) -> None:
+        usage = getattr(raw, "usage", None)
+        if not usage:
+            return
+        # DashScope reports running totals per chunk, so the last one wins.
+        self.last_usage = Usage(int(usage.get("input_tokens", 0) or 0),
+                                int(usage.get("output_tokens", 0) or 0))
+
+
+def _delta(response: Any) -> str:
+    choices = getattr(getattr(response, "output", None), "choices", None) or []
+    if not choices:
+        return ""
+    message = choices[0]["message"]
+    return message.get("content", "") or ""
+
+
+def _finish_reason(response: Any) -> str:
+    # DashScope sends the string "null" on every chunk but the last.
+    choices = getattr(getattr(response, "output", None), "choices", None) or []
+    reason = (choices[0].get("finish_reason") or "") if choices else ""
+    return "" if reason == "null" else reason
+
+
+def _backstop(idle_timeout_s: float) -> float:
+    # The SDK's timeout bounds the whole reply; ours bounds silence (see _idle_limited), so the
+    # SDK's is only a backstop that a long report must never hit.
+    return max(idle_timeout_s * 12, 3600.0)
+
+
+async def _idle_limited(stream: Any, timeout_s: float) -> AsyncIterator[Any]:
+    """`stream`'s items, failing with asyncio.TimeoutError after `timeout_s` without one.
+
+    The timeout cancels the pending read, which unwinds the SDK's generators (and closes their
+    HTTP session) inside this task.
+    """
+    iterator = stream.__aiter__()
+    while True:
+        try:
+            if sys.version_info >= (3, 11):
+                # In this task: the SDK's aiohttp timers and reads stay in the task that began them.
+                async with asyncio.timeout(timeout_s):
+                    item = await iterator.__anext__()
+            else:  # pragma: no cover (3.10)
+                item = await asyncio.wait_for(iterator.__anext__(), timeout_s)
+        except StopAsyncIteration:
+            return
+        yield item

@@ -1,0 +1,238 @@
+"""Provider settings: what model to talk to and how. Qt-free.
+
+Non-secret fields persist as JSON in the user's config folder, with the model and base URL
+remembered per provider so switching back and forth loses nothing. API keys never go there:
+they come from the environment or the secret store (`hitl_desktop.core.secret_store`), and are
+excluded from repr so they never reach a log.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlsplit
+
+from hitl_desktop.core import paths
+from hitl_desktop.core.errors import ErrorKind, UserFacingError
+from hitl_desktop.core.redaction import register_secret
+
+if TYPE_CHECKING:
+    from hitl_desktop.core.secret_store import SecretStore
+
+log = logging.getLogger(__name__)
+
+DASHSCOPE = "dashscope"
+OPENAI_COMPATIBLE = "openai_compatible"
+PROVIDERS = (DASHSCOPE, OPENAI_COMPATIBLE)
+PROVIDER_LABELS = {DASHSCOPE: "DashScope", OPENAI_COMPATIBLE: "OpenAI-compatible"}
+
+DEFAULT_MODELS = {DASHSCOPE: "qwen-plus", OPENAI_COMPATIBLE: "qwen2.5:7b"}
+SUGGESTED_MODELS = {DASHSCOPE: ("qwen-turbo", "qwen-plus", "qwen-max"), OPENAI_COMPATIBLE: ()}
+API_KEY_ENV = {DASHSCOPE: "DASHSCOPE_API_KEY", OPENAI_COMPATIBLE: "OPENAI_API_KEY"}
+DEFAULT_BASE_URLS = {DASHSCOPE: "https://dashscope.aliyuncs.com/api/v1",
+                     OPENAI_COMPATIBLE: "http://localhost:11434/v1"}
+
+# Accepted ranges (the settings dialog uses the same ones for its spin boxes).
+TEMPERATURE_RANGE = (0.0, 2.0)
+MAX_OUTPUT_TOKENS_RANGE = (16, 1_000_000)
+TIMEOUT_RANGE_S = (5.0, 3600.0)
+
+_PROFILE_FIELDS = ("model", "base_url")
+
+
+@dataclass(frozen=True)
+class ProviderSettings:
+    provider: str = DASHSCOPE
+    model: str = DEFAULT_MODELS[DASHSCOPE]
+    base_url: str = ""
+    api_key: str = field(default="", repr=False)
+    temperature: float = 0.3
+    # Reports run long; the DashScope integration's default of 256 tokens truncates them.
+    max_output_tokens: int = 4096
+    # Generous: a slow local model may think for minutes before the first word.
+    request_timeout_s: float = 300.0
+
+    def public_dict(self) -> dict[str, object]:
+        """Everything but the key: safe to persist or show."""
+        data = asdict(self)
+        data.pop("api_key")
+        return data
+
+    @property
+    def label(self) -> str:
+        return PROVIDER_LABELS.get(self.provider, self.provider)
+
+    @property
+    def description(self) -> str:
+        return f"{self.label} · {self.model}"
+
+    @property
+    def key_env_var(self) -> str:
+        return API_KEY_ENV.get(self.provider, "")
+
+    @property
+    def needs_key(self) -> bool:
+        """DashScope always needs a key; local OpenAI-compatible servers usually do not."""
+        return self.provider == DASHSCOPE
+
+
+def settings_file() -> Path:
+    return paths.config_dir() / "settings.json"
+
+
+def load_settings(env: Mapping[str, str] | None = None, path: Path | None = None,
+                  secrets: SecretStore | None = None, *, with_key: bool = True) -> ProviderSettings:
+    """Saved settings, then the environment on top (environment wins, and is never written back).
+
+    The key comes from the provider's environment variable or else the secret store; pass
+    `with_key=False` when only the non-secret fields are wanted (no keychain access).
+    """
+    env = os.environ if env is None else env
+    data = _read_saved(path or settings_file())
+    settings = _settings_from(data)
+    provider = env.get("HITL_DESKTOP_PROVIDER", "").strip() or settings.provider
+    if provider not in PROVIDERS:
+        log.warning("Unknown provider %r in HITL_DESKTOP_PROVIDER; using %s", provider, DASHSCOPE)
+        provider = DASHSCOPE
+    if provider != settings.provider:
+        settings = for_provider(settings, provider, data)
+    model = env.get("HITL_DESKTOP_MODEL", "").strip()
+    if model:
+        settings = replace(settings, model=model)
+    if with_key:
+        settings = replace(settings, api_key=resolve_key(settings.provider, env, secrets))
+    register_secret(settings.api_key)
+    _register_url_secrets(settings.base_url)
+    return settings
+
+
+def _register_url_secrets(url: str) -> None:
+    """A base URL may carry credentials (user:password@, ?api-key=…): keep them out of every text."""
+    parts = urlsplit(url)
+    register_secret(parts.username)  # a token may stand in the user-name place (https://TOKEN@host)
+    register_secret(parts.password)
+    for _name, value in parse_qsl(parts.query):
+        register_secret(value)
+
+
+def resolve_key(provider: str, env: Mapping[str, str] | None = None,
+                secrets: SecretStore | None = None) -> str:
+    """The environment variable's key, else the stored one ("" when there is none)."""
+    from hitl_desktop.core.secret_store import SecretStore, default_store
+
+    store = secrets or (SecretStore(env=env) if env is not None else default_store())
+    key, _where = store.lookup(provider, API_KEY_ENV.get(provider, ""))
+    return key
+
+
+def for_provider(settings: ProviderSettings, provider: str,
+                 saved: Mapping[str, Any] | None = None) -> ProviderSettings:
+    """`settings` switched to `provider`, with the model and base URL last used with it."""
+    if saved is None:
+        saved = _read_saved(settings_file())
+    profile = _profiles(saved).get(provider, {})
+    return replace(settings, provider=provider,
+                   model=str(profile.get("model") or DEFAULT_MODELS[provider]),
+                   base_url=str(profile.get("base_url") or ""), api_key="")
+
+
+def save_settings(settings: ProviderSettings, path: Path | None = None) -> None:
+    from hitl_desktop.core.atomic_file import atomic_write_text
+
+    target = path or settings_file()
+    paths.ensure_dir(target.parent)
+    profiles = _profiles(_read_saved(target))
+    profiles[settings.provider] = {name: getattr(settings, name) for name in _PROFILE_FIELDS}
+    data = {**settings.public_dict(), "profiles": profiles}
+    atomic_write_text(target, json.dumps(data, indent=2))
+
+
+def check_settings(settings: ProviderSettings) -> UserFacingError | None:
+    """What is wrong with these settings, in words to fix it; None when they can be used."""
+    if settings.provider not in PROVIDERS:
+        return UserFacingError(f"Unknown provider '{settings.provider}'.", "Choose one in the list.",
+                               ErrorKind.CONFIG)
+    if not settings.model.strip():
+        return UserFacingError("Enter a model name.", "For example qwen-plus on DashScope, or the name "
+                               "your local server lists (e.g. qwen2.5:7b in Ollama).", ErrorKind.BAD_INPUT)
+    url = settings.base_url.strip()
+    if settings.provider == OPENAI_COMPATIBLE and not url:
+        return UserFacingError("Enter the server's base URL.",
+                               "For example http://localhost:11434/v1 for Ollama.", ErrorKind.BAD_INPUT)
+    if url:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            return UserFacingError(f"'{url}' is not a web address.",
+                                   "Start it with http:// or https://, e.g. http://localhost:1234/v1.",
+                                   ErrorKind.BAD_INPUT)
+    return None
+
+
+def _settings_from(data: Mapping[str, Any]) -> ProviderSettings:
+    defaults = ProviderSettings()
+    values: dict[str, Any] = {}
+    for f in fields(ProviderSettings):
+        if f.name == "api_key" or data.get(f.name) is None:
+            continue
+        default = getattr(defaults, f.name)
+        try:
+            value = type(default)(data[f.name])
+        except (TypeError, ValueError, OverflowError):  # OverflowError: int(1e999)
+            log.warning("Ignoring a malformed %s in the settings file", f.name)
+            continue
+        if isinstance(value, float) and not math.isfinite(value):  # NaN or infinity in the file
+            log.warning("Ignoring a malformed %s in the settings file", f.name)
+            continue
+        values[f.name] = value
+    settings = replace(defaults, **values)
+    if settings.provider not in PROVIDERS:
+        settings = replace(settings, provider=DASHSCOPE)
+    return replace(settings,
+                   temperature=_clamp(settings.temperature, *TEMPERATURE_RANGE),
+                   max_output_tokens=int(_clamp(settings.max_output_tokens, *MAX_OUTPUT_TOKENS_RANGE)),
+                   request_timeout_s=_clamp(settings.request_timeout_s, *TIMEOUT_RANGE_S))
+
+
+def _clamp(value: float, low: float, high: float) -> float:
+    if not math.isfinite(value):  # NaN would pass min/max untouched
+        return low
+    return min(max(value, low), high)
+
+
+def _profiles(saved: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The per-provider profiles of a settings file, skipping anything hand-edited out of shape."""
+    profiles = saved.get("profiles")
+    if not isinstance(profiles, dict):
+        return {}
+    return {name: dict(profile) for name, profile in profiles.items() if isinstance(profile, dict)}
+
+
+def _read_saved(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        log.warning("Ignoring unreadable settings file %s: %s", path, exc)
+        return {}
+    if not isinstance(data, dict):
+        log.warning("Ignoring malformed settings file %s", path)
+        return {}
+    data.pop("api_key", None)  # never trust, never use, a key someone put in this file
+    return data
+
+
+def setup_needed(settings: ProviderSettings) -> str:
+    """One sentence saying what the app still needs before it can run, or "" when it has it."""
+    if settings.needs_key and not settings.api_key:
+        return (f"HITL Desktop needs a {settings.label} API key: enter one in Settings (or set "
+                f"{settings.key_env_var}), or choose a local OpenAI-compatible server.")
+    if settings.provider == OPENAI_COMPATIBLE and not settings.base_url.strip():
+        return "To use an OpenAI-compatible server, enter its address in Settings."
+    return ""

@@ -1,0 +1,254 @@
+"""Application entry point: QApplication + qasync loop, window first, heavy imports after."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import sys
+import time
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from hitl_desktop import (
+    APP_ID,
+    APP_NAME,
+    ORGANIZATION,
+    ORGANIZATION_DOMAIN,
+    __version__,
+)
+
+if TYPE_CHECKING:  # imported lazily at run time: the window must come up first
+    from PySide6.QtGui import QIcon
+    from PySide6.QtWidgets import QApplication
+
+    from hitl_desktop.ui import MainWindow
+    from hitl_desktop.ui.automation import AutomatedRun
+    from hitl_desktop.ui.single_instance import SingleInstance
+
+log = logging.getLogger(__name__)
+_STARTED = time.perf_counter()
+
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog=APP_ID, description=f"{APP_NAME}: human-in-the-loop research.")
+    parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
+    parser.add_argument("--topic", help="pre-fill the research topic")
+    desktop = parser.add_mutually_exclusive_group()
+    desktop.add_argument("--install-desktop-entry", action="store_true",
+                         help="add the app to your desktop's launcher (Linux, this user) and exit")
+    desktop.add_argument("--uninstall-desktop-entry", action="store_true",
+                         help="remove the launcher entry and icons again and exit")
+    automation = parser.add_argument_group("automation (scripts and smoke tests; need --topic)")
+    automation.add_argument("--auto-approve", action="store_true",
+                            help="run the topic and approve each research round unseen")
+    automation.add_argument("--save-report", metavar="PATH", type=Path,
+                            help="save the finished report to PATH (the suffix picks the format)")
+    automation.add_argument("--quit-when-done", action="store_true",
+                            help="quit after the run; the exit status is 0 only if it succeeded")
+    parser.add_argument("--print-startup-time", action="store_true",
+                        help="print the milliseconds until the window is shown, then quit")
+    parser.add_argument("--check-install", action="store_true",
+                        help="check this installation's data files and keychain, then exit")
+    parser.add_argument("--print-locale-report", action="store_true",
+                        help="print what Qt's collation, encodings and time-zone names answer "
+                             "(JSON), then exit")
+    args = parser.parse_known_args(argv)[0]
+    if _is_automated(args) and not (args.topic or "").strip():
+        parser.error("--auto-approve, --save-report and --quit-when-done need --topic")
+    return args
+
+
+def _is_automated(args: argparse.Namespace) -> bool:
+    return bool(args.auto_approve or args.save_report or args.quit_when_done)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.install_desktop_entry or args.uninstall_desktop_entry:
+        from hitl_desktop.cli import desktop_entry
+
+        return desktop_entry.run_command(remove=args.uninstall_desktop_entry, tell=_tell)
+    if args.check_install:
+        from hitl_desktop.cli import install_check
+
+        return install_check.main()
+    if args.print_locale_report:
+        from hitl_desktop.cli import locale_report
+
+        return locale_report.main()
+    from hitl_desktop.core.logging_setup import configure_logging
+
+    try:
+        configure_logging()
+    except OSError as exc:  # a read-only or full home folder must not stop the app
+        _tell(f"Logging to a file is off: {exc}", error=True)
+    sys.excepthook = _log_uncaught
+    from hitl_desktop.ui import display
+
+    problem = display.display_problem()
+    if problem:
+        _tell(f"{problem}\n{display.NO_DISPLAY_HINT}", error=True)
+        return display.EXIT_NO_DISPLAY
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    display.explain_fatal_platform_errors(lambda text: _tell(text, error=True))
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    app.setApplicationName(APP_NAME)
+    app.setApplicationDisplayName(APP_NAME)
+    app.setApplicationVersion(__version__)
+    app.setOrganizationName(ORGANIZATION)
+    app.setOrganizationDomain(ORGANIZATION_DOMAIN)
+    app.setDesktopFileName(APP_ID)
+    _route_qt_messages_to_logging()
+    app.setWindowIcon(_app_icon())
+    instance = None
+    # Scripted runs and start-up probes are batch jobs: they neither hand over nor take over.
+    if not _is_automated(args) and not args.print_startup_time:
+        instance = _single_instance()
+        if instance is None:
+            return 0
+    try:
+        return qasync.run(_run_window(app, args, instance))
+    finally:
+        if instance is not None:
+            instance.release()
+
+
+def _single_instance() -> SingleInstance | None:
+    """Policy: one window per user. None if a running window took over this launch."""
+    from hitl_desktop.core import paths
+    from hitl_desktop.ui.single_instance import SingleInstance
+
+    instance = SingleInstance(paths.data_dir())
+    if instance.acquire():
+        return instance
+    if instance.notify_primary():
+        _tell(f"{APP_NAME} is already running: its window was brought to the front.")
+        return None
+    # Its lock is held but it does not answer (hung, or still starting): better two windows
+    # than none. Shared files are written atomically, so two instances cannot corrupt them.
+    log.warning("Another instance holds the lock but does not answer; starting anyway")
+    return instance
+
+
+async def _run_window(app: QApplication, args: argparse.Namespace,
+                      instance: SingleInstance | None) -> int:
+    from hitl_desktop.ui.event_loop import install_asyncgen_hooks
+    from hitl_desktop.ui import MainWindow
+
+    install_asyncgen_hooks(asyncio.get_running_loop())
+    quit_requested = asyncio.Event()
+    app.aboutToQuit.connect(quit_requested.set)
+    window = MainWindow()
+    if args.topic:
+        window.topicInput.setPlainText(args.topic)
+    if instance is not None:
+        instance.activationRequested.connect(lambda: _bring_to_front(window))
+    _close_on_terminate(window)
+    window.show()
+    if args.print_startup_time:
+        _report_when_exposed(window)
+    automation = _start_automation(window, args) if _is_automated(args) else None
+    preload = window.bridge.preload()
+    await quit_requested.wait()
+    await window.bridge.shutdown()
+    preload.cancel()
+    if automation is None:
+        return 0
+    return automation.exit_code if automation.exit_code is not None else 1
+
+
+def _start_automation(window: MainWindow, args: argparse.Namespace) -> AutomatedRun:
+    from PySide6.QtCore import QTimer
+
+    from hitl_desktop.ui.automation import AutomatedRun
+
+    run = AutomatedRun(window, args.topic, auto_approve=args.auto_approve,
+                       save_to=args.save_report, quit_when_done=args.quit_when_done)
+    QTimer.singleShot(0, run.start)
+    return run
+
+
+def _report_when_exposed(window: MainWindow) -> None:
+    """--print-startup-time: print once the window is really on screen (first Expose), then quit."""
+    from PySide6.QtCore import QEvent, QObject, QTimer
+
+    class ExposeWatcher(QObject):
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Expose and watched.isExposed():  # type: ignore[attr-defined]
+                watched.removeEventFilter(self)
+                _tell(f"startup-time-ms {(time.perf_counter() - _STARTED) * 1000:.0f}")
+                QTimer.singleShot(0, window.close)
+            return False
+
+    handle = window.windowHandle()
+    handle.installEventFilter(ExposeWatcher(handle))
+
+
+def _close_on_terminate(window: MainWindow) -> None:
+    """SIGTERM (logout, `kill`) closes the window the normal way, so the run stops and the
+    single-instance lock and socket are released. Not available on Windows: nothing to do there."""
+    import signal
+
+    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, window.close_without_asking)
+
+
+def _bring_to_front(window: MainWindow) -> None:
+    from PySide6.QtCore import Qt
+
+    log.info("A second launch asked for this window")
+    window.setWindowState(window.windowState() & ~Qt.WindowState.WindowMinimized)
+    window.show()
+    window.raise_()
+    window.activateWindow()
+
+
+def _app_icon() -> QIcon:
+    from PySide6.QtGui import QIcon
+
+    from hitl_desktop.core import resources
+    from hitl_desktop.core.errors import UserFacingError
+
+    icon = QIcon()
+    try:
+        for path in resources.icon_pngs().values():
+            icon.addFile(str(path))
+    except UserFacingError as error:  # a damaged install still runs, without its icon
+        log.warning("No window icon: %s", error)
+    return icon
+
+
+def _tell(text: str, *, error: bool = False) -> None:
+    """Print for a terminal user; a windowed Windows build has no console streams."""
+    stream = sys.stderr if error else sys.stdout
+    if stream is not None:
+        print(text, file=stream, flush=True)
+
+
+def _log_uncaught(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+    from hitl_desktop.core.redaction import redact
+
+    log.critical("Uncaught exception:\n%s", redact("".join(traceback.format_exception(kind, exc, tb))))
+    sys.stderr.write(redact("".join(traceback.format_exception_only(kind, exc))))
+
+
+def _route_qt_messages_to_logging() -> None:
+    from PySide6.QtCore import QtMsgType, qInstallMessageHandler
+
+    qt_log = logging.getLogger("qt")
+    levels = {QtMsgType.QtDebugMsg: logging.DEBUG, QtMsgType.QtInfoMsg: logging.INFO,
+              QtMsgType.QtWarningMsg: logging.WARNING, QtMsgType.QtCriticalMsg: logging.ERROR,
+              QtMsgType.QtFatalMsg: logging.CRITICAL}
+
+    def handler(kind: QtMsgType, _context: object, message: str) -> None:
+        qt_log.log(levels.get(kind, logging.WARNING), "%s", message)
+
+    qInstallMessageHandler(handler)

@@ -1,0 +1,177 @@
+"""WorkflowBridge: the one object that connects the Qt widgets to the research workflow.
+
+It owns the running session on the qasync loop, re-emits the session's updates as Qt signals,
+and passes the reviewer's decisions back. Widgets see only signals and `hitl_desktop.core.models`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+from collections.abc import Callable
+
+import shiboken6
+from PySide6.QtCore import QObject, Signal
+
+from hitl_desktop.core.errors import ErrorKind, UserFacingError
+from hitl_desktop.core.models import (
+    ProgressUpdate,
+    ReportDelta,
+    ResearchDelta,
+    ReviewDecision,
+    ReviewRequest,
+    RunUpdate,
+    StepFailure,
+    validate_topic,
+)
+from hitl_desktop.core.providers.base import ChatModel
+from hitl_desktop.core.settings import ProviderSettings
+
+log = logging.getLogger(__name__)
+
+ChatModelFactory = Callable[[], ChatModel]
+
+# Imported in the background once the window is up, so the first Run does not stall the UI.
+_HEAVY_MODULES = ("hitl_desktop.core.workflow.research", "llama_index.core.llms",
+                  "llama_index.llms.dashscope", "llama_index.llms.openai_like")
+
+
+def default_chat_model_factory() -> ChatModel:
+    from hitl_desktop.core.providers import build_chat_model
+    from hitl_desktop.core.providers.retry import RetryPolicy
+    from hitl_desktop.core.settings import load_settings
+
+    # Transient failures (429, 5xx, network) are retried with backoff, announced via on_notice.
+    return build_chat_model(load_settings(), RetryPolicy())
+
+
+class WorkflowBridge(QObject):
+    progress = Signal(object)          # ProgressUpdate
+    researchDelta = Signal(object)     # ResearchDelta
+    reviewRequested = Signal(object)   # ReviewRequest
+    reportDelta = Signal(str)
+    finished = Signal(object)          # Report
+    stepFailed = Signal(object)        # StepFailure: the run waits for retry or stop
+    failed = Signal(object)            # UserFacingError: the run has ended
+    cancelled = Signal()
+    runningChanged = Signal(bool)
+
+    def __init__(self, chat_model_factory: ChatModelFactory | None = None,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._factory = chat_model_factory or default_chat_model_factory
+        self._task: asyncio.Task[None] | None = None
+        self._session = None
+
+    @property
+    def is_running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    @property
+    def pending_review(self) -> ReviewRequest | None:
+        return self._session.pending_review if self._session and self.is_running else None
+
+    def preload(self) -> asyncio.Future[None]:
+        """Import the heavy LlamaIndex modules on a worker thread."""
+        loop = asyncio.get_running_loop()
+        return loop.run_in_executor(None, _import_all, _HEAVY_MODULES)
+
+    def start(self, topic: str) -> None:
+        """Start a run. Raises UserFacingError at once for a bad topic or when a run is going."""
+        topic = validate_topic(topic)
+        if self.is_running:
+            raise UserFacingError("A run is already in progress.", "Stop it first.", ErrorKind.BAD_INPUT)
+        from hitl_desktop.core.session import ResearchSession
+
+        # Made here, not in the task: between now and the task's first step, pending_review and
+        # submit_decision must already speak of this run, not the previous one.
+        self._session = ResearchSession(self._factory)
+        self._task = asyncio.get_running_loop().create_task(self._run(topic), name="research-run")
+        self.runningChanged.emit(True)
+
+    @property
+    def pending_failure(self) -> StepFailure | None:
+        return self._session.pending_failure if self._session and self.is_running else None
+
+    async def test_connection(self, settings: ProviderSettings) -> str:
+        """One tiny real call with `settings` (the settings dialog's Test Connection button).
+
+        Returns a sentence saying it worked; raises UserFacingError saying exactly why not.
+        """
+        from hitl_desktop.core.providers.connection_check import check_connection
+
+        return await check_connection(settings)
+
+    def submit_decision(self, decision: ReviewDecision) -> bool:
+        return self._session is not None and self._session.submit_decision(decision)
+
+    def retry(self) -> bool:
+        """Retry the failed model call the run is waiting on."""
+        return self._session is not None and self._session.submit_retry(True)
+
+    def stop(self) -> None:
+        if self.is_running:
+            assert self._task is not None
+            self._task.cancel()
+
+    async def shutdown(self, timeout: float = 10.0) -> None:
+        """Cancel any run and wait until it has wound down (used when the app closes)."""
+        task = self._task
+        if task is None or task.done():
+            return
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, asyncio.TimeoutError):
+            await asyncio.wait_for(asyncio.shield(task), timeout)
+
+    async def _run(self, topic: str) -> None:
+        assert self._session is not None
+        try:
+            report = await self._session.run(topic, self._emit)
+        except asyncio.CancelledError:
+            if self._alive():
+                self.progress.emit(ProgressUpdate("Run stopped"))
+                self.cancelled.emit()
+        except UserFacingError as error:
+            if self._alive():
+                self.failed.emit(error)
+        except Exception as exc:  # a bug: still tell the user, and keep the app usable
+            log.exception("Unexpected failure in a run")
+            if self._alive():
+                self.failed.emit(UserFacingError(f"Unexpected error: {type(exc).__name__}.",
+                                                 "See the log file for details.", ErrorKind.INTERNAL))
+        else:
+            if self._alive():
+                self.finished.emit(report)
+        finally:
+            self._task = None
+            if self._alive():
+                self.runningChanged.emit(False)
+
+    def _alive(self) -> bool:
+        """False once Qt has deleted this object (its window went away mid-run)."""
+        return shiboken6.isValid(self)
+
+    def _emit(self, update: RunUpdate) -> None:
+        if not self._alive():
+            self.stop()  # nobody is listening any more
+            return
+        if isinstance(update, ProgressUpdate):
+            self.progress.emit(update)
+        elif isinstance(update, ResearchDelta):
+            self.researchDelta.emit(update)
+        elif isinstance(update, ReportDelta):
+            self.reportDelta.emit(update.text)
+        elif isinstance(update, ReviewRequest):
+            self.reviewRequested.emit(update)
+        elif isinstance(update, StepFailure):
+            self.stepFailed.emit(update)
+
+
+def _import_all(names: tuple[str, ...]) -> None:
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception:  # preloading is an optimisation; the real import will report problems
+            log.debug("Preloading %s failed", name, exc_info=True)

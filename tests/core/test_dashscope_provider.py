@@ -1,0 +1,187 @@
+"""The DashScope path end to end: the real SDK and integration against a local fake server."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+
+import pytest
+from fake_dashscope import GENERATION_PATH, Error, FakeDashScope, Stream
+from PySide6.QtCore import Qt
+
+from hitl_desktop.core.errors import ErrorKind, UserFacingError
+from hitl_desktop.core.providers import Message, build_chat_model
+from hitl_desktop.core.settings import load_settings
+from hitl_desktop.ui import MainWindow
+from hitl_desktop.ui.widgets.review_dialog import ReviewDialog
+
+KEY = "sk-test-fake-key-0123456789"
+
+
+async def collect(fake: FakeDashScope, notices: list[str] | None = None) -> str:
+    model = build_chat_model(load_settings())
+    if notices is not None:
+        model.on_notice = notices.append  # type: ignore[attr-defined]
+    return "".join([piece async for piece in model.stream_chat([Message("user", "hello")])])
+
+
+def test_streams_through_the_real_sdk(fake_dashscope: FakeDashScope) -> None:
+    fake_dashscope.replies = [Stream(["Hel", "lo ", "tides"])]
+    assert asyncio.run(collect(fake_dashscope)) == "Hello tides"
+    request = fake_dashscope.requests[0]
+    assert request.path == GENERATION_PATH
+    assert request.headers["Authorization"] == f"Bearer {KEY}"
+    assert request.headers["X-DashScope-SSE"] == "enable"
+    assert request.body["model"] == "qwen-plus"
+    # Real output limits, not the integration's default of 256 tokens.
+    assert request.body["parameters"]["max_tokens"] == 4096
+    assert request.body["parameters"]["incremental_output"] is True
+
+
+@pytest.mark.parametrize(("status", "code", "kind", "words"), [
+    (401, "InvalidApiKey", ErrorKind.AUTH, "refused the API key"),
+    (429, "Throttling.RateQuota", ErrorKind.RATE_LIMIT, "rate-limiting"),
+    (500, "InternalError", ErrorKind.SERVER, "server error"),
+    (404, "ModelNotFound", ErrorKind.MODEL_NOT_FOUND, "no model named 'qwen-plus'"),
+])
+def test_error_statuses_become_clear_messages(fake_dashscope: FakeDashScope, status: int, code: str,
+                                              kind: ErrorKind, words: str) -> None:
+    fake_dashscope.replies = [Error(status, code, "details from the server")]
+    with pytest.raises(UserFacingError) as caught:
+        asyncio.run(collect(fake_dashscope))
+    assert caught.value.kind is kind
+    assert words in caught.value.message
+    assert code in caught.value.message  # the server's own code helps when asking for support
+    assert KEY not in str(caught.value)
+
+
+def test_a_cut_stream_keeps_the_partial_text(fake_dashscope: FakeDashScope) -> None:
+    fake_dashscope.replies = [Stream(["one ", "two ", "three"], cut_after=2)]
+    with pytest.raises(UserFacingError) as caught:
+        asyncio.run(collect(fake_dashscope))
+    assert caught.value.kind is ErrorKind.STREAM_CUT
+    assert caught.value.partial_output == "one two "
+
+
+@pytest.mark.parametrize(("finish_reason", "notice"), [
+    ("length", "max output tokens limit (4,096)"),
+    ("", "ended without the server saying it was complete"),
+])
+def test_a_reply_that_may_be_incomplete_is_flagged(fake_dashscope: FakeDashScope, finish_reason: str,
+                                                   notice: str) -> None:
+    fake_dashscope.replies = [Stream(["The report stops mid", "-sentence"], finish_reason=finish_reason)]
+    notices: list[str] = []
+    assert asyncio.run(collect(fake_dashscope, notices)) == "The report stops mid-sentence"
+    assert any(notice in n for n in notices), notices
+
+
+def test_a_complete_reply_raises_no_flag(fake_dashscope: FakeDashScope) -> None:
+    fake_dashscope.replies = [Stream(["All ", "done."])]
+    notices: list[str] = []
+    asyncio.run(collect(fake_dashscope, notices))
+    assert not [n for n in notices if "cut short" in n]
+
+
+def test_a_reply_that_stalls_keeps_its_text_and_says_so(fake_dashscope: FakeDashScope) -> None:
+    fake_dashscope.replies = [Stream(["The first ", "part", " never comes"], delay_s=2.0, stall_after=2)]
+    settings = replace(load_settings(), request_timeout_s=0.5)  # below Settings' range: a fast test
+
+    async def run() -> None:
+        async for _piece in build_chat_model(settings).stream_chat([Message("user", "hi")]):
+            pass
+
+    with pytest.raises(UserFacingError) as caught:
+        asyncio.run(run())
+    fake_dashscope.release.set()
+    assert caught.value.kind is ErrorKind.TIMEOUT
+    assert "stopped sending after 14 characters" in caught.value.message
+    assert caught.value.partial_output == "The first part"
+
+
+def test_chinese_text_streams_as_it_arrives(fake_dashscope: FakeDashScope) -> None:
+    # No spaces to wait for: each piece is shown when it arrives, not held back as one "word".
+    pieces = ["潮汐能", "是一种", "可预测的", "可再生能源。"]
+    fake_dashscope.replies = [Stream(pieces)]
+
+    async def shown() -> list[str]:
+        model = build_chat_model(load_settings())
+        return [piece async for piece in model.stream_chat([Message("user", "潮汐能")])]
+
+    assert asyncio.run(shown()) == pieces
+
+
+def test_unreachable_server_names_the_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DASHSCOPE_API_KEY", KEY)
+    monkeypatch.setenv("DASHSCOPE_HTTP_BASE_URL", "http://127.0.0.1:9/api/v1")  # discard port: refused
+    with pytest.raises(UserFacingError) as caught:
+        asyncio.run(collect(FakeDashScope()))
+    assert caught.value.kind is ErrorKind.NETWORK
+    assert "127.0.0.1:9" in caught.value.message
+
+
+def test_missing_key_says_what_to_set() -> None:
+    with pytest.raises(UserFacingError) as caught:
+        build_chat_model(load_settings())
+    assert caught.value.kind is ErrorKind.CONFIG
+    assert "DASHSCOPE_API_KEY" in caught.value.hint
+
+
+def test_whole_loop_in_the_window_against_fake_dashscope(qtbot, qloop, fake_dashscope: FakeDashScope) -> None:  # type: ignore[no-untyped-def]
+    fake_dashscope.replies = [
+        Stream(["## Key findings\n\n", "1. La Rance makes 240 MW.\n"]),
+        Stream(["# Tidal report\n\n", "## Summary\n\n", "Streaming ", "works."]),
+    ]
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    window.topicInput.setPlainText("tidal power")
+    qtbot.mouseClick(window.runButton, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.findChild(ReviewDialog, "reviewDialog") is not None, timeout=20_000)
+    dialog = window.findChild(ReviewDialog, "reviewDialog")
+    assert "La Rance makes 240 MW." in dialog.researchView.toPlainText()
+    qtbot.mouseClick(dialog.approveButton, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.report is not None, timeout=20_000)
+    assert "Streaming works." in window.reportView.toPlainText()
+    assert window.report.model == "DashScope · qwen-plus"
+    progress = [window.progressList.item(i).text() for i in range(window.progressList.count())]
+    assert any("Run total:" in line and "tokens in" in line for line in progress)
+    assert "La Rance makes 240 MW." in fake_dashscope.requests[1].prompt_text
+
+
+def test_error_status_in_the_window_is_shown_and_app_stays_usable(qtbot, qloop, fake_dashscope: FakeDashScope) -> None:  # type: ignore[no-untyped-def]
+    fake_dashscope.replies = [Error(401, "InvalidApiKey", "Invalid API-key provided.")]
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    window.topicInput.setPlainText("tidal power")
+    qtbot.mouseClick(window.runButton, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(window.messageBar.isVisible, timeout=20_000)
+    assert "refused the API key" in window.messageBar.message()
+    assert KEY not in window.messageBar.message()
+    with qtbot.waitSignal(window.bridge.cancelled, timeout=10_000):
+        qtbot.mouseClick(window.stopButton, Qt.MouseButton.LeftButton)
+    assert window.runButton.isEnabled()
+
+
+def test_each_model_talks_to_its_own_endpoint_even_concurrently(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The SDK's base URL is process-wide; a Test Connection must not redirect a running stream."""
+    from dataclasses import replace
+
+    from fake_dashscope import FakeDashScopeServer
+
+    from hitl_desktop.core.settings import ProviderSettings
+
+    monkeypatch.delenv("DASHSCOPE_HTTP_BASE_URL", raising=False)
+    with FakeDashScopeServer() as first, FakeDashScopeServer() as second:
+        first.fake.default = Stream(["one ", "two"], delay_s=0.05)
+        second.fake.default = Stream(["three"])
+        base = ProviderSettings(api_key=KEY)
+        models = [build_chat_model(replace(base, base_url=server.base_url)) for server in (first, second)]
+
+        async def both() -> list[str]:
+            async def collect_from(model) -> str:  # type: ignore[no-untyped-def]
+                return "".join([p async for p in model.stream_chat([Message("user", "hi")])])
+            return list(await asyncio.gather(*(collect_from(m) for m in models)))
+
+        assert asyncio.run(both()) == ["one two", "three"]
+        assert len(first.fake.requests) == 1 and len(second.fake.requests) == 1

@@ -1,0 +1,100 @@
+"""ReportView renders a stream incrementally, safely, and ends with the same document as a whole render."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QTextDocument
+
+from hitl_desktop.ui.widgets.report_view import (
+    ReportView,
+    scan_finished_blocks,
+    stable_prefix_end,
+)
+from hitl_desktop.ui.widgets.safe_markdown import set_markdown
+
+REPORT = (
+    "# Title\n\nIntro paragraph with **bold**.\n\n## Section\n\n- one\n- two\n\n"
+    "```python\nprint('a')\n\nprint('b')\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\nClosing words.\n"
+)
+
+
+def rendered_text(markdown: str) -> str:
+    document = QTextDocument()
+    set_markdown(document, markdown)
+    return document.toPlainText()
+
+
+def test_finished_blocks_end_at_blank_lines_outside_code_fences() -> None:
+    text = "para one\n\n```\ncode\n\nmore code"
+    assert stable_prefix_end(text, 0) == len("para one\n\n")  # the blank line inside the fence is not an end
+    assert stable_prefix_end(text + "\n```\n\nnext", 0) == len(text + "\n```\n\n")
+    assert stable_prefix_end("no blank line yet", 0) == 0
+
+
+def test_streamed_document_matches_a_whole_render_at_every_step(qtbot) -> None:  # type: ignore[no-untyped-def]
+    view = ReportView()
+    qtbot.addWidget(view)
+    for end in range(7, len(REPORT) + 1, 7):
+        view.append_delta(REPORT[end - 7:end])
+        view.flush_now()
+        shown = view.toPlainText().split()
+        assert shown == rendered_text(REPORT[:end]).split(), f"after {end} characters"
+    view.append_delta(REPORT[len(REPORT) - len(REPORT) % 7:])
+    view.show_report(REPORT)
+    assert view.toPlainText() == rendered_text(REPORT)
+    assert view.markdown() == REPORT
+
+
+def test_raw_html_in_model_output_never_hides_text(qtbot) -> None:  # type: ignore[no-untyped-def]
+    view = ReportView()
+    qtbot.addWidget(view)
+    hostile = "Before <script>alert(1)</script> after\n\n<img src=http://example.invalid/x.png onerror=a()>\n\nThe end."
+    view.show_report(hostile)
+    text = view.toPlainText()
+    assert "after" in text and "The end." in text and "<script>" in text  # shown as text, not run or dropped
+
+
+def test_remote_resources_are_never_loaded(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QUrl
+    from PySide6.QtGui import QTextDocument as Doc
+
+    view = ReportView()
+    qtbot.addWidget(view)
+    assert view.loadResource(Doc.ResourceType.ImageResource.value, QUrl("http://example.invalid/a.png")) is None
+    assert view.loadResource(Doc.ResourceType.ImageResource.value, QUrl("file:///etc/passwd")) is None
+
+
+def test_a_tilde_fence_is_closed_only_by_tildes_at_least_as_long() -> None:
+    text = "intro\n\n~~~~\n```\n\n~~~\n\ncode still\n"
+    # ``` and a shorter ~~~ inside the ~~~~ block are code: no finished block after "intro".
+    assert stable_prefix_end(text, 0) == len("intro\n\n")
+    closed = text + "~~~~\n\nafter"
+    assert stable_prefix_end(closed, 0) == len(text + "~~~~\n\n")
+    # And the other way round: ~~~ does not close a ``` block.
+    assert stable_prefix_end("```\n~~~\n\nx\n", 0) == 0
+    # A closing fence may not carry an info string.
+    assert stable_prefix_end("```\n```python\n\nx\n", 0) == 0
+
+
+def test_a_long_open_fence_never_ends_a_block_and_resumes_from_the_committed_state() -> None:
+    head = "para\n\n"
+    body = "```\n" + "line\n\n" * 20_000
+    text = head + body
+    assert stable_prefix_end(text, 0) == len(head)
+    # Scanning from the committed position with the fence state kept there gives the same answer.
+    end, fence = scan_finished_blocks(text, len(head))
+    assert (end, fence) == (len(head), None)
+    text += "```\n\nafter\n"
+    end, fence = scan_finished_blocks(text, len(head))
+    assert (end, fence) == (len(text) - len("after\n"), None)
+    # Resuming inside a fence (as the view does) treats blank lines as code until it closes.
+    assert scan_finished_blocks("x\n\ny\n```\n\nz\n", 0, fence="```") == (len("x\n\ny\n```\n\n"), None)
+
+
+def test_streaming_a_long_open_fence_matches_a_whole_render(qtbot) -> None:  # type: ignore[no-untyped-def]
+    view = ReportView()
+    qtbot.addWidget(view)
+    markdown = "# Code\n\n~~~\n" + "".join(f"line {i}\n```\n\n" for i in range(300)) + "~~~\n\nThe end.\n"
+    for start in range(0, len(markdown), 97):
+        view.append_delta(markdown[start:start + 97])
+        view.flush_now()
+    assert view.toPlainText().split() == rendered_text(markdown).split()

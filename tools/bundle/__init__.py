@@ -1,0 +1,1 @@
+"""Build-only helpers used by build.spec: never shipped to users."""
