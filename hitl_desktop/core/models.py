@@ -49,6 +49,13 @@ class ReviewDecision:
 
 
 @dataclass(frozen=True)
+class RetryDecision:
+    """The answer to a StepFailure: retry the failed model call, or give the run up."""
+
+    retry: bool
+
+
+@dataclass(frozen=True)
 class StepFailure:
     """A model call failed mid-run; the run waits for `retry` or stop, keeping earlier work."""
 
@@ -72,6 +79,18 @@ class Report:
 
 
 RunUpdate = ProgressUpdate | ResearchDelta | ReviewRequest | ReportDelta | StepFailure
+
+DRAFT_NOTE = ("\n\n---\n\n*Draft: this report is unfinished. The run was stopped before the "
+              "model had written all of it.*\n")
+
+
+def draft_report(request: ReviewRequest, written: str, model: str = "") -> Report | None:
+    """What a stopped run leaves of its report: the text written so far, marked as a draft, or
+    None if none was written."""
+    text = written.strip()
+    if not text:
+        return None
+    return Report(topic=request.topic, markdown=text + DRAFT_NOTE, rounds=request.round, model=model)
 
 
 def validate_topic(text: str) -> str:

@@ -1,7 +1,9 @@
 """ResearchSession drives one workflow run without any Qt.
 
-It turns workflow events into plain updates (`hitl_desktop.core.models`) for whoever listens, and feeds
-the reviewer's decisions back into the paused workflow through an asyncio.Queue.
+It turns workflow events into plain updates (`hitl_desktop.core.models`) for whoever listens, and
+feeds the reviewer's answers back into the paused workflow through an asyncio.Queue: a
+ReviewDecision for a research round, a RetryDecision for a failed model call. When the run is
+stopped, what it had written of the report is kept as a draft (`draft`).
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ from hitl_desktop.core.models import (
     Report,
     ReportDelta,
     ResearchDelta,
+    RetryDecision,
     ReviewDecision,
     ReviewRequest,
     RunUpdate,
     StepFailure,
+    draft_report,
 )
 from hitl_desktop.core.providers.base import ChatModel
 from hitl_desktop.core.redaction import redact
@@ -33,12 +37,18 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+Answer = ReviewDecision | RetryDecision
+
+
 class ResearchSession:
     def __init__(self, model_source: Callable[[], ChatModel]) -> None:
         self._model_source = model_source
-        self._decisions: asyncio.Queue[ReviewDecision | bool] = asyncio.Queue()
+        self._answers: asyncio.Queue[Answer] = asyncio.Queue()
         self._pending: ReviewRequest | None = None
         self._failure: StepFailure | None = None
+        self._last_review: ReviewRequest | None = None
+        self._report_model = ""
+        self._report_pieces: list[str] = []
 
     @property
     def pending_review(self) -> ReviewRequest | None:
@@ -48,12 +58,21 @@ class ResearchSession:
     def pending_failure(self) -> StepFailure | None:
         return self._failure
 
-    def submit_retry(self, retry: bool) -> bool:
+    @property
+    def draft(self) -> Report | None:
+        """The report as far as it was written, marked unfinished (None before any was written)."""
+        if self._last_review is None:
+            return None
+        return draft_report(self._last_review, "".join(self._report_pieces), self._report_model)
+
+    def submit_retry(self, answer: RetryDecision) -> bool:
         """Answer the failure the run is waiting on: retry the failed call, or give up."""
-        if self._failure is None:
+        failure, self._failure = self._failure, None
+        if failure is None:
             return False
-        self._failure = None
-        self._decisions.put_nowait(retry)
+        if answer.retry and failure.stage == "report":
+            self._report_pieces.clear()  # the report is written again from the start
+        self._answers.put_nowait(answer)
         return True
 
     def submit_decision(self, decision: ReviewDecision) -> bool:
@@ -62,7 +81,7 @@ class ResearchSession:
             log.info("Ignoring a decision for round %s: no such review is open", decision.round)
             return False
         self._pending = None
-        self._decisions.put_nowait(decision)
+        self._answers.put_nowait(decision)
         return True
 
     async def run(self, topic: str, emit: Callable[[RunUpdate], None]) -> Report:
@@ -107,9 +126,14 @@ class ResearchSession:
         if isinstance(event, wf.ResearchDeltaEvent):
             return ResearchDelta(round=event.round, text=event.delta)
         if isinstance(event, wf.ReportDeltaEvent):
+            self._report_pieces.append(event.delta)
             return ReportDelta(text=event.delta)
+        if isinstance(event, wf.ReportStartedEvent):
+            self._report_model = event.model
+            return None
         if isinstance(event, wf.ResearchReadyEvent):
             self._pending = ReviewRequest(round=event.round, topic=redact(event.topic), notes=event.notes)
+            self._last_review = self._pending
             return self._pending
         if isinstance(event, wf.StepFailedForReviewEvent):
             error = UserFacingError(event.message, event.hint, ErrorKind(event.kind),
@@ -122,13 +146,13 @@ class ResearchSession:
         from hitl_desktop.core.workflow.events import RetryDecisionEvent, ReviewDecisionEvent
 
         while True:
-            decision = await self._decisions.get()
-            if isinstance(decision, bool):
-                handler.ctx.send_event(RetryDecisionEvent(retry=decision))
-                continue
-            handler.ctx.send_event(ReviewDecisionEvent(
-                round=decision.round, approved=decision.approved,
-                feedback=decision.feedback, edited_notes=decision.edited_notes))
+            answer = await self._answers.get()
+            if isinstance(answer, RetryDecision):
+                handler.ctx.send_event(RetryDecisionEvent(retry=answer.retry))
+            else:
+                handler.ctx.send_event(ReviewDecisionEvent(
+                    round=answer.round, approved=answer.approved,
+                    feedback=answer.feedback, edited_notes=answer.edited_notes))
 
 
 async def _stop_workflow(handler: WorkflowHandler) -> None:

@@ -49,7 +49,7 @@ class AutomatedRun(QObject):
         bridge.finished.connect(self._on_finished)
         bridge.failed.connect(self._on_failed)
         bridge.stepFailed.connect(self._on_step_failed)
-        bridge.cancelled.connect(lambda: self._finish(1, "The run was stopped before it finished."))
+        bridge.cancelled.connect(lambda _draft: self._finish(1, "The run was stopped before it finished."))
 
     def start(self) -> None:
         self._window.topicInput.setPlainText(self._topic)

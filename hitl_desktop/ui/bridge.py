@@ -20,6 +20,7 @@ from hitl_desktop.core.models import (
     ProgressUpdate,
     ReportDelta,
     ResearchDelta,
+    RetryDecision,
     ReviewDecision,
     ReviewRequest,
     RunUpdate,
@@ -55,7 +56,7 @@ class WorkflowBridge(QObject):
     finished = Signal(object)          # Report
     stepFailed = Signal(object)        # StepFailure: the run waits for retry or stop
     failed = Signal(object)            # UserFacingError: the run has ended
-    cancelled = Signal()
+    cancelled = Signal(object)         # Report | None: the report as far as it was written, a draft
     runningChanged = Signal(bool)
 
     def __init__(self, chat_model_factory: ChatModelFactory | None = None,
@@ -109,7 +110,7 @@ class WorkflowBridge(QObject):
 
     def retry(self) -> bool:
         """Retry the failed model call the run is waiting on."""
-        return self._session is not None and self._session.submit_retry(True)
+        return self._session is not None and self._session.submit_retry(RetryDecision(retry=True))
 
     def stop(self) -> None:
         if self.is_running:
@@ -132,7 +133,7 @@ class WorkflowBridge(QObject):
         except asyncio.CancelledError:
             if self._alive():
                 self.progress.emit(ProgressUpdate("Run stopped"))
-                self.cancelled.emit()
+                self.cancelled.emit(self._session.draft)
         except UserFacingError as error:
             if self._alive():
                 self.failed.emit(error)

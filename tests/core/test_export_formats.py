@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import io
-import unicodedata
 from pathlib import Path
 
 import docx
 import pytest
-from export_samples import MALICIOUS_MARKDOWN, ORDINARY_MARKDOWN, UNICODE_MARKDOWN, parse_html, report
+from export_samples import ORDINARY_MARKDOWN, UNICODE_MARKDOWN, parse_html, report
 from markdown_it import MarkdownIt
 
 from hitl_desktop.core import export

@@ -10,7 +10,7 @@ from scripted_model import ScriptedChatModel, ScriptedReply
 from workflows import Context
 
 from hitl_desktop.core.errors import ErrorKind, UserFacingError
-from hitl_desktop.core.models import ProgressUpdate, ReviewDecision, ReviewRequest, StepFailure
+from hitl_desktop.core.models import ProgressUpdate, RetryDecision, ReviewDecision, ReviewRequest, StepFailure
 from hitl_desktop.core.session import ResearchSession
 from hitl_desktop.core.workflow.events import (
     ReportFinishedEvent,
@@ -143,7 +143,7 @@ def test_session_reports_a_failure_and_retries_on_request() -> None:
             if isinstance(update, StepFailure):
                 failures.append(update)
                 assert session.pending_failure is update
-                assert session.submit_retry(True) and not session.submit_retry(True)
+                assert session.submit_retry(RetryDecision(retry=True)) and not session.submit_retry(RetryDecision(retry=True))
             elif isinstance(update, ReviewRequest):
                 session.submit_decision(ReviewDecision(round=1, approved=True))
 

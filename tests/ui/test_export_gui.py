@@ -207,6 +207,7 @@ def test_ctrl_s_saves_through_the_dialog_and_remembers_the_folder(qtbot, window:
     dialog.selectFile(str(target))
     dialog.accept()  # emits fileSelected, as pressing Save does
     qtbot.waitUntil(target.exists, timeout=5_000)
+    wait_for_files_written(qtbot, window)  # the file is in place a moment before the save ends
     assert "Tidal Power in Europe" in target.read_text(encoding="utf-8")
     assert QSettings().value("export/lastFolder") == str(tmp_path)
     assert window.statusBar().currentMessage() == "Saved chosen.md"

@@ -42,22 +42,6 @@ def test_pdf_round_trip(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("page_size", "width_pt"), [("A4", 595), ("Letter", 612)])
 def test_pdf_page_size_and_numbering_over_many_pages(page_size: str, width_pt: int) -> None:
-    from hitl_desktop.ui.pdf_export import render_pdf
-
-    long = ORDINARY_MARKDOWN + "\n".join(f"\n## Section {n}\n\n" + "Tidal words fill the page. " * 60
-                                         for n in range(12))
-    data = render_pdf(report(long), page_size=page_size)
-    reader = pypdf.PdfReader(io.BytesIO(data))
-    pages = len(reader.pages)
-    assert pages >= 3
-    assert round(float(reader.pages[0].mediabox.width)) == width_pt
-    last = unicodedata.normalize("NFKC", reader.pages[-1].extract_text()).replace("\t", " ")
-    assert f"Page {pages} of {pages}" in last
-    assert "Section 11" in pdf_text(data)
-
-
-@pytest.mark.parametrize(("page_size", "width_pt"), [("A4", 595), ("Letter", 612)])
-def test_pdf_page_size_and_numbering_over_many_pages(page_size: str, width_pt: int) -> None:
     long = ORDINARY_MARKDOWN + "\n".join(f"\n## Section {n}\n\n" + "Tidal words fill the page. " * 60
                                          for n in range(12))
     data = pdf_export.render_pdf(report(long), page_size=page_size)

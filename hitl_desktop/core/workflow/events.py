@@ -68,6 +68,12 @@ class ReportRequestedEvent(Event):
     instructions: str = ""  # what the reviewer asked of the report when approving
 
 
+class ReportStartedEvent(Event):
+    """The report is being written by `model` (its description): a draft kept on Stop names it."""
+
+    model: str
+
+
 class ReportDeltaEvent(Event):
     delta: str
 

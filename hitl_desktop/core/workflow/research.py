@@ -27,6 +27,7 @@ from hitl_desktop.core.workflow.events import (
     ReportDeltaEvent,
     ReportFinishedEvent,
     ReportRequestedEvent,
+    ReportStartedEvent,
     ResearchDeltaEvent,
     ResearchReadyEvent,
     ResearchRequestedEvent,
@@ -99,6 +100,7 @@ class ResearchWorkflow(Workflow):
         ctx.write_event_to_stream(ProgressEvent(message="Writing the report…", round=rounds))
         try:
             model = await self._model(ctx, rounds)
+            ctx.write_event_to_stream(ReportStartedEvent(model=model.description))
             report = await self._stream(prompts.report_messages(topic, ev.notes, ev.instructions),
                                         lambda d: ReportDeltaEvent(delta=d), ctx, model)
         except Exception as error:  # any failure pauses the run for a retry; nothing is thrown away

@@ -1,5 +1,5 @@
-"""What a person does with a finished report besides Save: export every format at once, copy it
-(as Markdown or as rich text), print it. The actions are enabled only while a report exists.
+"""What a person does with a finished report: save it, export every format at once, copy it (as
+Markdown or as rich text), print it. The actions are enabled only while a report exists.
 
 Dialogs open with open() and answer through signals: the qasync loop is never blocked.
 """
@@ -30,7 +30,7 @@ class WriteFiles(Protocol):
 
 
 class ReportActions(QObject):
-    """Export All, Copy as Markdown, Copy as Rich Text and Print, for the window's report."""
+    """Save, Export All, Copy as Markdown, Copy as Rich Text and Print, for the window's report."""
 
     def __init__(self, window: QWidget, report: Callable[[], Report | None],
                  write_files: WriteFiles, failed: Callable[[UserFacingError], None]) -> None:
@@ -41,6 +41,9 @@ class ReportActions(QObject):
         self._failed = failed
         self._printer: QPrinter | None = None
         self._hand_over_connected = False
+        self.saveReportAction = self._action("&Save Report…", "saveReportAction",
+                                             QKeySequence(QKeySequence.StandardKey.Save),
+                                             lambda: self.ask_save_path())  # not Qt's `checked`
         self.exportAllAction = self._action("Export &All Formats…", "exportAllAction",
                                             QKeySequence("Ctrl+Shift+E"), self.ask_export_folder)
         self.copyMarkdownAction = self._action("Copy as &Markdown", "copyMarkdownAction",
@@ -59,18 +62,48 @@ class ReportActions(QObject):
 
     @property
     def file_actions(self) -> list[QAction]:
-        return [self.exportAllAction, self.printAction]
+        return [self.saveReportAction, self.exportAllAction, self.printAction]
 
     @property
     def edit_actions(self) -> list[QAction]:
         return [self.copyMarkdownAction, self.copyRichTextAction]
 
     def update_enabled(self, *, writing: bool = False) -> None:
-        """Enable the actions while there is a report; Export All not while files are written."""
+        """Enable the actions while there is a report; Save and Export All not while files are
+        written."""
         has_report = self._report() is not None
         for action in (*self.file_actions, *self.edit_actions):
             action.setEnabled(has_report)
+        self.saveReportAction.setEnabled(has_report and not writing)
         self.exportAllAction.setEnabled(has_report and not writing)
+
+    # ----- save ------------------------------------------------------------------------------
+
+    def ask_save_path(self, then: Callable[[], None] | None = None) -> None:
+        """The Save dialog; the chosen name's suffix picks the format. `then()` once saved."""
+        report = self._report()
+        if report is None:
+            return
+        folder = QSettings().value(LAST_FOLDER_KEY, str(Path.home()))
+        name = export.suggested_filename(report.topic, report.created_at.astimezone())
+        dialog = QFileDialog(self._window, "Save Report", str(Path(folder) / name))
+        dialog.setObjectName("saveReportDialog")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setNameFilters(export.name_filters())
+        dialog.setDefaultSuffix("md")
+        # The suffix decides the format: picking a filter renames the file to match.
+        dialog.filterSelected.connect(lambda name_filter: _match_suffix(dialog, name_filter))
+        dialog.fileSelected.connect(lambda path: self._save_to(Path(path), report, then))
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+
+    def _save_to(self, path: Path, report: Report, then: Callable[[], None] | None) -> None:
+        def saved(paths: list[Path]) -> None:
+            QSettings().setValue(LAST_FOLDER_KEY, str(paths[0].parent))
+            if then is not None:
+                then()
+
+        self._write_files(f"Saving {path.name}…", lambda: [export.save_report(path, report)], then=saved)
 
     # ----- copy ------------------------------------------------------------------------------
 
@@ -168,6 +201,14 @@ class ReportActions(QObject):
                                          "The report is still in the app; try saving it as PDF.",
                                          ErrorKind.IO))
             return 0
+
+
+def _match_suffix(dialog: QFileDialog, name_filter: str) -> None:
+    suffix = export.suffix_for_filter(name_filter)
+    dialog.setDefaultSuffix(suffix[1:])
+    chosen = dialog.selectedFiles()
+    if chosen:
+        dialog.selectFile(Path(chosen[0]).with_suffix(suffix).name)
 
 
 def hand_clipboard_to_qt() -> None:

@@ -132,6 +132,10 @@ class ReviewDialog(QDialog):
         # not be (Enter while reading would start the report), so undo that every time.
         self.approveButton.setDefault(False)
 
+    @property
+    def decision_sent(self) -> bool:
+        return self._decision_sent
+
     def edited_notes(self) -> str | None:
         current = self.researchView.toPlainText()
         return None if current.strip() == self.request.notes.strip() else current.strip()

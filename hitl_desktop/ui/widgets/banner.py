@@ -1,0 +1,128 @@
+"""Banner: a strip across the window with an icon, a sentence and the buttons that act on it.
+
+The window has three: the problem bar (`messageBar`: what failed and what fixes it), the setup
+banner (what the app needs before a first run) and the review banner (a round is waiting). A
+banner never blocks like a modal box; it stays until what it reports is resolved.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Sequence
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAccessible, QAccessibleEvent
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QStyle, QWidget
+
+BannerAction = tuple[str, Callable[[], None]]
+_PROBLEM_BORDER = "#c0392b"
+
+
+class Banner(QFrame):
+    """`name` is the objectName; its text label is `<prefix>Text`. A problem banner has a red
+    border and a warning icon, is announced to screen readers and can be dismissed."""
+
+    def __init__(self, name: str, prefix: str, *, problem: bool = False,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName(name)
+        self._prefix = prefix
+        self._problem = problem
+        border = _PROBLEM_BORDER if problem else "palette(highlight)"
+        self.setStyleSheet(f"#{name} {{ background: palette(alternate-base); border: 1px solid {border};"
+                           " border-radius: 4px; }")
+        icon = QStyle.StandardPixmap.SP_MessageBoxWarning if problem else QStyle.StandardPixmap.SP_MessageBoxInformation
+        self._icon = QLabel(self)
+        self._icon.setPixmap(self.style().standardIcon(icon).pixmap(20, 20))
+        self.textLabel = QLabel(self, objectName=f"{prefix}Text")
+        self.textLabel.setWordWrap(True)
+        self.textLabel.setTextFormat(Qt.TextFormat.RichText)
+        self.textLabel.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.actionButtons: list[QPushButton] = []  # the current message's own buttons
+        self._layout = QHBoxLayout(self)
+        self._layout.setContentsMargins(10, 6, 6, 6)
+        self._layout.addWidget(self._icon, 0, Qt.AlignmentFlag.AlignTop)
+        self._layout.addWidget(self.textLabel, 1)
+        self._fixed: list[QPushButton] = []  # buttons every message of this banner has
+        if problem:
+            self.add_button("Dismiss", f"{prefix}Dismiss", self.hide)
+        self.hide()
+
+    def add_button(self, text: str, name: str, slot: Callable[[], None]) -> QPushButton:
+        button = QPushButton(text, self, objectName=name)
+        button.clicked.connect(slot)
+        self._layout.addWidget(button)
+        self._fixed.append(button)
+        return button
+
+    def show_message(self, message: str, hint: str = "", actions: Sequence[BannerAction] = ()) -> None:
+        text = f"<b>{html.escape(message, quote=False)}</b>" if self._problem else html.escape(message, quote=False)
+        if hint:
+            text += f"<br>{html.escape(hint, quote=False)}"
+        self.textLabel.setText(text)
+        self._set_actions(actions)
+        self.show()
+        if self._problem:
+            # Screen readers announce it as an alert; the keyboard lands on the action that fixes it.
+            self.setAccessibleDescription(f"{message} {hint}".strip())
+            QAccessible.updateAccessibility(QAccessibleEvent(self, QAccessible.Event.Alert))
+            if self.actionButtons:
+                self.actionButtons[-1].setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def message(self) -> str:
+        return self.textLabel.text()
+
+    def action(self, text: str) -> QPushButton | None:
+        return next((b for b in self.actionButtons if b.text().replace("&", "") == text), None)
+
+    def _set_actions(self, actions: Sequence[BannerAction]) -> None:
+        for button in self.actionButtons:
+            button.deleteLater()
+        self.actionButtons = []
+        first_fixed = self._layout.indexOf(self._fixed[0]) if self._fixed else self._layout.count()
+        for index, (text, callback) in enumerate(actions):
+            button = QPushButton(text, self, objectName=f"{self._prefix}Action{index}")
+            # No automatic hide: an action like "Open Settings…" leaves the problem standing, and
+            # the bar must stay until the action that resolves it (Retry, Run Again) hides it.
+            button.clicked.connect(callback)
+            self._layout.insertWidget(first_fixed + index, button)
+            self.actionButtons.append(button)
+        self._order_tab_stops()
+
+    def _order_tab_stops(self) -> None:
+        """Tab visits the buttons as they appear, left to right; new buttons would otherwise join
+        the end of the window's focus chain."""
+        chain = [*self.actionButtons, *self._fixed]
+        if not chain:
+            return
+        before = chain[0].previousInFocusChain()
+        while before in chain:
+            before = before.previousInFocusChain()
+        for earlier, later in zip([before, *chain], chain, strict=False):
+            QWidget.setTabOrder(earlier, later)
+
+
+class ProblemBar(Banner):
+    """What failed, why, and the buttons that fix it (Retry, Open Settings…, Run Again)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("messageBar", "message", problem=True, parent=parent)
+        self.setAccessibleName("Problem")
+
+    def show_error(self, message: str, hint: str = "", actions: Sequence[BannerAction] = ()) -> None:
+        self.show_message(message, hint, actions)
+
+
+class SetupBanner(Banner):
+    """One sentence saying what the app needs before a first run, and a way to give it."""
+
+    openSettings = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("setupBanner", "setup", parent=parent)
+        self.settingsButton = self.add_button("Open &Settings…", "setupSettingsButton", self.openSettings.emit)
+
+    def show_need(self, sentence: str) -> None:
+        """Show `sentence`, or hide the banner when it is empty (nothing is missing)."""
+        self.show_message(sentence)
+        self.setVisible(bool(sentence))
