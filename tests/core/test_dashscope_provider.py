@@ -21,7 +21,7 @@ KEY = "sk-test-fake-key-0123456789"
 async def collect(fake: FakeDashScope, notices: list[str] | None = None) -> str:
     model = build_chat_model(load_settings())
     if notices is not None:
-        model.on_notice = notices.append  # type: ignore[attr-defined]
+        model.on_notice = notices.append
     return "".join([piece async for piece in model.stream_chat([Message("user", "hello")])])
 
 

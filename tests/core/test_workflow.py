@@ -11,8 +11,14 @@ from workflows import Context
 
 from hitl_desktop.core.errors import ErrorKind, UserFacingError
 from hitl_desktop.core.models import ProgressUpdate, ReviewDecision, ReviewRequest, StepFailure
+from hitl_desktop.core.providers.base import ChatModel, Usage
+from hitl_desktop.core.providers.dashscope_chat import DashScopeChatModel
+from hitl_desktop.core.providers.openai_compatible import OpenAICompatibleChatModel
+from hitl_desktop.core.providers.retry import RetryingChatModel
 from hitl_desktop.core.session import ResearchSession
+from hitl_desktop.core.settings import DASHSCOPE, OPENAI_COMPATIBLE, ProviderSettings
 from hitl_desktop.core.workflow.events import (
+    ProgressEvent,
     ReportFinishedEvent,
     ResearchReadyEvent,
     RetryDecisionEvent,
@@ -77,6 +83,28 @@ def test_giving_up_after_a_failure_ends_the_run_with_that_error() -> None:
     with pytest.raises(UserFacingError) as caught:
         asyncio.run(drive(workflow, "tides", [RetryDecisionEvent(retry=False)]))
     assert caught.value.kind is ErrorKind.SERVER and caught.value.message == "Server error."
+
+
+def test_model_notices_and_token_usage_reach_the_progress_list() -> None:
+    model = ScriptedChatModel(
+        ScriptedReply(["notes"], usage=Usage(100, 20), notice="Model usage: 100 tokens in, 20 out"),
+        ScriptedReply(["report"], usage=Usage(300, 50)))
+    _, seen = asyncio.run(drive(ResearchWorkflow(lambda: model), "tides", [
+        ReviewDecisionEvent(round=1, approved=True),
+    ]))
+    progress = [(e.message, e.round) for e in seen if isinstance(e, ProgressEvent)]
+    assert ("Model usage: 100 tokens in, 20 out", 1) in progress
+    assert progress[-1] == ("Run total: 400 tokens in, 70 out", 1)
+
+
+def test_every_model_satisfies_the_chat_model_protocol() -> None:
+    """The workflow sets `on_notice` and reads `last_usage` on whatever model it is given."""
+    dashscope = DashScopeChatModel(ProviderSettings(provider=DASHSCOPE, model="qwen-plus", api_key="k"))
+    compatible = OpenAICompatibleChatModel(
+        ProviderSettings(provider=OPENAI_COMPATIBLE, model="m", base_url="http://localhost:1/v1"))
+    for model in (dashscope, compatible, RetryingChatModel(compatible), ScriptedChatModel()):
+        assert isinstance(model, ChatModel), type(model).__name__
+        assert model.on_notice is None and not model.last_usage.reported
 
 
 def test_bad_topic_fails_before_any_model_call() -> None:

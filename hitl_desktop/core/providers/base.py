@@ -50,11 +50,14 @@ def ending_notice(finish_reason: str, max_output_tokens: int) -> str | None:
 
 @runtime_checkable
 class ChatModel(Protocol):
-    """A chat model that streams. Failures raise `UserFacingError`, never provider exceptions.
+    """A chat model that streams. Failures raise `UserFacingError`, never provider exceptions."""
 
-    Models from `build_chat_model` also have a settable `on_notice: NoticeCallback | None`
-    (retries, token usage, a reply cut by the output limit) and `last_usage: Usage`.
-    """
+    # Set by the caller before a call: receives notices while the call runs (retries, token usage,
+    # a reply cut by the output limit). None: nobody is told.
+    on_notice: NoticeCallback | None
+    # The token counts of the last call, once it has finished; all zero when the provider reported
+    # none (or before the first call).
+    last_usage: Usage
 
     @property
     def description(self) -> str:

@@ -126,9 +126,9 @@ class ResearchWorkflow(Workflow):
         # On a worker thread: building a model may read the OS keychain, which can wait on an
         # unlock prompt, and the UI shares this loop.
         model = await asyncio.to_thread(self._model_source)
-        if hasattr(model, "on_notice"):  # retries, token usage, replies cut by the output limit
-            model.on_notice = lambda text: ctx.write_event_to_stream(
-                ProgressEvent(message=text, round=round_number))
+        # Retries, token usage and replies cut by the output limit show in the progress list.
+        model.on_notice = lambda text: ctx.write_event_to_stream(
+            ProgressEvent(message=text, round=round_number))
         return model
 
     @staticmethod
@@ -138,10 +138,9 @@ class ResearchWorkflow(Workflow):
         async for delta in model.stream_chat(messages):
             pieces.append(delta)
             ctx.write_event_to_stream(to_event(delta))
-        usage = getattr(model, "last_usage", None)
-        if isinstance(usage, Usage) and usage.reported:
+        if model.last_usage.reported:
             total = Usage(*await ctx.store.get("usage", default=(0, 0)))
-            total.add(usage)
+            total.add(model.last_usage)
             await ctx.store.set("usage", (total.input_tokens, total.output_tokens))
         return "".join(pieces).strip()
 
