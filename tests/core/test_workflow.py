@@ -10,7 +10,7 @@ from scripted_model import ScriptedChatModel, ScriptedReply
 from workflows import Context
 
 from hitl_desktop.core.errors import ErrorKind, UserFacingError
-from hitl_desktop.core.models import ProgressUpdate, ReviewDecision, ReviewRequest, StepFailure
+from hitl_desktop.core.models import ProgressUpdate, ReviewDecision, ReviewRequest, Stage, StepFailure
 from hitl_desktop.core.providers.base import ChatModel, Usage
 from hitl_desktop.core.providers.dashscope_chat import DashScopeChatModel
 from hitl_desktop.core.providers.openai_compatible import OpenAICompatibleChatModel
@@ -137,6 +137,32 @@ def test_a_paused_run_survives_serialisation_without_re_researching() -> None:
     assert calls == 2  # research once before the pause, the report after: nothing re-ran
 
 
+def test_a_run_paused_on_a_failed_report_survives_serialisation_and_retries_the_report() -> None:
+    async def pause_then_retry() -> tuple[StepFailedForReviewEvent, str, int]:
+        cut = UserFacingError("Stream cut.", "Retry.", ErrorKind.STREAM_CUT)
+        model = ScriptedChatModel("notes", ScriptedReply(["# Par"], error=cut), "the report")
+        handler = ResearchWorkflow(lambda: model).run(topic="tides")
+        async for event in handler.stream_events():
+            if isinstance(event, ResearchReadyEvent):
+                handler.ctx.send_event(ReviewDecisionEvent(round=1, approved=True))
+            elif isinstance(event, StepFailedForReviewEvent):
+                failure = event
+                break
+        saved = json.dumps(handler.ctx.to_dict())
+        await handler.cancel_run()
+
+        fresh = ResearchWorkflow(lambda: model)
+        restored = fresh.run(ctx=Context.from_dict(fresh, json.loads(saved)))
+        restored.ctx.send_event(RetryDecisionEvent(retry=True))
+        result = await restored
+        return failure, result.report, len(model.calls)
+
+    failure, report, calls = asyncio.run(pause_then_retry())
+    assert failure.stage is Stage.REPORT and failure.stage == "report"
+    assert report == "the report"
+    assert calls == 3  # research once, the failed report, the retried report
+
+
 def test_session_emits_plain_updates_and_ignores_duplicate_decisions() -> None:
     async def run() -> tuple[list, list[bool]]:  # type: ignore[type-arg]
         model = ScriptedChatModel("notes", "report")
@@ -179,4 +205,4 @@ def test_session_reports_a_failure_and_retries_on_request() -> None:
         return failures
 
     failures = asyncio.run(run())
-    assert [(f.stage, f.error.kind) for f in failures] == [("research", ErrorKind.RATE_LIMIT)]
+    assert [(f.stage, f.error.kind) for f in failures] == [(Stage.RESEARCH, ErrorKind.RATE_LIMIT)]

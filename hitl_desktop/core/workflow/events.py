@@ -7,6 +7,8 @@ from datetime import datetime, timezone
 from pydantic import Field
 from workflows.events import Event, HumanResponseEvent, InputRequiredEvent, StopEvent
 
+from hitl_desktop.core.models import Stage
+
 
 def _now_iso() -> str:
     return datetime.now(timezone.utc).isoformat()
@@ -49,7 +51,7 @@ class ReviewDecisionEvent(HumanResponseEvent):
 class StepFailedForReviewEvent(InputRequiredEvent):
     """A model call failed; the run waits for the human to retry it (after fixing settings, say)."""
 
-    stage: str  # "research" or "report"
+    stage: Stage
     round: int
     message: str
     hint: str = ""
