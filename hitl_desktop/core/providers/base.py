@@ -67,3 +67,8 @@ class ChatModel(Protocol):
     def stream_chat(self, messages: Sequence[Message]) -> AsyncIterator[str]:
         """Yield the reply's text as it arrives; raise UserFacingError on any failure."""
         ...
+
+
+# Where the workflow gets a model, asked afresh for each call: a retry after the user fixed their
+# settings (a missing key, say) uses the new settings. It may block (reading the OS keychain).
+ChatModelSource = Callable[[], ChatModel]

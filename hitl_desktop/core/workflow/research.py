@@ -20,7 +20,7 @@ from workflows.events import StartEvent
 
 from hitl_desktop.core.errors import ErrorKind, UserFacingError
 from hitl_desktop.core.models import Stage, validate_topic
-from hitl_desktop.core.providers.base import ChatModel, Message, Usage
+from hitl_desktop.core.providers.base import ChatModel, ChatModelSource, Message, Usage
 from hitl_desktop.core.workflow import prompts
 from hitl_desktop.core.workflow.events import (
     ProgressEvent,
@@ -37,15 +37,12 @@ from hitl_desktop.core.workflow.events import (
 
 log = logging.getLogger(__name__)
 
-ChatModelSource = Callable[[], ChatModel]
-
 
 class ResearchWorkflow(Workflow):
     def __init__(self, model_source: ChatModelSource, **kwargs: Any) -> None:
         kwargs.setdefault("timeout", None)
         super().__init__(**kwargs)
-        # A source, not a model: it is asked at each call, so a retry after the user fixed their
-        # settings (a missing key, say) uses the new settings.
+        # A source, not a model: it is asked at each call (see ChatModelSource).
         self._model_source = model_source
 
     @step
