@@ -25,10 +25,6 @@ def log_dir() -> Path:
     return platformdirs.user_log_path(APP_ID, appauthor=False)
 
 
-def documents_dir() -> Path:
-    return platformdirs.user_documents_path()
-
-
 def ensure_dir(path: Path) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     return path
