@@ -1,4 +1,4 @@
-"""ResearchWorkflow and ResearchSession without Qt: rounds, feedback, edits, failures, persistence."""
+"""ResearchWorkflow and ResearchSession without Qt: rounds, feedback, edits, failures, serialisation."""
 
 from __future__ import annotations
 
@@ -115,7 +115,7 @@ def test_bad_topic_fails_before_any_model_call() -> None:
 
 
 def test_a_paused_run_survives_serialisation_without_re_researching() -> None:
-    """The roadmap's restart-safe reviews rest on this: ctx.to_dict() at the pause, restore, go on."""
+    """ctx.to_dict() at the pause, through JSON, restore, go on: the model is not asked again."""
 
     async def pause_then_resume() -> tuple[str, int]:
         model = ScriptedChatModel("notes to review", "the report")

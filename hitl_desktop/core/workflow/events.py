@@ -1,4 +1,5 @@
-"""Typed workflow events. All fields are plain JSON types so a run can be persisted and resumed."""
+"""Typed workflow events. Every field serialises to JSON (`Stage` as its string), so a paused
+run's context round-trips through `ctx.to_dict()` / `Context.from_dict()`."""
 
 from __future__ import annotations
 
