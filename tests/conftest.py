@@ -118,11 +118,12 @@ def qloop(app) -> Iterator[asyncio.AbstractEventLoop]:  # type: ignore[no-untype
 
 @pytest.fixture
 def fake_dashscope(monkeypatch: pytest.MonkeyPatch) -> Iterator["FakeDashScope"]:  # noqa: F821
-    from fake_dashscope import FakeDashScopeServer
+    """A fake DashScope server that the DashScope provider reaches, with `TEST_KEY` as its key."""
+    from fake_dashscope import TEST_KEY, FakeDashScopeServer
 
     with FakeDashScopeServer() as server:
         monkeypatch.setenv("DASHSCOPE_HTTP_BASE_URL", server.base_url)
-        monkeypatch.setenv("DASHSCOPE_API_KEY", "sk-test-fake-key-0123456789")
+        monkeypatch.setenv("DASHSCOPE_API_KEY", TEST_KEY)
         yield server.fake
 
 

@@ -16,6 +16,8 @@ from local_http_server import LocalHTTPServer, StreamingHandler
 from typing import Any
 
 GENERATION_PATH = "/api/v1/services/aigc/text-generation/generation"
+# The key the `fake_dashscope` fixture (tests/conftest.py) puts in DASHSCOPE_API_KEY.
+TEST_KEY = "sk-test-fake-key-0123456789"
 
 
 @dataclass

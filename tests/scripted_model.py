@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
 from hitl_desktop.core.errors import UserFacingError
-from hitl_desktop.core.providers.base import Message
+from hitl_desktop.core.providers.base import Message, NoticeCallback, Usage
 
 
 @dataclass
@@ -24,6 +24,8 @@ class ScriptedReply:
     chunks: list[str]
     error: UserFacingError | None = None  # raised after the chunks
     gate: Gate | None = None
+    usage: Usage = field(default_factory=Usage)  # becomes last_usage when the reply completes
+    notice: str | None = None  # sent to on_notice when the reply completes
 
 
 class ScriptedChatModel:
@@ -32,12 +34,15 @@ class ScriptedChatModel:
     def __init__(self, *replies: ScriptedReply | str) -> None:
         self.replies = [r if isinstance(r, ScriptedReply) else ScriptedReply(_split(r)) for r in replies]
         self.calls: list[list[Message]] = []
+        self.on_notice: NoticeCallback | None = None
+        self.last_usage = Usage()
 
     def prompt(self, index: int) -> str:
         return "\n".join(m.content for m in self.calls[index])
 
     async def stream_chat(self, messages: Sequence[Message]) -> AsyncIterator[str]:
         self.calls.append(list(messages))
+        self.last_usage = Usage()
         reply = self.replies.pop(0) if self.replies else ScriptedReply(["(no more scripted replies)"])
         for index, chunk in enumerate(reply.chunks):
             if reply.gate is not None and index == reply.gate.after_chunks:
@@ -47,6 +52,9 @@ class ScriptedChatModel:
             yield chunk
         if reply.error is not None:
             raise reply.error
+        self.last_usage = reply.usage
+        if reply.notice is not None and self.on_notice is not None:
+            self.on_notice(reply.notice)
 
 
 def _split(text: str) -> list[str]:

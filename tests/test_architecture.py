@@ -6,6 +6,7 @@ static pass over the whole package checks them, function-level imports included.
 
 from __future__ import annotations
 
+import ast
 import shutil
 import subprocess
 import sys
@@ -63,3 +64,26 @@ def test_the_window_comes_up_before_llama_index_is_imported(isolated_home: Path)
     """)], capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+_QT_MODULES = ("PySide6", "shiboken6", "qasync", "hitl_desktop.ui")
+_QT_FIXTURES = {"qtbot", "qapp", "qloop", "app"}
+
+
+def test_the_core_tests_need_no_qt() -> None:
+    """tests/core runs the core as the command line does: no Qt import, no Qt fixture."""
+    found = []
+    for path in sorted((ROOT / "tests" / "core").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                modules = [node.module or ""]
+            else:
+                modules = []
+            found += [f"{path.name} imports {m}" for m in modules
+                      if any(m == qt or m.startswith(qt + ".") for qt in _QT_MODULES)]
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                found += [f"{path.name}:{node.name} uses {a.arg}" for a in node.args.args
+                          if a.arg in _QT_FIXTURES]
+    assert not found, found

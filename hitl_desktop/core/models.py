@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from enum import StrEnum
 
 from hitl_desktop.core.errors import ErrorKind, UserFacingError
 
@@ -13,6 +14,13 @@ MAX_TOPIC_CHARS = 8_000
 
 def utc_now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+class Stage(StrEnum):
+    """The part of a run a model call belongs to. Equal to its plain string ("research")."""
+
+    RESEARCH = "research"
+    REPORT = "report"
 
 
 @dataclass(frozen=True)
@@ -59,7 +67,7 @@ class RetryDecision:
 class StepFailure:
     """A model call failed mid-run; the run waits for `retry` or stop, keeping earlier work."""
 
-    stage: str  # "research" or "report"
+    stage: Stage
     round: int
     error: UserFacingError
 

@@ -1,7 +1,7 @@
 """Where user data lives: the platform's standard locations, never the install folder.
 
-Qt-free on purpose so the core (settings, logs, run history) can use it headless. On Linux
-platformdirs honours XDG_CONFIG_HOME / XDG_DATA_HOME / XDG_STATE_HOME, which is how tests isolate.
+Qt-free on purpose so the core (settings, logs) can use it headless. On Linux platformdirs
+honours XDG_CONFIG_HOME / XDG_DATA_HOME / XDG_STATE_HOME, which is how tests isolate.
 """
 
 from __future__ import annotations
@@ -23,10 +23,6 @@ def data_dir() -> Path:
 
 def log_dir() -> Path:
     return platformdirs.user_log_path(APP_ID, appauthor=False)
-
-
-def documents_dir() -> Path:
-    return platformdirs.user_documents_path()
 
 
 def ensure_dir(path: Path) -> Path:

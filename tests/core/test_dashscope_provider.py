@@ -6,22 +6,17 @@ import asyncio
 from dataclasses import replace
 
 import pytest
-from fake_dashscope import GENERATION_PATH, Error, FakeDashScope, Stream
-from PySide6.QtCore import Qt
+from fake_dashscope import GENERATION_PATH, TEST_KEY, Error, FakeDashScope, Stream
 
 from hitl_desktop.core.errors import ErrorKind, UserFacingError
 from hitl_desktop.core.providers import Message, build_chat_model
 from hitl_desktop.core.settings import load_settings
-from hitl_desktop.ui import MainWindow
-from hitl_desktop.ui.widgets.review_dialog import ReviewDialog
-
-KEY = "sk-test-fake-key-0123456789"
 
 
 async def collect(fake: FakeDashScope, notices: list[str] | None = None) -> str:
     model = build_chat_model(load_settings())
     if notices is not None:
-        model.on_notice = notices.append  # type: ignore[attr-defined]
+        model.on_notice = notices.append
     return "".join([piece async for piece in model.stream_chat([Message("user", "hello")])])
 
 
@@ -30,7 +25,7 @@ def test_streams_through_the_real_sdk(fake_dashscope: FakeDashScope) -> None:
     assert asyncio.run(collect(fake_dashscope)) == "Hello tides"
     request = fake_dashscope.requests[0]
     assert request.path == GENERATION_PATH
-    assert request.headers["Authorization"] == f"Bearer {KEY}"
+    assert request.headers["Authorization"] == f"Bearer {TEST_KEY}"
     assert request.headers["X-DashScope-SSE"] == "enable"
     assert request.body["model"] == "qwen-plus"
     # Real output limits, not the integration's default of 256 tokens.
@@ -52,7 +47,7 @@ def test_error_statuses_become_clear_messages(fake_dashscope: FakeDashScope, sta
     assert caught.value.kind is kind
     assert words in caught.value.message
     assert code in caught.value.message  # the server's own code helps when asking for support
-    assert KEY not in str(caught.value)
+    assert TEST_KEY not in str(caught.value)
 
 
 def test_a_cut_stream_keeps_the_partial_text(fake_dashscope: FakeDashScope) -> None:
@@ -111,7 +106,7 @@ def test_chinese_text_streams_as_it_arrives(fake_dashscope: FakeDashScope) -> No
 
 
 def test_unreachable_server_names_the_host(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DASHSCOPE_API_KEY", KEY)
+    monkeypatch.setenv("DASHSCOPE_API_KEY", TEST_KEY)
     monkeypatch.setenv("DASHSCOPE_HTTP_BASE_URL", "http://127.0.0.1:9/api/v1")  # discard port: refused
     with pytest.raises(UserFacingError) as caught:
         asyncio.run(collect(FakeDashScope()))
@@ -126,43 +121,6 @@ def test_missing_key_says_what_to_set() -> None:
     assert "DASHSCOPE_API_KEY" in caught.value.hint
 
 
-def test_whole_loop_in_the_window_against_fake_dashscope(qtbot, qloop, fake_dashscope: FakeDashScope) -> None:  # type: ignore[no-untyped-def]
-    fake_dashscope.replies = [
-        Stream(["## Key findings\n\n", "1. La Rance makes 240 MW.\n"]),
-        Stream(["# Tidal report\n\n", "## Summary\n\n", "Streaming ", "works."]),
-    ]
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.show()
-    window.topicInput.setPlainText("tidal power")
-    qtbot.mouseClick(window.runButton, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: window.findChild(ReviewDialog, "reviewDialog") is not None, timeout=20_000)
-    dialog = window.findChild(ReviewDialog, "reviewDialog")
-    assert "La Rance makes 240 MW." in dialog.researchView.toPlainText()
-    qtbot.mouseClick(dialog.approveButton, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: window.report is not None, timeout=20_000)
-    assert "Streaming works." in window.reportView.toPlainText()
-    assert window.report.model == "DashScope · qwen-plus"
-    progress = [window.progressList.item(i).text() for i in range(window.progressList.count())]
-    assert any("Run total:" in line and "tokens in" in line for line in progress)
-    assert "La Rance makes 240 MW." in fake_dashscope.requests[1].prompt_text
-
-
-def test_error_status_in_the_window_is_shown_and_app_stays_usable(qtbot, qloop, fake_dashscope: FakeDashScope) -> None:  # type: ignore[no-untyped-def]
-    fake_dashscope.replies = [Error(401, "InvalidApiKey", "Invalid API-key provided.")]
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.show()
-    window.topicInput.setPlainText("tidal power")
-    qtbot.mouseClick(window.runButton, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(window.messageBar.isVisible, timeout=20_000)
-    assert "refused the API key" in window.messageBar.message()
-    assert KEY not in window.messageBar.message()
-    with qtbot.waitSignal(window.bridge.cancelled, timeout=10_000):
-        qtbot.mouseClick(window.stopButton, Qt.MouseButton.LeftButton)
-    assert window.runButton.isEnabled()
-
-
 def test_each_model_talks_to_its_own_endpoint_even_concurrently(monkeypatch: pytest.MonkeyPatch) -> None:
     """The SDK's base URL is process-wide; a Test Connection must not redirect a running stream."""
     from dataclasses import replace
@@ -175,7 +133,7 @@ def test_each_model_talks_to_its_own_endpoint_even_concurrently(monkeypatch: pyt
     with FakeDashScopeServer() as first, FakeDashScopeServer() as second:
         first.fake.default = Stream(["one ", "two"], delay_s=0.05)
         second.fake.default = Stream(["three"])
-        base = ProviderSettings(api_key=KEY)
+        base = ProviderSettings(api_key=TEST_KEY)
         models = [build_chat_model(replace(base, base_url=server.base_url)) for server in (first, second)]
 
         async def both() -> list[str]:

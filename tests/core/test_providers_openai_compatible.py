@@ -26,7 +26,7 @@ def settings_for(base_url: str, **changes: object) -> ProviderSettings:
 async def collect(settings: ProviderSettings, notices: list[str] | None = None) -> str:
     model = build_chat_model(settings)
     if notices is not None:
-        model.on_notice = notices.append  # type: ignore[attr-defined]
+        model.on_notice = notices.append
     return "".join([piece async for piece in model.stream_chat([Message("system", "be brief"),
                                                                  Message("user", "hello")])])
 
@@ -60,7 +60,7 @@ def test_usage_from_the_last_chunk_is_reported(fake_openai: FakeOpenAI) -> None:
         return "".join([p async for p in model.stream_chat([Message("user", "hi")])])
 
     assert asyncio.run(run()) == "a b"
-    assert (model.last_usage.input_tokens, model.last_usage.output_tokens) == (321, 45)  # type: ignore[attr-defined]
+    assert (model.last_usage.input_tokens, model.last_usage.output_tokens) == (321, 45)
 
 
 def test_no_key_sends_a_placeholder_and_a_401_says_a_key_is_needed(fake_openai: FakeOpenAI) -> None:

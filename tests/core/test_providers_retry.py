@@ -33,7 +33,7 @@ class Recorder:
 
     def run(self, settings: ProviderSettings) -> str:
         model = build_chat_model(settings, self.policy)
-        model.on_notice = self.notices.append  # type: ignore[attr-defined]
+        model.on_notice = self.notices.append
 
         async def go() -> str:
             return "".join([p async for p in model.stream_chat([Message("user", "hi")])])

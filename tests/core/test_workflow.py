@@ -1,4 +1,4 @@
-"""ResearchWorkflow and ResearchSession without Qt: rounds, feedback, edits, failures, persistence."""
+"""ResearchWorkflow and ResearchSession without Qt: rounds, feedback, edits, failures, serialisation."""
 
 from __future__ import annotations
 
@@ -10,9 +10,15 @@ from scripted_model import ScriptedChatModel, ScriptedReply
 from workflows import Context
 
 from hitl_desktop.core.errors import ErrorKind, UserFacingError
-from hitl_desktop.core.models import ProgressUpdate, RetryDecision, ReviewDecision, ReviewRequest, StepFailure
+from hitl_desktop.core.models import ProgressUpdate, RetryDecision, ReviewDecision, ReviewRequest, Stage, StepFailure
+from hitl_desktop.core.providers.base import ChatModel, Usage
+from hitl_desktop.core.providers.dashscope_chat import DashScopeChatModel
+from hitl_desktop.core.providers.openai_compatible import OpenAICompatibleChatModel
+from hitl_desktop.core.providers.retry import RetryingChatModel
 from hitl_desktop.core.session import ResearchSession
+from hitl_desktop.core.settings import DASHSCOPE, OPENAI_COMPATIBLE, ProviderSettings
 from hitl_desktop.core.workflow.events import (
+    ProgressEvent,
     ReportFinishedEvent,
     ResearchReadyEvent,
     RetryDecisionEvent,
@@ -79,6 +85,28 @@ def test_giving_up_after_a_failure_ends_the_run_with_that_error() -> None:
     assert caught.value.kind is ErrorKind.SERVER and caught.value.message == "Server error."
 
 
+def test_model_notices_and_token_usage_reach_the_progress_list() -> None:
+    model = ScriptedChatModel(
+        ScriptedReply(["notes"], usage=Usage(100, 20), notice="Model usage: 100 tokens in, 20 out"),
+        ScriptedReply(["report"], usage=Usage(300, 50)))
+    _, seen = asyncio.run(drive(ResearchWorkflow(lambda: model), "tides", [
+        ReviewDecisionEvent(round=1, approved=True),
+    ]))
+    progress = [(e.message, e.round) for e in seen if isinstance(e, ProgressEvent)]
+    assert ("Model usage: 100 tokens in, 20 out", 1) in progress
+    assert progress[-1] == ("Run total: 400 tokens in, 70 out", 1)
+
+
+def test_every_model_satisfies_the_chat_model_protocol() -> None:
+    """The workflow sets `on_notice` and reads `last_usage` on whatever model it is given."""
+    dashscope = DashScopeChatModel(ProviderSettings(provider=DASHSCOPE, model="qwen-plus", api_key="k"))
+    compatible = OpenAICompatibleChatModel(
+        ProviderSettings(provider=OPENAI_COMPATIBLE, model="m", base_url="http://localhost:1/v1"))
+    for model in (dashscope, compatible, RetryingChatModel(compatible), ScriptedChatModel()):
+        assert isinstance(model, ChatModel), type(model).__name__
+        assert model.on_notice is None and not model.last_usage.reported
+
+
 def test_bad_topic_fails_before_any_model_call() -> None:
     model = ScriptedChatModel("never")
     with pytest.raises(UserFacingError) as caught:
@@ -87,7 +115,7 @@ def test_bad_topic_fails_before_any_model_call() -> None:
 
 
 def test_a_paused_run_survives_serialisation_without_re_researching() -> None:
-    """The roadmap's restart-safe reviews rest on this: ctx.to_dict() at the pause, restore, go on."""
+    """ctx.to_dict() at the pause, through JSON, restore, go on: the model is not asked again."""
 
     async def pause_then_resume() -> tuple[str, int]:
         model = ScriptedChatModel("notes to review", "the report")
@@ -107,6 +135,32 @@ def test_a_paused_run_survives_serialisation_without_re_researching() -> None:
     report, calls = asyncio.run(pause_then_resume())
     assert report == "the report"
     assert calls == 2  # research once before the pause, the report after: nothing re-ran
+
+
+def test_a_run_paused_on_a_failed_report_survives_serialisation_and_retries_the_report() -> None:
+    async def pause_then_retry() -> tuple[StepFailedForReviewEvent, str, int]:
+        cut = UserFacingError("Stream cut.", "Retry.", ErrorKind.STREAM_CUT)
+        model = ScriptedChatModel("notes", ScriptedReply(["# Par"], error=cut), "the report")
+        handler = ResearchWorkflow(lambda: model).run(topic="tides")
+        async for event in handler.stream_events():
+            if isinstance(event, ResearchReadyEvent):
+                handler.ctx.send_event(ReviewDecisionEvent(round=1, approved=True))
+            elif isinstance(event, StepFailedForReviewEvent):
+                failure = event
+                break
+        saved = json.dumps(handler.ctx.to_dict())
+        await handler.cancel_run()
+
+        fresh = ResearchWorkflow(lambda: model)
+        restored = fresh.run(ctx=Context.from_dict(fresh, json.loads(saved)))
+        restored.ctx.send_event(RetryDecisionEvent(retry=True))
+        result = await restored
+        return failure, result.report, len(model.calls)
+
+    failure, report, calls = asyncio.run(pause_then_retry())
+    assert failure.stage is Stage.REPORT and failure.stage == "report"
+    assert report == "the report"
+    assert calls == 3  # research once, the failed report, the retried report
 
 
 def test_session_emits_plain_updates_and_ignores_duplicate_decisions() -> None:
@@ -151,4 +205,4 @@ def test_session_reports_a_failure_and_retries_on_request() -> None:
         return failures
 
     failures = asyncio.run(run())
-    assert [(f.stage, f.error.kind) for f in failures] == [("research", ErrorKind.RATE_LIMIT)]
+    assert [(f.stage, f.error.kind) for f in failures] == [(Stage.RESEARCH, ErrorKind.RATE_LIMIT)]

@@ -32,10 +32,6 @@ def is_safe_link(url: str) -> bool:
     return urlsplit(cleaned).scheme.lower() in SAFE_LINK_SCHEMES
 
 
-def is_remote(url: str) -> bool:
-    return urlsplit(url.strip()).scheme.lower() in ("http", "https")
-
-
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
@@ -50,19 +46,6 @@ def parse(markdown: str) -> list[Token]:
 
 def parser() -> MarkdownIt:
     return _parser()
-
-
-def inline_text(token: Token) -> str:
-    """The visible text of an inline token (what a reader sees, markup removed)."""
-    parts: list[str] = []
-    for child in token.children or []:
-        if child.type in ("text", "code_inline"):
-            parts.append(child.content)
-        elif child.type in ("softbreak", "hardbreak"):
-            parts.append(" " if child.type == "softbreak" else "\n")
-        elif child.type == "image":
-            parts.append(child.content)
-    return "".join(parts)
 
 
 def is_rtl(text: str) -> bool:

@@ -5,21 +5,27 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from hitl_desktop.core.errors import ErrorKind, UserFacingError
-from hitl_desktop.core.providers.base import ChatModel, Message, NoticeCallback, Usage
+from hitl_desktop.core.providers.base import (
+    ChatModel,
+    ChatModelSource,
+    Message,
+    NoticeCallback,
+    Usage,
+)
 from hitl_desktop.core.settings import DASHSCOPE, OPENAI_COMPATIBLE, ProviderSettings
 
 if TYPE_CHECKING:
     from hitl_desktop.core.providers.retry import RetryPolicy
 
-__all__ = ["ChatModel", "Message", "NoticeCallback", "Usage", "build_chat_model"]
+__all__ = ["ChatModel", "ChatModelSource", "Message", "NoticeCallback", "Usage", "build_chat_model"]
 
 
 def build_chat_model(settings: ProviderSettings, retry: RetryPolicy | None = None) -> ChatModel:
     """A ready model for these settings, or a UserFacingError saying what is missing.
 
-    The model is a `RetryingChatModel`: its output is redacted, it has `on_notice` (settable) for
-    progress notices and `last_usage`. With `retry`, transient failures (429, 5xx, network) are
-    retried under that policy and each retry is announced; without it, every call is tried once.
+    The model is a `RetryingChatModel`: its output is redacted and its token usage is announced
+    through `on_notice`. With `retry`, transient failures (429, 5xx, network) are retried under
+    that policy and each retry is announced; without it, every call is tried once.
     """
     from hitl_desktop.core.providers.retry import NO_RETRIES, RetryingChatModel
 

@@ -50,11 +50,14 @@ def ending_notice(finish_reason: str, max_output_tokens: int) -> str | None:
 
 @runtime_checkable
 class ChatModel(Protocol):
-    """A chat model that streams. Failures raise `UserFacingError`, never provider exceptions.
+    """A chat model that streams. Failures raise `UserFacingError`, never provider exceptions."""
 
-    Models from `build_chat_model` also have a settable `on_notice: NoticeCallback | None`
-    (retries, token usage, a reply cut by the output limit) and `last_usage: Usage`.
-    """
+    # Set by the caller before a call: receives notices while the call runs (retries, token usage,
+    # a reply cut by the output limit). None: nobody is told.
+    on_notice: NoticeCallback | None
+    # The token counts of the last call, once it has finished; all zero when the provider reported
+    # none (or before the first call).
+    last_usage: Usage
 
     @property
     def description(self) -> str:
@@ -64,3 +67,8 @@ class ChatModel(Protocol):
     def stream_chat(self, messages: Sequence[Message]) -> AsyncIterator[str]:
         """Yield the reply's text as it arrives; raise UserFacingError on any failure."""
         ...
+
+
+# Where the workflow gets a model, asked afresh for each call: a retry after the user fixed their
+# settings (a missing key, say) uses the new settings. It may block (reading the OS keychain).
+ChatModelSource = Callable[[], ChatModel]

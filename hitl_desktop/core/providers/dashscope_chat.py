@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 from collections.abc import AsyncIterator, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -166,12 +165,9 @@ async def _idle_limited(stream: Any, timeout_s: float) -> AsyncIterator[Any]:
     iterator = stream.__aiter__()
     while True:
         try:
-            if sys.version_info >= (3, 11):
-                # In this task: the SDK's aiohttp timers and reads stay in the task that began them.
-                async with asyncio.timeout(timeout_s):
-                    item = await iterator.__anext__()
-            else:  # pragma: no cover (3.10)
-                item = await asyncio.wait_for(iterator.__anext__(), timeout_s)
+            # In this task: the SDK's aiohttp timers and reads stay in the task that began them.
+            async with asyncio.timeout(timeout_s):
+                item = await iterator.__anext__()
         except StopAsyncIteration:
             return
         yield item

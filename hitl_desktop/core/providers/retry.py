@@ -72,8 +72,7 @@ class RetryingChatModel:
     @on_notice.setter
     def on_notice(self, callback: NoticeCallback | None) -> None:
         self._on_notice = callback
-        if hasattr(self.inner, "on_notice"):
-            self.inner.on_notice = callback  # type: ignore[attr-defined]
+        self.inner.on_notice = callback
 
     async def stream_chat(self, messages: Sequence[Message]) -> AsyncIterator[str]:
         attempts = max(1, self.policy.attempts)
@@ -110,8 +109,8 @@ class RetryingChatModel:
             return
 
     def _report_usage(self) -> None:
-        usage = getattr(self.inner, "last_usage", None)
-        if not isinstance(usage, Usage) or not usage.reported:
+        usage = self.inner.last_usage
+        if not usage.reported:
             return
         self.last_usage = usage
         self._notice(f"Model usage: {usage.describe()}")

@@ -1,4 +1,5 @@
-"""Typed workflow events. All fields are plain JSON types so a run can be persisted and resumed."""
+"""Typed workflow events. Every field serialises to JSON (`Stage` as its string), so a paused
+run's context round-trips through `ctx.to_dict()` / `Context.from_dict()`."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from datetime import datetime, timezone
 
 from pydantic import Field
 from workflows.events import Event, HumanResponseEvent, InputRequiredEvent, StopEvent
+
+from hitl_desktop.core.models import Stage
 
 
 def _now_iso() -> str:
@@ -49,7 +52,7 @@ class ReviewDecisionEvent(HumanResponseEvent):
 class StepFailedForReviewEvent(InputRequiredEvent):
     """A model call failed; the run waits for the human to retry it (after fixing settings, say)."""
 
-    stage: str  # "research" or "report"
+    stage: Stage
     round: int
     message: str
     hint: str = ""

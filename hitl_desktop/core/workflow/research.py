@@ -19,8 +19,8 @@ from workflows import Context, Workflow, step
 from workflows.events import StartEvent
 
 from hitl_desktop.core.errors import ErrorKind, UserFacingError
-from hitl_desktop.core.models import validate_topic
-from hitl_desktop.core.providers.base import ChatModel, Message, Usage
+from hitl_desktop.core.models import Stage, validate_topic
+from hitl_desktop.core.providers.base import ChatModel, ChatModelSource, Message, Usage
 from hitl_desktop.core.workflow import prompts
 from hitl_desktop.core.workflow.events import (
     ProgressEvent,
@@ -38,16 +38,12 @@ from hitl_desktop.core.workflow.events import (
 
 log = logging.getLogger(__name__)
 
-ChatModelSource = Callable[[], ChatModel]
-RESEARCH, REPORT = "research", "report"
-
 
 class ResearchWorkflow(Workflow):
     def __init__(self, model_source: ChatModelSource, **kwargs: Any) -> None:
         kwargs.setdefault("timeout", None)
         super().__init__(**kwargs)
-        # A source, not a model: it is asked at each call, so a retry after the user fixed their
-        # settings (a missing key, say) uses the new settings.
+        # A source, not a model: it is asked at each call (see ChatModelSource).
         self._model_source = model_source
 
     @step
@@ -68,7 +64,7 @@ class ResearchWorkflow(Workflow):
             notes = await self._stream(messages, lambda d: ResearchDeltaEvent(round=ev.round, delta=d),
                                        ctx, model)
         except Exception as error:  # any failure pauses the run for a retry; nothing is thrown away
-            return await _failed(ctx, RESEARCH, ev.round, error)
+            return await _failed(ctx, Stage.RESEARCH, ev.round, error)
         await ctx.store.set("notes", notes)
         await ctx.store.set("round", ev.round)
         ctx.write_event_to_stream(ProgressEvent(message=f"Research round {ev.round} ready for review",
@@ -104,7 +100,7 @@ class ResearchWorkflow(Workflow):
             report = await self._stream(prompts.report_messages(topic, ev.notes, ev.instructions),
                                         lambda d: ReportDeltaEvent(delta=d), ctx, model)
         except Exception as error:  # any failure pauses the run for a retry; nothing is thrown away
-            return await _failed(ctx, REPORT, rounds, error)
+            return await _failed(ctx, Stage.REPORT, rounds, error)
         words = len(report.split())
         ctx.write_event_to_stream(ProgressEvent(message=f"Report finished ({words:,} words)", round=rounds))
         used = Usage(*await ctx.store.get("usage", default=(0, 0)))
@@ -115,12 +111,12 @@ class ResearchWorkflow(Workflow):
     @step
     async def after_failure(self, ctx: Context,
                             ev: RetryDecisionEvent) -> ResearchRequestedEvent | ReportRequestedEvent:
-        failed: dict[str, Any] = await ctx.store.get("failed")
+        failed = StepFailedForReviewEvent.model_validate(await ctx.store.get("failed"))
         if not ev.retry:
-            raise UserFacingError(failed["message"], failed["hint"], ErrorKind(failed["kind"]))
-        ctx.write_event_to_stream(ProgressEvent(message=f"Retrying the {failed['stage']}…",
-                                                round=failed["round"]))
-        if failed["stage"] == REPORT:
+            raise UserFacingError(failed.message, failed.hint, ErrorKind(failed.kind))
+        ctx.write_event_to_stream(ProgressEvent(message=f"Retrying the {failed.stage}…",
+                                                round=failed.round))
+        if failed.stage is Stage.REPORT:
             return ReportRequestedEvent(**await ctx.store.get("retry_report"))
         return ResearchRequestedEvent(**await ctx.store.get("retry_research"))
 
@@ -128,9 +124,9 @@ class ResearchWorkflow(Workflow):
         # On a worker thread: building a model may read the OS keychain, which can wait on an
         # unlock prompt, and the UI shares this loop.
         model = await asyncio.to_thread(self._model_source)
-        if hasattr(model, "on_notice"):  # retries, token usage, replies cut by the output limit
-            model.on_notice = lambda text: ctx.write_event_to_stream(
-                ProgressEvent(message=text, round=round_number))
+        # Retries, token usage and replies cut by the output limit show in the progress list.
+        model.on_notice = lambda text: ctx.write_event_to_stream(
+            ProgressEvent(message=text, round=round_number))
         return model
 
     @staticmethod
@@ -140,10 +136,9 @@ class ResearchWorkflow(Workflow):
         async for delta in model.stream_chat(messages):
             pieces.append(delta)
             ctx.write_event_to_stream(to_event(delta))
-        usage = getattr(model, "last_usage", None)
-        if isinstance(usage, Usage) and usage.reported:
+        if model.last_usage.reported:
             total = Usage(*await ctx.store.get("usage", default=(0, 0)))
-            total.add(usage)
+            total.add(model.last_usage)
             await ctx.store.set("usage", (total.input_tokens, total.output_tokens))
         return "".join(pieces).strip()
 
@@ -153,7 +148,7 @@ def _shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-async def _failed(ctx: Context, stage: str, round_number: int,
+async def _failed(ctx: Context, stage: Stage, round_number: int,
                   error: Exception) -> StepFailedForReviewEvent:
     if not isinstance(error, UserFacingError):  # a bug or a provider quirk: log it, say it plainly
         log.error("The %s step failed unexpectedly", stage, exc_info=error)
@@ -163,7 +158,7 @@ async def _failed(ctx: Context, stage: str, round_number: int,
     event = StepFailedForReviewEvent(stage=stage, round=round_number, message=error.message,
                                      hint=error.hint, kind=error.kind.value,
                                      partial_output=error.partial_output)
-    await ctx.store.set("failed", event.model_dump())
+    await ctx.store.set("failed", event.model_dump(mode="json"))
     ctx.write_event_to_stream(ProgressEvent(message=f"The {stage} failed: {error.message}",
                                             round=round_number))
     return event
