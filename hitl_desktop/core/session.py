@@ -25,10 +25,11 @@ from hitl_desktop.core.models import (
     ReviewDecision,
     ReviewRequest,
     RunUpdate,
+    Stage,
     StepFailure,
     draft_report,
 )
-from hitl_desktop.core.providers.base import ChatModel
+from hitl_desktop.core.providers.base import ChatModelSource
 from hitl_desktop.core.redaction import redact
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ Answer = ReviewDecision | RetryDecision
 
 
 class ResearchSession:
-    def __init__(self, model_source: Callable[[], ChatModel]) -> None:
+    def __init__(self, model_source: ChatModelSource) -> None:
         self._model_source = model_source
         self._answers: asyncio.Queue[Answer] = asyncio.Queue()
         self._pending: ReviewRequest | None = None
@@ -70,7 +71,7 @@ class ResearchSession:
         failure, self._failure = self._failure, None
         if failure is None:
             return False
-        if answer.retry and failure.stage == "report":
+        if answer.retry and failure.stage is Stage.REPORT:
             self._report_pieces.clear()  # the report is written again from the start
         self._answers.put_nowait(answer)
         return True
@@ -120,7 +121,7 @@ class ResearchSession:
         from hitl_desktop.core.workflow import events as wf
 
         if isinstance(event, wf.ProgressEvent):
-            # The workflow's own time stamp: a replayed or resumed run keeps when it really happened.
+            # The workflow's own time stamp, from when the event was made.
             return ProgressUpdate(message=event.message, round=event.round,
                                   at=datetime.fromisoformat(event.at))
         if isinstance(event, wf.ResearchDeltaEvent):

@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import importlib
 import logging
-from collections.abc import Callable
 
 import shiboken6
 from PySide6.QtCore import QObject, Signal
@@ -27,19 +26,17 @@ from hitl_desktop.core.models import (
     StepFailure,
     validate_topic,
 )
-from hitl_desktop.core.providers.base import ChatModel
+from hitl_desktop.core.providers.base import ChatModel, ChatModelSource
 from hitl_desktop.core.settings import ProviderSettings
 
 log = logging.getLogger(__name__)
-
-ChatModelFactory = Callable[[], ChatModel]
 
 # Imported in the background once the window is up, so the first Run does not stall the UI.
 _HEAVY_MODULES = ("hitl_desktop.core.workflow.research", "llama_index.core.llms",
                   "llama_index.llms.dashscope", "llama_index.llms.openai_like")
 
 
-def default_chat_model_factory() -> ChatModel:
+def default_model_source() -> ChatModel:
     from hitl_desktop.core.providers import build_chat_model
     from hitl_desktop.core.providers.retry import RetryPolicy
     from hitl_desktop.core.settings import load_settings
@@ -59,10 +56,12 @@ class WorkflowBridge(QObject):
     cancelled = Signal(object)         # Report | None: the report as far as it was written, a draft
     runningChanged = Signal(bool)
 
-    def __init__(self, chat_model_factory: ChatModelFactory | None = None,
-                 parent: QObject | None = None) -> None:
+    def __init__(self, model_source: ChatModelSource | None = None, parent: QObject | None = None, *,
+                 chat_model_factory: ChatModelSource | None = None) -> None:
+        """`model_source` builds the model for each call (default: from the saved settings).
+        `chat_model_factory` is its earlier name, kept for scripts written against it."""
         super().__init__(parent)
-        self._factory = chat_model_factory or default_chat_model_factory
+        self._model_source = model_source or chat_model_factory or default_model_source
         self._task: asyncio.Task[None] | None = None
         self._session = None
 
@@ -88,7 +87,7 @@ class WorkflowBridge(QObject):
 
         # Made here, not in the task: between now and the task's first step, pending_review and
         # submit_decision must already speak of this run, not the previous one.
-        self._session = ResearchSession(self._factory)
+        self._session = ResearchSession(self._model_source)
         self._task = asyncio.get_running_loop().create_task(self._run(topic), name="research-run")
         self.runningChanged.emit(True)
 

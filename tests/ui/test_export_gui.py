@@ -28,7 +28,7 @@ TOPIC = "Tidal power: costs/sites?"
 @pytest.fixture
 def window(qtbot, qloop) -> MainWindow:  # type: ignore[no-untyped-def]
     model = ScriptedChatModel(RESEARCH, ORDINARY_MARKDOWN)
-    win = MainWindow(WorkflowBridge(chat_model_factory=lambda: model))
+    win = MainWindow(WorkflowBridge(model_source=lambda: model))
     qtbot.addWidget(win)
     win.show()
     return win

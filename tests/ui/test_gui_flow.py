@@ -25,7 +25,7 @@ def window_with(qtbot, qloop):  # type: ignore[no-untyped-def]
     windows: list[MainWindow] = []
 
     def make(model: ScriptedChatModel) -> MainWindow:
-        window = MainWindow(WorkflowBridge(chat_model_factory=lambda: model))
+        window = MainWindow(WorkflowBridge(model_source=lambda: model))
         qtbot.addWidget(window)
         window.show()
         windows.append(window)

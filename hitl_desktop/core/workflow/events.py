@@ -68,7 +68,7 @@ class RetryDecisionEvent(HumanResponseEvent):
 
 class ReportRequestedEvent(Event):
     notes: str
-    instructions: str = ""  # what the reviewer asked of the report when approving
+    feedback: str = ""  # what the reviewer wrote when approving: instructions for the report
 
 
 class ReportStartedEvent(Event):

@@ -50,8 +50,9 @@ def research_messages(topic: str, round_number: int, feedback: str = "",
     return [Message("system", RESEARCH_SYSTEM), Message("user", request)]
 
 
-def report_messages(topic: str, approved_notes: str, instructions: str = "") -> list[Message]:
-    asked = f"### The reviewer's instructions for the report\n\n{instructions}\n\n" if instructions else ""
+def report_messages(topic: str, approved_notes: str, feedback: str = "") -> list[Message]:
+    """`feedback` is what the reviewer wrote when approving: instructions for the report."""
+    asked = f"### The reviewer's instructions for the report\n\n{feedback}\n\n" if feedback else ""
     request = (
         f"Topic:\n\n{topic}\n\n"
         f"### Approved research notes\n\n{approved_notes}\n\n"

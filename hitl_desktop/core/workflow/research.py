@@ -82,7 +82,7 @@ class ResearchWorkflow(Workflow):
             asked = f"; for the report: “{_shorten(ev.feedback, 80)}”" if ev.feedback.strip() else ""
             ctx.write_event_to_stream(ProgressEvent(
                 message=f"Research round {ev.round} approved{edited}{asked}", round=ev.round))
-            return ReportRequestedEvent(notes=notes, instructions=ev.feedback.strip())
+            return ReportRequestedEvent(notes=notes, feedback=ev.feedback.strip())
         ctx.write_event_to_stream(ProgressEvent(
             message=f"Research round {ev.round} sent back: “{_shorten(ev.feedback, 80)}”", round=ev.round))
         return ResearchRequestedEvent(round=ev.round + 1, feedback=ev.feedback, previous_notes=notes)
@@ -97,7 +97,7 @@ class ResearchWorkflow(Workflow):
         try:
             model = await self._model(ctx, rounds)
             ctx.write_event_to_stream(ReportStartedEvent(model=model.description))
-            report = await self._stream(prompts.report_messages(topic, ev.notes, ev.instructions),
+            report = await self._stream(prompts.report_messages(topic, ev.notes, ev.feedback),
                                         lambda d: ReportDeltaEvent(delta=d), ctx, model)
         except Exception as error:  # any failure pauses the run for a retry; nothing is thrown away
             return await _failed(ctx, Stage.REPORT, rounds, error)

@@ -29,7 +29,15 @@ from PySide6.QtWidgets import (
 from hitl_desktop import APP_NAME
 from hitl_desktop.core import export
 from hitl_desktop.core.errors import ErrorKind, UserFacingError
-from hitl_desktop.core.models import ProgressUpdate, Report, ResearchDelta, ReviewDecision, ReviewRequest, StepFailure
+from hitl_desktop.core.models import (
+    ProgressUpdate,
+    Report,
+    ResearchDelta,
+    ReviewDecision,
+    ReviewRequest,
+    Stage,
+    StepFailure,
+)
 from hitl_desktop.core.run import RunController
 from hitl_desktop.core.settings import load_settings
 from hitl_desktop.ui.bridge import WorkflowBridge
@@ -226,7 +234,7 @@ class MainWindow(QMainWindow):
         if failure is None or not self.bridge.retry():
             return
         self._clear_step_failure()
-        if failure.stage == "report":
+        if failure.stage is Stage.REPORT:
             self.reportView.clear_report()
         self._update_actions()
 
