@@ -28,6 +28,7 @@ from hitl_desktop.core.models import (
 )
 from hitl_desktop.core.providers.base import ChatModel, ChatModelSource
 from hitl_desktop.core.settings import ProviderSettings
+from hitl_desktop.ui.threads import run_on_daemon_thread
 
 log = logging.getLogger(__name__)
 
@@ -74,9 +75,9 @@ class WorkflowBridge(QObject):
         return self._session.pending_review if self._session and self.is_running else None
 
     def preload(self) -> asyncio.Future[None]:
-        """Import the heavy LlamaIndex modules on a worker thread."""
-        loop = asyncio.get_running_loop()
-        return loop.run_in_executor(None, _import_all, _HEAVY_MODULES)
+        """Import the heavy LlamaIndex modules off the UI thread. A daemon thread: quitting
+        during the imports must not wait for them."""
+        return run_on_daemon_thread(lambda: _import_all(_HEAVY_MODULES), name="preload")
 
     def start(self, topic: str) -> None:
         """Start a run. Raises UserFacingError at once for a bad topic or when a run is going."""
