@@ -98,3 +98,44 @@ def test_streaming_a_long_open_fence_matches_a_whole_render(qtbot) -> None:  # t
         view.append_delta(markdown[start:start + 97])
         view.flush_now()
     assert view.toPlainText().split() == rendered_text(markdown).split()
+
+
+STRUCTURED = ("# Title\n\nIntro paragraph.\n\n## Findings\n\n1. First item\n2. Second item\n\n"
+              "A paragraph after the list.\n\n```python\nx = 1\ny = 2\n```\n\n- bullet a\n- bullet b\n\n"
+              "### Detail\n\nClosing words.\n")
+
+
+def block_structure(view: ReportView) -> list[tuple[object, ...]]:
+    """Each block as what a reader sees: heading level, list and its item number, code, text,
+    spacing above and below."""
+    from PySide6.QtGui import QTextFormat
+
+    rows = []
+    block = view.document().begin()
+    while block.isValid():
+        fmt = block.blockFormat()
+        items = block.textList()
+        rows.append((fmt.headingLevel(), items is not None and (items.format().style(), items.itemNumber(block)),
+                     fmt.hasProperty(QTextFormat.Property.BlockCodeFence) or block.charFormat().fontFixedPitch(),
+                     block.text(), round(fmt.topMargin()), round(fmt.bottomMargin())))
+        block = block.next()
+    return rows
+
+
+def test_what_streams_has_the_structure_of_the_finished_report(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Headings, list items, paragraphs after lists and code blocks look while streaming as they
+    will at the end (a paragraph after a list used to become a list item, a code block a bullet)."""
+    whole = ReportView()
+    qtbot.addWidget(whole)
+    streamed = ReportView()
+    qtbot.addWidget(streamed)
+    for size in (1, 5, 13):
+        streamed.clear_report()
+        for start in range(0, len(STRUCTURED), size):
+            streamed.append_delta(STRUCTURED[start:start + size])
+            streamed.flush_now()
+            whole.show_report(STRUCTURED[:start + size])
+            finished = len(block_structure(whole)) - 1  # the last block may still be growing
+            assert block_structure(streamed)[:finished] == block_structure(whole)[:finished], \
+                f"{size}-character chunks, after {start + size} characters"
+        assert block_structure(streamed) == block_structure(whole)

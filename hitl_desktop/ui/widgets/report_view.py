@@ -18,6 +18,7 @@ from hitl_desktop.ui.widgets.safe_markdown import SafeTextBrowser, insert_markdo
 
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 _FLUSH_INTERVAL_MS = 40
+_THROWAWAY = "\u2063\u2063"  # invisible separators: a paragraph that is inserted, then removed
 
 
 def _fence_after(line: str, fence: str | None) -> str | None:
@@ -131,11 +132,21 @@ class ReportView(SafeTextBrowser):
             self.verticalScrollBar().setValue(self.verticalScrollBar().maximum())
 
     def _insert_blocks(self, cursor: QTextCursor, markdown: str) -> None:
+        """Append `markdown` as blocks of their own. Qt gives a fragment's first block the format
+        of the block it is inserted after (a paragraph after a list became a list item, a code
+        block a bullet), so a throwaway first paragraph takes that and is then removed."""
         if not markdown.strip():
             return
-        if cursor.position() > 0:
-            cursor.insertBlock()  # otherwise the fragment's first block would merge into ours
-        insert_markdown(cursor, markdown)
+        if cursor.position() == 0:
+            insert_markdown(cursor, markdown)
+            return
+        start = cursor.position()
+        insert_markdown(cursor, f"{_THROWAWAY}\n\n{markdown}")
+        throwaway = self.document().find(_THROWAWAY, start)
+        removed = QTextCursor(self.document())
+        removed.setPosition(start)
+        removed.setPosition(throwaway.selectionEnd(), QTextCursor.MoveMode.KeepAnchor)
+        removed.removeSelectedText()
 
     def _is_following(self) -> bool:
         bar = self.verticalScrollBar()
