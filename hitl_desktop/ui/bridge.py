@@ -131,10 +131,12 @@ class WorkflowBridge(QObject):
         try:
             report = await self._session.run(topic, self._emit)
         except asyncio.CancelledError:
+            log.info("The run was stopped")
             if self._alive():
                 self.progress.emit(ProgressUpdate("Run stopped"))
                 self.cancelled.emit(self._session.draft)
         except UserFacingError as error:
+            _log_user_facing("The run failed", error)
             if self._alive():
                 self.failed.emit(error)
         except Exception as exc:  # a bug: still tell the user, and keep the app usable
@@ -167,7 +169,14 @@ class WorkflowBridge(QObject):
         elif isinstance(update, ReviewRequest):
             self.reviewRequested.emit(update)
         elif isinstance(update, StepFailure):
+            _log_user_facing(f"The {update.stage} failed; the run waits for Retry or Stop", update.error)
             self.stepFailed.emit(update)
+
+
+def _log_user_facing(what: str, error: UserFacingError) -> None:
+    """Every failure the person is shown goes into the log file too, with its kind (the file's
+    handler redacts keys)."""
+    log.warning("%s [%s]: %s %s", what, error.kind.value, error.message, error.hint)
 
 
 def _import_all(names: tuple[str, ...]) -> None:

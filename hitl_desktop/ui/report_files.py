@@ -72,6 +72,7 @@ class ReportFileWriter(QObject):
             self._task = None
         self.busyChanged.emit(False)
         if error is not None:
+            log.warning("Saving the report failed [%s]: %s %s", error.kind.value, error.message, error.hint)
             self.failed.emit(error)
             if failed is not None:
                 failed(error)

@@ -4,53 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QPushButton
 from scripted_model import Gate, ScriptedChatModel, ScriptedReply
+from window_driver import open_review_dialog, start_run, wait_for_review
 
-from hitl_desktop.ui.bridge import WorkflowBridge
 from hitl_desktop.core.errors import ErrorKind, UserFacingError
 from hitl_desktop.ui import MainWindow
-from hitl_desktop.ui.widgets.review_dialog import ReviewDialog
 
 RESEARCH_1 = "## Key findings\n\n1. Tidal costs about 200 EUR/MWh.\n\n## Open questions\n\n- Sites?"
 RESEARCH_2 = "## Key findings\n\n1. MeyGen costs 180 EUR/MWh.\n2. La Rance: 240 MW since 1966."
 REPORT = "# Tidal Power in Europe\n\n## Summary\n\nTidal power is costly but predictable.\n\n## Conclusion\n\nWatch MeyGen."
-
-
-@pytest.fixture
-def window_with(qtbot, qloop):  # type: ignore[no-untyped-def]
-    windows: list[MainWindow] = []
-
-    def make(model: ScriptedChatModel) -> MainWindow:
-        window = MainWindow(WorkflowBridge(model_source=lambda: model))
-        qtbot.addWidget(window)
-        window.show()
-        windows.append(window)
-        return window
-
-    yield make
-    for window in windows:  # a failed test can leave a run going: end it before the window goes
-        window.bridge.stop()
-        qtbot.waitUntil(lambda w=window: not w.bridge.is_running, timeout=5_000)
-
-
-def start_run(qtbot, window: MainWindow, topic: str = "the economics of tidal power in Europe") -> None:  # type: ignore[no-untyped-def]
-    window.topicInput.setPlainText(topic)
-    qtbot.mouseClick(window.runButton, Qt.MouseButton.LeftButton)
-
-
-def wait_for_review(qtbot, window: MainWindow, round_number: int) -> ReviewDialog:  # type: ignore[no-untyped-def]
-    qtbot.waitUntil(lambda: _open_review(window) is not None
-                    and _open_review(window).request.round == round_number, timeout=10_000)
-    return _open_review(window)
-
-
-def _open_review(window: MainWindow) -> ReviewDialog | None:
-    dialog = window.findChild(ReviewDialog, "reviewDialog")
-    return dialog if dialog is not None and dialog.isVisible() else None
 
 
 def test_approve_path_streams_report_and_saves_it(qtbot, window_with, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -169,7 +134,10 @@ def test_retry_stays_available_after_open_settings_and_dismiss(qtbot, window_wit
     window = window_with(ScriptedChatModel(ScriptedReply([], error=boom), RESEARCH_1))
     start_run(qtbot, window)
     qtbot.waitUntil(window.messageBar.isVisible, timeout=10_000)
-    qtbot.mouseClick(window.messageBar.action("Open Settings…"), Qt.MouseButton.LeftButton)
+    # No key is set up here, so the setup banner above offers Open Settings…; the problem bar
+    # does not offer it a second time.
+    assert window.setupBanner.isVisible() and window.messageBar.action("Open Settings…") is None
+    qtbot.mouseClick(window.setupBanner.settingsButton, Qt.MouseButton.LeftButton)
     settings = window.findChild(QDialog, "settingsDialog")
     assert settings is not None and settings.isVisible()
     settings.reject()
@@ -227,7 +195,7 @@ def test_stop_mid_research(qtbot, window_with) -> None:  # type: ignore[no-untyp
         qtbot.keyClick(window, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: not window.bridge.is_running, timeout=5_000)
     assert window.runButton.isEnabled() and not window.stopButton.isEnabled()
-    assert _open_review(window) is None
+    assert open_review_dialog(window) is None
     progress = [window.progressList.item(i).text() for i in range(window.progressList.count())]
     assert progress[-1].endswith("Run stopped")
 
@@ -328,11 +296,13 @@ def test_quit_asked_during_a_run_that_then_finishes_goes_on_to_quitting(qtbot, w
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=5_000)
 
 
-def test_failed_research_is_shown_and_retried_without_starting_over(qtbot, window_with) -> None:  # type: ignore[no-untyped-def]
+def test_failed_research_is_shown_and_retried_without_starting_over(qtbot, window_with, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("DASHSCOPE_API_KEY", "sk-configured-but-refused")  # no setup banner
     boom = UserFacingError("DashScope refused the API key (HTTP 401).", "Check the API key in Settings.",
                            ErrorKind.AUTH)
     model = ScriptedChatModel(ScriptedReply([], error=boom), RESEARCH_1, REPORT)
     window = window_with(model)
+    qtbot.waitUntil(lambda: window.setupBanner.isHidden(), timeout=5_000)
     start_run(qtbot, window)
     qtbot.waitUntil(window.messageBar.isVisible, timeout=10_000)
     assert "refused the API key" in window.messageBar.message()

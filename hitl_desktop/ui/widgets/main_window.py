@@ -50,6 +50,7 @@ from hitl_desktop.ui.widgets.report_view import ReportView
 from hitl_desktop.ui.widgets.review_banner import ReviewBanner
 from hitl_desktop.ui.widgets.run_questions import RunQuestions
 from hitl_desktop.ui.widgets.settings_dialog import SettingsDialog
+from hitl_desktop.ui.widgets.status_bar import StatusBar
 from hitl_desktop.ui.widgets.topic_editor import TopicEditor
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.setObjectName("mainWindow")
         self.setWindowTitle(APP_NAME)
+        self.setStatusBar(StatusBar(self))
         self.bridge = bridge or WorkflowBridge()
         self.bridge.setParent(self)
         self._research_chars = 0
@@ -353,8 +355,9 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("The run failed")
 
     def _settings_action_for(self, error: UserFacingError) -> list[tuple[str, Callable[[], None]]]:
-        # Its own mnemonic: the setup banner's "Open &Settings…" button may show too.
-        return [("Open Settin&gs…", self.open_settings)] if error.kind in _FIXED_IN_SETTINGS else []
+        if error.kind not in _FIXED_IN_SETTINGS or self.setupBanner.isVisible():
+            return []  # the setup banner's own Open Settings… is right above: one is enough
+        return [("Open Settin&gs…", self.open_settings)]
 
     # ----- settings -----------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent, QTextCursor
+from PySide6.QtGui import QFontDatabase, QKeySequence, QShortcut, QShowEvent, QTextCursor
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -66,6 +66,8 @@ class ReviewDialog(QDialog):
         self.researchView.setObjectName("researchView")
         self.researchView.setAccessibleName("Research notes, Markdown source")
         self.researchView.setTabChangesFocus(True)
+        # Markdown source lines up (tables, lists, code) only in the system's fixed-width font.
+        self.researchView.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.notesTabs = QTabWidget(self)
         self.notesTabs.setObjectName("notesTabs")
         self.notesTabs.addTab(self.researchPreview, "Read")
@@ -142,7 +144,10 @@ class ReviewDialog(QDialog):
 
     def _refresh_preview(self, index: int) -> None:
         if self.notesTabs.widget(index) is self.researchPreview:
+            bar = self.researchPreview.verticalScrollBar()
+            where = bar.value()  # back from editing, the reader stays where they were
             self.researchPreview.set_safe_markdown(self.researchView.toPlainText())
+            bar.setValue(where)
 
     def _update_state(self) -> None:
         open_for_decision = not self._decision_sent

@@ -8,7 +8,16 @@ text), and views refuse to load anything that is not a local resource.
 from __future__ import annotations
 
 from PySide6.QtCore import QUrl
-from PySide6.QtGui import QDesktopServices, QTextBlockFormat, QTextCursor, QTextDocument
+from PySide6.QtGui import (
+    QDesktopServices,
+    QGuiApplication,
+    QPalette,
+    QTextBlock,
+    QTextBlockFormat,
+    QTextCursor,
+    QTextDocument,
+    QTextFormat,
+)
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 _Feature = QTextDocument.MarkdownFeature
@@ -37,21 +46,33 @@ def insert_markdown(cursor: QTextCursor, markdown: str) -> None:
 def polish_blocks(document: QTextDocument, from_position: int) -> None:
     """Give Qt's tightly packed Markdown blocks the spacing of a readable document."""
     cursor = QTextCursor(document)
+    code_background = QGuiApplication.palette().color(QPalette.ColorRole.AlternateBase)
     block = document.findBlock(from_position)
     while block.isValid():
         fmt = block.blockFormat()
         level = fmt.headingLevel()
-        if level:
+        if _is_code(block):
+            # One shaded box: no gaps between its lines, space after its last.
+            fmt.setBackground(code_background)
+            fmt.setTopMargin(0)
+            fmt.setBottomMargin(0 if _is_code(block.next()) else _PARAGRAPH_SPACE_BELOW)
+        elif level:
             fmt.setTopMargin(_HEADING_SPACE_ABOVE.get(level, 10))
             fmt.setBottomMargin(4)
-        elif block.textList() is None and not block.text().startswith(" "):
-            fmt.setBottomMargin(_PARAGRAPH_SPACE_BELOW)
-        if block.textList() is not None:
+        elif block.textList() is not None:
             fmt.setBottomMargin(2)
+        else:
+            fmt.setBottomMargin(_PARAGRAPH_SPACE_BELOW)
         fmt.setLineHeight(_LINE_HEIGHT_PERCENT, QTextBlockFormat.LineHeightTypes.ProportionalHeight.value)
         cursor.setPosition(block.position())
         cursor.setBlockFormat(fmt)
         block = block.next()
+
+
+def _is_code(block: QTextBlock) -> bool:
+    """A line of a fenced or indented code block, as Qt's Markdown importer marks it."""
+    return block.isValid() and (block.blockFormat().hasProperty(QTextFormat.Property.BlockCodeFence)
+                                or block.charFormat().fontFixedPitch())
 
 
 def _must_not_load(url: QUrl) -> bool:
@@ -71,7 +92,10 @@ class SafeTextBrowser(QTextBrowser):
         return None if _must_not_load(url) else super().loadResource(resource_type, url)
 
     def set_safe_markdown(self, markdown: str) -> None:
+        """Show `markdown` from its top: a reader starts at the beginning."""
         set_markdown(self.document(), markdown)
+        self.moveCursor(QTextCursor.MoveOperation.Start)
+        self.verticalScrollBar().setValue(0)
 
     @staticmethod
     def _open_link(url: QUrl) -> None:
