@@ -135,8 +135,6 @@ def test_frozen_install_check_finds_data_offline_and_a_keychain_backend(exe: lis
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ICU ships in PySide6 on Linux only")
-@pytest.mark.skipif(not (shutil.which("cc") or shutil.which("gcc")),
-                    reason="without a C compiler the build keeps ICU's data whole (build.spec)")
 def test_frozen_qt_reads_trimmed_icu_data_like_a_full_install(bundle: Path, exe: list[str],
                                                               tmp_path: Path) -> None:
     # The bundle's ICU data library is trimmed (tools/bundle/icu.py); Qt must not notice.
