@@ -7,19 +7,31 @@ versions the host's own configuration expects; where not, Qt skips the plugin ei
 printing offers PDF). So a library that is needed only by these plugins, or only by other such
 libraries, stays out of the bundle (16 MB on Debian 12, more where GTK is installed).
 
-Decided from DT_NEEDED entries, not from names: a library that anything else in the bundle needs
-(Fedora's FreeType linking HarfBuzz, say) stays in. GLib's family is always kept whole: QtCore
-needs GLib, and its members must come from one build.
+Decided from DT_NEEDED entries (read with pyelftools), not from names: a library that anything
+else in the bundle needs (Fedora's FreeType linking HarfBuzz, say) stays in. GLib's family is
+always kept whole: QtCore needs GLib, and its members must come from one build.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
+
+from elftools.elf.elffile import ELFFile
 
 PLUGINS_WITH_HOST_STACKS = ("plugins/platformthemes/libqgtk3.so", "plugins/printsupport/libcupsprintersupport.so")
 ALWAYS_BUNDLED = re.compile(r"^lib(glib|gobject|gthread|gio|gmodule)-2\.0\.so")
+
+
+def needed_libraries(path: Path) -> list[str]:
+    """The sonames `path` names as DT_NEEDED (what the dynamic loader must find for it).
+
+    Raises pyelftools' ELFError for a file that is not ELF.
+    """
+    with path.open("rb") as stream:
+        return [tag.needed for section in ELFFile(stream).iter_sections("SHT_DYNAMIC")
+                for tag in section.iter_tags("DT_NEEDED")]
 
 
 def _name(bundle_path: str) -> str:

@@ -12,21 +12,22 @@ the packaging tests compare it between the bundle and a full install.
 
 The data is an ICU "common data" package: a header, a table of contents sorted by item name,
 then the items, each 16-byte aligned. It sits in the library under the symbol `icudtNN_dat`,
-so a smaller library is that symbol in a new shared object (built with the C compiler's
-assembler; nothing else links against the library's layout).
+which fills a section of its own. The smaller library is the same file with the trimmed package
+in that section and the few ELF headers that give its size rewritten (read and written with
+pyelftools): no compiler or linker is involved.
 """
 
 from __future__ import annotations
 
+import io
 import re
-import shutil
 import struct
-import subprocess
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from . import elf
+from elftools.common.exceptions import ELFError
+from elftools.elf.elffile import ELFFile
+from elftools.elf.sections import Section, SymbolTableSection
 
 # Folders of the package (the part after "icudtNNl/") and single items Qt never reads.
 UNUSED_TREES = ("brkitr", "translit", "rbnf", "lang", "region", "curr", "unit")
@@ -97,40 +98,99 @@ def trimmed_package(data: bytes) -> bytes:
     return write_package(header, [(name, item) for name, item in items if not is_unused(name)])
 
 
-def data_symbol(library: bytes) -> tuple[str, bytes]:
-    """The name and bytes of the ICU data symbol (icudtNN_dat) in an ELF shared library."""
+def _open(library: bytes) -> ELFFile:
     try:
-        symbols = elf.defined_symbols(library)
-    except elf.ElfError as exc:
-        raise IcuTrimError(str(exc)) from None
-    for name, data in symbols.items():
-        if _DATA_SYMBOL.match(name):
-            return name, data
+        return ELFFile(io.BytesIO(library))
+    except ELFError as exc:
+        raise IcuTrimError(f"not an ELF library: {exc}") from None
+
+
+def _data_symbol(elf: ELFFile) -> tuple[str, Section]:
+    """The ICU data symbol's name and the section it fills, which it must fill exactly."""
+    for table in elf.iter_sections("SHT_DYNSYM"):
+        for symbol in table.iter_symbols():
+            if _DATA_SYMBOL.match(symbol.name) and isinstance(symbol["st_shndx"], int):
+                holder = elf.get_section(symbol["st_shndx"])
+                if (symbol["st_value"], symbol["st_size"]) != (holder["sh_addr"], holder["sh_size"]):
+                    raise IcuTrimError(f"{symbol.name} is not a section of its own")
+                return symbol.name, holder
     raise IcuTrimError("no icudtNN_dat symbol: not ICU's data library")
 
 
-def shared_object_source(symbol: str, data_file: Path) -> str:
-    """GNU assembler source for a library exporting `symbol` with `data_file`'s bytes."""
-    return (f'    .section .rodata\n    .globl {symbol}\n    .type {symbol}, @object\n'
-            f'    .balign {_ALIGNMENT}\n{symbol}:\n    .incbin "{data_file}"\n'
-            f'    .size {symbol}, . - {symbol}\n    .section .note.GNU-stack,"",@progbits\n')
+def data_symbol(library: bytes) -> tuple[str, bytes]:
+    """The name and bytes of the ICU data symbol (icudtNN_dat) in an ELF shared library."""
+    name, holder = _data_symbol(_open(library))
+    return name, holder.data()
 
 
-def trim_library(library: Path, compiler: str = "cc") -> tuple[int, int]:
+def shrunk_library(library: bytes) -> bytes:
+    """`library` (libicudata.so.NN) holding only what Qt reads, as a smaller file.
+
+    The package fills a section that ends the first loadable segment; what follows it in the
+    file (the dynamic section, symbol tables, section headers) moves down by whole pages, so its
+    addresses stay as they were. The package's size appears only in the headers and symbol
+    entries rewritten here.
+    """
+    elf = _open(library)
+    name, holder = _data_symbol(elf)
+    start, end = holder["sh_offset"], holder["sh_offset"] + holder["sh_size"]
+    package = trimmed_package(holder.data())
+    segments = [segment.header for segment in elf.iter_segments()]
+    loads = [header for header in segments if header.p_type == "PT_LOAD"]
+    first = next((header for header in loads if header.p_offset + header.p_filesz == end), None)
+    later = [header.p_offset for header in loads if header.p_offset >= end]
+    sections = [section.header for section in elf.iter_sections()]
+    if first is None or first.p_memsz != first.p_filesz or not later:
+        raise IcuTrimError("the data does not end a loadable segment: a layout this cannot shrink")
+    tail = min(later)
+    if elf["e_shoff"] < tail or any(end <= header.sh_offset < tail and header.sh_size
+                                    and header.sh_type != "SHT_NOBITS" for header in sections):
+        raise IcuTrimError("file contents between the data and the next segment")
+    page = max(4096, *(header.p_align for header in loads))
+    new_end = start + len(package)
+    shift = tail - (new_end + (tail - new_end) % page)  # whole pages: offsets keep their addresses
+
+    def moved(offset: int) -> int:
+        return offset - shift if offset >= tail else offset
+
+    image = bytearray(library[:start] + package)
+    image += bytes(tail - shift - len(image)) + library[tail:]
+
+    def put(layout, offset: int, header) -> None:
+        raw = layout.build(header)
+        image[moved(offset):moved(offset) + len(raw)] = raw
+
+    structs, header, holder_index = elf.structs, elf.header, elf.get_section_index(holder.name)
+    for index, segment in enumerate(segments):
+        where = header.e_phoff + index * header.e_phentsize
+        if segment is first:
+            segment.p_filesz = segment.p_memsz = new_end - segment.p_offset
+        segment.p_offset = moved(segment.p_offset)
+        put(structs.Elf_Phdr, where, segment)
+    for index, section in enumerate(sections):
+        where = header.e_shoff + index * header.e_shentsize
+        if index == holder_index:
+            section.sh_size = len(package)
+        elif end <= section.sh_offset < tail:  # empty sections after the data follow it down
+            section.sh_offset, section.sh_addr = new_end, holder["sh_addr"] + len(package)
+        section.sh_offset = moved(section.sh_offset)
+        put(structs.Elf_Shdr, where, section)
+    for table in elf.iter_sections():
+        if isinstance(table, SymbolTableSection):
+            for index, symbol in enumerate(table.iter_symbols()):
+                if symbol.name == name:
+                    symbol.entry.st_size = len(package)
+                    put(structs.Elf_Sym, table["sh_offset"] + index * table["sh_entsize"], symbol.entry)
+    header.e_shoff = moved(header.e_shoff)
+    put(structs.Elf_Ehdr, 0, header)
+    return bytes(image)
+
+
+def trim_library(library: Path) -> tuple[int, int]:
     """Replace `library` (libicudata.so.NN) by one holding only what Qt reads.
 
-    Returns the sizes before and after. The library keeps its file name and soname.
+    Returns the sizes before and after. The library keeps its file name, soname and layout.
     """
-    before = library.stat().st_size
-    symbol, package = data_symbol(library.read_bytes())
-    with tempfile.TemporaryDirectory(prefix="icu-trim-") as work:
-        data_file, source = Path(work, "data.dat"), Path(work, "data.S")
-        output = Path(work, library.name)
-        data_file.write_bytes(trimmed_package(package))
-        source.write_text(shared_object_source(symbol, data_file), encoding="ascii")
-        subprocess.run([compiler, "-shared", "-nostdlib", f"-Wl,-soname,{library.name}",
-                        "-Wl,-z,noexecstack", "-o", str(output), str(source)], check=True)
-        if shutil.which("strip"):  # symbols of a data-only library: a few KB
-            subprocess.run(["strip", "--strip-unneeded", str(output)], check=False)
-        shutil.copyfile(output, library)
-    return before, library.stat().st_size
+    image = library.read_bytes()
+    library.write_bytes(shrunk_library(image))
+    return len(image), library.stat().st_size
