@@ -19,7 +19,8 @@ NO_DISPLAY_HINT = (
     "Start it from a desktop session (DISPLAY or WAYLAND_DISPLAY must be set), or set "
     "QT_QPA_PLATFORM=offscreen to run without a screen. If a display is available and this "
     "still happens, Qt's X11 libraries are missing: on Debian/Ubuntu install libxcb-cursor0 "
-    "libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0.")
+    "libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0 "
+    "libxcb-xinerama0 libxcb-xkb1 libxkbcommon-x11-0 (README, Set up, lists Fedora and Arch too).")
 _UNIX_DESKTOPS = ("linux", "freebsd", "openbsd", "netbsd")
 
 

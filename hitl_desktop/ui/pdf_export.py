@@ -252,4 +252,23 @@ def _script_of(char: str) -> str:
                 name.split(" ")[0].title() or "unnamed")
 
 
-export.register(export.ExportFormat(".pdf", "PDF document", render_pdf), before=".docx")
+def drawing_losses(report: Report) -> tuple[str, str] | None:
+    """The characters this PDF will be missing, said as (message, hint), or None."""
+    missing = undrawable_characters(f"{report.topic}\n{report.markdown}")
+    if not missing:
+        return None
+    total = sum(missing.values())
+    scripts = [script for script, _count in missing.most_common()]
+    if len(scripts) == 1:
+        message = f"{total:,} character{'s' if total != 1 else ''} in {scripts[0]} could not be drawn."
+    else:
+        parts = ", ".join(f"{count:,} in {script}" for script, count in missing.most_common())
+        message = f"{total:,} characters could not be drawn ({parts})."
+    fonts = sorted({FONT_ADVICE.get(script, f"Noto Sans {script}") for script in scripts})
+    hint = (f"No installed font has them: install one such as {' or '.join(fonts)}. The Markdown, "
+            "HTML and Word files keep every character.")
+    return message, hint
+
+
+export.register(export.ExportFormat(".pdf", "PDF document", render_pdf, losses=drawing_losses),
+                before=".docx")

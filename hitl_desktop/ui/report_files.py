@@ -15,6 +15,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication
 
+from hitl_desktop.core import export
 from hitl_desktop.core.errors import ErrorKind, UserFacingError
 from hitl_desktop.core.run import RunController
 from hitl_desktop.ui.threads import run_on_worker_thread
@@ -29,6 +30,7 @@ class ReportFileWriter(QObject):
     started = Signal(str)      # what is being written, e.g. "Saving report.pdf…"
     written = Signal(list)     # the paths, all complete
     failed = Signal(object)    # UserFacingError
+    lost = Signal(str, str)    # what a written file could not keep: message, hint
     busyChanged = Signal(bool)
 
     def __init__(self, rules: RunController, parent: QObject | None = None) -> None:
@@ -39,10 +41,11 @@ class ReportFileWriter(QObject):
     def write(self, description: str, write: Callable[[], list[Path]], *,
               then: Written | None = None, failed: Failed | None = None) -> None:
         """Run `write` (it saves the current report's files and returns their paths) off the UI
-        thread. Success is announced (`written`, then `then`), a failure too (`failed`, then
-        `failed`); a write asked for while another runs fails at once as busy."""
+        thread. Success is announced (`written`; `lost` for anything a format could not keep;
+        then `then`), a failure too (`failed`, then `failed`); a write asked for while another
+        runs fails at once as busy."""
         try:
-            self._rules.begin_write()
+            report = self._rules.begin_write()
         except UserFacingError as busy:
             self.failed.emit(busy)
             if failed is not None:
@@ -51,15 +54,21 @@ class ReportFileWriter(QObject):
         self.started.emit(description)
         QApplication.setOverrideCursor(Qt.CursorShape.BusyCursor)
         self.busyChanged.emit(True)
-        self._task = asyncio.get_running_loop().create_task(self._write(write, then, failed),
+
+        def write_and_check() -> tuple[list[Path], list[tuple[str, str]]]:
+            paths = write()
+            return paths, export.losses_in(paths, report) if report is not None else []
+
+        self._task = asyncio.get_running_loop().create_task(self._write(write_and_check, then, failed),
                                                             name="write-report-files")
 
-    async def _write(self, write: Callable[[], list[Path]], then: Written | None,
-                     failed: Failed | None) -> None:
+    async def _write(self, write: Callable[[], tuple[list[Path], list[tuple[str, str]]]],
+                     then: Written | None, failed: Failed | None) -> None:
         error: UserFacingError | None = None
         paths: list[Path] = []
+        losses: list[tuple[str, str]] = []
         try:
-            paths = await run_on_worker_thread(write, name="report-writer")
+            paths, losses = await run_on_worker_thread(write, name="report-writer")
         except UserFacingError as exc:
             error = exc
         except Exception as exc:  # noqa: BLE001 (a bug in an exporter must reach the user, not vanish)
@@ -78,5 +87,8 @@ class ReportFileWriter(QObject):
                 failed(error)
         else:
             self.written.emit(paths)
+            for message, hint in losses:
+                log.warning("Saved with losses: %s %s", message, hint)
+                self.lost.emit(message, hint)
             if then is not None:
                 then(paths)

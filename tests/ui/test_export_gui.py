@@ -10,7 +10,7 @@ from pathlib import Path
 import pypdf
 import pytest
 from export_samples import ORDINARY_MARKDOWN, parse_html
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication, QKeySequence
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
@@ -20,6 +20,7 @@ from hitl_desktop.core import export
 from hitl_desktop.ui.bridge import WorkflowBridge
 from hitl_desktop.ui import MainWindow
 from hitl_desktop.ui.widgets.review_dialog import ReviewDialog
+from hitl_desktop.ui.window_state import window_state
 
 RESEARCH = "## Key findings\n\n1. MeyGen costs 180 EUR/MWh."
 TOPIC = "Tidal power: costs/sites?"
@@ -124,7 +125,7 @@ def test_export_all_writes_every_format_and_asks_before_replacing(qtbot, window:
     stem = export.suggested_stem(TOPIC, window.report.created_at.astimezone())
     written = sorted(p.name for p in folder.iterdir())
     assert written == sorted(f"{stem}{suffix}" for suffix in export.FORMATS)
-    assert QSettings().value("export/lastFolder") == str(folder)
+    assert window_state().value("export/lastFolder") == str(folder)
     pdf_text = pypdf.PdfReader(folder / f"{stem}.pdf").pages[0].extract_text().replace("\t", " ")
     assert "Tidal Power in Europe" in pdf_text
 
@@ -196,7 +197,6 @@ def test_a_rich_text_copy_survives_quitting_without_crashing_the_process() -> No
 
 
 def test_ctrl_s_saves_through_the_dialog_and_remembers_the_folder(qtbot, window: MainWindow, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QFileDialog
 
     finish_run(qtbot, window)
@@ -209,7 +209,7 @@ def test_ctrl_s_saves_through_the_dialog_and_remembers_the_folder(qtbot, window:
     qtbot.waitUntil(target.exists, timeout=5_000)
     wait_for_files_written(qtbot, window)  # the file is in place a moment before the save ends
     assert "Tidal Power in Europe" in target.read_text(encoding="utf-8")
-    assert QSettings().value("export/lastFolder") == str(tmp_path)
+    assert window_state().value("export/lastFolder") == str(tmp_path)
     assert window.statusBar().currentMessage() == "Saved chosen.md"
 
 

@@ -127,3 +127,41 @@ def test_a_failed_save_is_logged_too(qtbot, window_with, caplog, tmp_path) -> No
         window.write_report_files("Saving…", lambda: [export.save_report(missing, window.report)])
         qtbot.waitUntil(lambda: not window.is_writing_files, timeout=10_000)
     assert any("[io]" in r.getMessage() and "does not exist" in r.getMessage() for r in caplog.records)
+
+
+def test_a_pdf_that_cannot_draw_some_characters_says_so_when_saved(qtbot, window_with, tmp_path,  # type: ignore[no-untyped-def]
+                                                                   monkeypatch) -> None:
+    """Which fonts a machine has is not up to the test: here no font draws anything but Latin."""
+    from hitl_desktop.core import export
+    from hitl_desktop.ui import pdf_export
+
+    class LatinOnlyFont:
+        def supportsCharacter(self, code: int) -> bool:  # noqa: N802 (QRawFont's name)
+            return code < 0x250
+
+    monkeypatch.setattr(pdf_export, "_installed_fonts", lambda: (LatinOnlyFont(),))
+    window = window_with(ScriptedChatModel(LONG_NOTES, "# 보고서\n\n한국어 텍스트와 English words.\n"))
+    start_run(qtbot, window)
+    qtbot.mouseClick(wait_for_review(qtbot, window, 1).approveButton, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.report is not None and not window.bridge.is_running, timeout=10_000)
+    report = window.report
+    window.write_report_files("Saving…", lambda: [export.save_report(tmp_path / "r.pdf", report),
+                                                  export.save_report(tmp_path / "r.md", report)])
+    qtbot.waitUntil(lambda: not window.is_writing_files, timeout=20_000)
+    assert (tmp_path / "r.pdf").is_file() and "한국어" in (tmp_path / "r.md").read_text(encoding="utf-8")
+    message = window.messageBar.message()
+    assert "r.pdf: 10 characters in Korean could not be drawn." in message  # 보고서 한국어 텍스트와
+    assert "Noto Sans CJK" in message and "r.md" not in message
+
+
+def test_all_of_the_apps_config_is_in_one_folder(qtbot, window_with, isolated_home) -> None:  # type: ignore[no-untyped-def]
+    from hitl_desktop.core import paths
+    from hitl_desktop.core.settings import ProviderSettings, save_settings
+
+    window = window_with(ScriptedChatModel())
+    save_settings(ProviderSettings())
+    window.close_without_asking()
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=5_000)
+    config_root = isolated_home / ".config"
+    assert sorted(p.name for p in config_root.iterdir()) == [paths.config_dir().name]
+    assert {"settings.json", "window.ini"} <= {p.name for p in paths.config_dir().iterdir()}

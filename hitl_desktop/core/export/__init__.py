@@ -29,6 +29,9 @@ class ExportFormat:
     suffix: str
     label: str
     render: Callable[[Report], bytes]
+    # What this format cannot keep of a report, as (message, hint) for the person saving it, or
+    # None when nothing is lost (a PDF cannot show characters no installed font draws).
+    losses: Callable[[Report], tuple[str, str] | None] | None = None
 
 
 def _render_markdown(report: Report) -> bytes:
@@ -151,6 +154,20 @@ def save_report(path: Path | str, report: Report) -> Path:
     except OSError as exc:
         raise _save_error(path, exc) from exc
     return path
+
+
+def losses_in(paths: list[Path], report: Report) -> list[tuple[str, str]]:
+    """What the files at `paths` could not keep of `report`, one (message, hint) per file that
+    lost something. Saving never fails for this: the person is told, and the other formats keep
+    everything."""
+    found = []
+    for path in paths:
+        fmt = format_for(path)
+        lost = fmt.losses(report) if fmt.losses is not None else None
+        if lost is not None:
+            message, hint = lost
+            found.append((f"{path.name}: {message}", hint))
+    return found
 
 
 def all_format_paths(folder: Path | str, stem: str) -> list[Path]:

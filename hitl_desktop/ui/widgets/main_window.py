@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -52,6 +52,7 @@ from hitl_desktop.ui.widgets.run_questions import RunQuestions
 from hitl_desktop.ui.widgets.settings_dialog import SettingsDialog
 from hitl_desktop.ui.widgets.status_bar import StatusBar
 from hitl_desktop.ui.widgets.topic_editor import TopicEditor
+from hitl_desktop.ui.window_state import window_state
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,7 @@ class MainWindow(QMainWindow):
         self.files.busyChanged.connect(lambda _busy: self._update_actions())
         self.files.written.connect(self._note_saved)
         self.files.failed.connect(self._on_write_failed)
+        self.files.lost.connect(lambda message, hint: self.messageBar.show_error(message, hint))
         self._build_actions()
         self._build_ui()
         self._connect_bridge()
@@ -417,7 +419,7 @@ class MainWindow(QMainWindow):
         box.open()
 
     def _restore_layout(self) -> None:
-        settings = QSettings()
+        settings = window_state()
         geometry = settings.value(_GEOMETRY)
         if geometry is not None:
             self.restoreGeometry(geometry)
@@ -431,7 +433,7 @@ class MainWindow(QMainWindow):
         if not self.runs.request_close():
             event.ignore()
             return
-        settings = QSettings()
+        settings = window_state()
         settings.setValue(_GEOMETRY, self.saveGeometry())
         settings.setValue(_SPLITTER, self.splitter.saveState())
         event.accept()

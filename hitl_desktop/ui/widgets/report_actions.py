@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
-from PySide6.QtCore import QMimeData, QObject, QSettings
+from PySide6.QtCore import QMimeData, QObject
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox, QWidget
@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox, QWidget
 from hitl_desktop.core import export
 from hitl_desktop.core.errors import ErrorKind, UserFacingError
 from hitl_desktop.core.models import Report
+from hitl_desktop.ui.window_state import window_state
 
 LAST_FOLDER_KEY = "export/lastFolder"
 
@@ -84,7 +85,7 @@ class ReportActions(QObject):
         report = self._report()
         if report is None:
             return
-        folder = QSettings().value(LAST_FOLDER_KEY, str(Path.home()))
+        folder = window_state().value(LAST_FOLDER_KEY, str(Path.home()))
         name = export.suggested_filename(report.topic, report.created_at.astimezone())
         dialog = QFileDialog(self._window, "Save Report", str(Path(folder) / name))
         dialog.setObjectName("saveReportDialog")
@@ -99,7 +100,7 @@ class ReportActions(QObject):
 
     def _save_to(self, path: Path, report: Report, then: Callable[[], None] | None) -> None:
         def saved(paths: list[Path]) -> None:
-            QSettings().setValue(LAST_FOLDER_KEY, str(paths[0].parent))
+            window_state().setValue(LAST_FOLDER_KEY, str(paths[0].parent))
             if then is not None:
                 then()
 
@@ -134,7 +135,7 @@ class ReportActions(QObject):
     def ask_export_folder(self) -> None:
         if self._report() is None:
             return
-        folder = QSettings().value(LAST_FOLDER_KEY, str(Path.home()))
+        folder = window_state().value(LAST_FOLDER_KEY, str(Path.home()))
         dialog = QFileDialog(self._window, "Export All Formats to Folder", str(folder))
         dialog.setObjectName("exportAllDialog")
         dialog.setFileMode(QFileDialog.FileMode.Directory)
@@ -171,7 +172,7 @@ class ReportActions(QObject):
             return
         self._write_files(f"Exporting {stem} in every format…",
                           lambda: export.save_all(folder, stem, report),
-                          then=lambda _paths: QSettings().setValue(LAST_FOLDER_KEY, str(folder)))
+                          then=lambda _paths: window_state().setValue(LAST_FOLDER_KEY, str(folder)))
 
     # ----- print -----------------------------------------------------------------------------
 
