@@ -14,8 +14,13 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAccessible, QAccessibleEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QStyle, QWidget
 
+from hitl_desktop.core.errors import ErrorKind, UserFacingError
+
 BannerAction = tuple[str, Callable[[], None]]
 _PROBLEM_BORDER = "#c0392b"
+# Failures fixed in Settings: a refused key, a missing model, a wrong address, too short a timeout.
+_FIXED_IN_SETTINGS = (ErrorKind.AUTH, ErrorKind.CONFIG, ErrorKind.MODEL_NOT_FOUND, ErrorKind.NETWORK,
+                      ErrorKind.TIMEOUT)
 
 
 class Banner(QFrame):
@@ -103,14 +108,45 @@ class Banner(QFrame):
 
 
 class ProblemBar(Banner):
-    """What failed, why, and the buttons that fix it (Retry, Open Settings…, Run Again)."""
+    """What failed, why, and the buttons that fix it (Retry, Open Settings…, Run Again).
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    `open_settings` is offered for failures fixed in Settings, unless `settings_offered()` says
+    another banner already offers it."""
+
+    def __init__(self, open_settings: Callable[[], None], settings_offered: Callable[[], bool],
+                 parent: QWidget | None = None) -> None:
         super().__init__("messageBar", "message", problem=True, parent=parent)
         self.setAccessibleName("Problem")
+        self._open_settings = open_settings
+        self._settings_offered = settings_offered
+        self._showing_step_failure = False
 
     def show_error(self, message: str, hint: str = "", actions: Sequence[BannerAction] = ()) -> None:
+        self._showing_step_failure = False
         self.show_message(message, hint, actions)
+
+    def show_step_failure(self, error: UserFacingError, retry: Callable[[], None]) -> None:
+        """A model call failed and the run waits: Retry goes on where it stopped."""
+        self.show_error(error.message,
+                        f"{error.hint} Retry continues the run where it stopped; Stop ends it.".strip(),
+                        self._settings_action(error) + [("Retr&y", retry)])
+        self._showing_step_failure = True
+
+    def show_run_failure(self, error: UserFacingError, run_again: Callable[[], None]) -> None:
+        """The run has ended in a failure."""
+        self.show_error(error.message, error.hint, self._settings_action(error) or [("Run &Again", run_again)])
+
+    def clear_step_failure(self) -> None:
+        """The failed step was retried or its run ended: its Retry would act on nothing."""
+        if self._showing_step_failure:
+            self.hide()
+            self._showing_step_failure = False
+
+    def _settings_action(self, error: UserFacingError) -> list[BannerAction]:
+        if error.kind not in _FIXED_IN_SETTINGS or self._settings_offered():
+            return []  # e.g. the setup banner's own Open Settings… is right above: one is enough
+        # Its own mnemonic, Alt+G: the setup banner's Alt+S may be in the window too.
+        return [("Open Settin&gs…", self._open_settings)]
 
 
 class SetupBanner(Banner):

@@ -12,37 +12,20 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import (
-    QApplication,
-    QHBoxLayout,
-    QLabel,
-    QListWidget,
-    QMainWindow,
-    QMessageBox,
-    QPushButton,
-    QSplitter,
-    QStyle,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMainWindow, QPushButton, QSplitter, QStyle, QVBoxLayout,
+                               QWidget)
 
 from hitl_desktop import APP_NAME
 from hitl_desktop.core import export
 from hitl_desktop.core.errors import ErrorKind, UserFacingError
-from hitl_desktop.core.models import (
-    ProgressUpdate,
-    Report,
-    ResearchDelta,
-    ReviewDecision,
-    ReviewRequest,
-    Stage,
-    StepFailure,
-)
+from hitl_desktop.core.models import (ProgressUpdate, Report, ResearchDelta, ReviewDecision, ReviewRequest, Stage,
+                                     StepFailure)
 from hitl_desktop.core.run import RunController
 from hitl_desktop.core.settings import load_settings
 from hitl_desktop.ui.bridge import WorkflowBridge
 from hitl_desktop.ui.report_files import ReportFileWriter
 from hitl_desktop.ui.widgets.banner import ProblemBar, SetupBanner
+from hitl_desktop.ui.widgets.focus_edit import copy_from, select_all_in, show_about
 from hitl_desktop.ui.widgets.progress_list import ProgressList
 from hitl_desktop.ui.widgets.provider_status import ProviderStatus
 from hitl_desktop.ui.widgets.report_actions import ReportActions
@@ -58,9 +41,6 @@ log = logging.getLogger(__name__)
 
 _GEOMETRY = "mainWindow/geometry"
 _SPLITTER = "mainWindow/splitter"
-# Errors fixed in Settings: a refused key, a missing model, a wrong address, too short a timeout.
-_FIXED_IN_SETTINGS = (ErrorKind.AUTH, ErrorKind.CONFIG, ErrorKind.MODEL_NOT_FOUND, ErrorKind.NETWORK,
-                      ErrorKind.TIMEOUT)
 
 
 class MainWindow(QMainWindow):
@@ -72,7 +52,6 @@ class MainWindow(QMainWindow):
         self.bridge = bridge or WorkflowBridge()
         self.bridge.setParent(self)
         self._research_chars = 0
-        self._step_failure_shown = False
         self.runs = RunController(self.bridge, RunQuestions(
             self, save_report_as=lambda then: self.reportActions.ask_save_path(then)))
         self.files = ReportFileWriter(self.runs, self)
@@ -110,9 +89,10 @@ class MainWindow(QMainWindow):
                                            self.open_settings)
         self.settingsAction.setMenuRole(QAction.MenuRole.PreferencesRole)
         self.copyAction = self._action("&Copy", "copyAction", [key(key.StandardKey.Copy)],
-                                       self._copy_from_focus)
+                                       lambda: copy_from(self.focusWidget()))
         self.selectAllAction = self._action("Select &All", "selectAllAction",
-                                            [key(key.StandardKey.SelectAll)], self._select_all_in_focus)
+                                            [key(key.StandardKey.SelectAll)],
+                                            lambda: select_all_in(self.focusWidget()))
         self.reportActions = ReportActions(self, lambda: self.report, self.write_report_files,
                                            lambda error: self.messageBar.show_error(error.message, error.hint))
         self.saveReportAction = self.reportActions.saveReportAction
@@ -130,7 +110,7 @@ class MainWindow(QMainWindow):
         self.menuBar().addMenu("&Research").addActions(
             [self.runAction, self.stopAction, self.reviewAction, self.retryAction])
         help_menu = self.menuBar().addMenu("&Help")
-        help_menu.addAction(self._action(f"&About {APP_NAME}", "aboutAction", [], self._show_about))
+        help_menu.addAction(self._action(f"&About {APP_NAME}", "aboutAction", [], lambda: show_about(self)))
 
     def _build_ui(self) -> None:
         topic_label = QLabel("Research &topic:")
@@ -153,8 +133,8 @@ class MainWindow(QMainWindow):
         topic_row.addWidget(self.topicInput, 1)
         topic_row.addLayout(buttons)
 
-        self.messageBar = ProblemBar(self)
         self.setupBanner = SetupBanner(self)
+        self.messageBar = ProblemBar(self.open_settings, self.setupBanner.isVisible, self)
         self.setupBanner.openSettings.connect(self.open_settings)
         self.reviewBanner = ReviewBanner(self)
         self.reviewBanner.decided.connect(self._on_decided)
@@ -188,7 +168,8 @@ class MainWindow(QMainWindow):
         self.providerStatus.refresh()
         self.statusBar().showMessage("Ready")
 
-    def _button(self, text: str, name: str, icon: QStyle.StandardPixmap, tip: str, action: QAction) -> QPushButton:
+    def _button(self, text: str, name: str, icon: QStyle.StandardPixmap, tip: str,
+                action: QAction) -> QPushButton:
         button = QPushButton(text, objectName=name)
         button.setIcon(self.style().standardIcon(icon))
         button.setToolTip(tip)
@@ -237,7 +218,7 @@ class MainWindow(QMainWindow):
         failure = self.bridge.pending_failure
         if failure is None or not self.bridge.retry():
             return
-        self._clear_step_failure()
+        self.messageBar.clear_step_failure()
         if failure.stage is Stage.REPORT:
             self.reportView.clear_report()
         self._update_actions()
@@ -291,7 +272,7 @@ class MainWindow(QMainWindow):
     def _on_running_changed(self, running: bool) -> None:
         if not running:
             self.reviewBanner.discard()
-            self._clear_step_failure()  # its Retry would act on a run that is gone
+            self.messageBar.clear_step_failure()  # its Retry would act on a run that is gone
             self.runs.run_ended()
         self._update_actions()
 
@@ -334,32 +315,16 @@ class MainWindow(QMainWindow):
 
     def _on_step_failed(self, failure: StepFailure) -> None:
         self.reportView.flush_now()
-        error = failure.error
         self.progressList.mark_last_as_error()
-        self.messageBar.show_error(
-            error.message, f"{error.hint} Retry continues the run where it stopped; Stop ends it.".strip(),
-            self._settings_action_for(error) + [("Retr&y", self.retry_failed_step)])
-        self._step_failure_shown = True
+        self.messageBar.show_step_failure(failure.error, self.retry_failed_step)
         self._update_actions()
         self.statusBar().showMessage(f"The {failure.stage} failed; the run is waiting for you")
 
-    def _clear_step_failure(self) -> None:
-        if self._step_failure_shown:
-            self.messageBar.hide()
-            self._step_failure_shown = False
-
     def _on_failed(self, error: UserFacingError) -> None:
-        self._step_failure_shown = False
         self.reportView.flush_now()
         self.progressList.add(ProgressUpdate(f"Failed: {error.message}"), error=True)
-        self.messageBar.show_error(error.message, error.hint,
-                                   self._settings_action_for(error) or [("Run &Again", self.run_research)])
+        self.messageBar.show_run_failure(error, self.run_research)
         self.statusBar().showMessage("The run failed")
-
-    def _settings_action_for(self, error: UserFacingError) -> list[tuple[str, Callable[[], None]]]:
-        if error.kind not in _FIXED_IN_SETTINGS or self.setupBanner.isVisible():
-            return []  # the setup banner's own Open Settings… is right above: one is enough
-        return [("Open Settin&gs…", self.open_settings)]
 
     # ----- settings -----------------------------------------------------------------------
 
@@ -393,30 +358,6 @@ class MainWindow(QMainWindow):
         self.retryAction.setEnabled(running and self.bridge.pending_failure is not None)
         self.reportActions.update_enabled(writing=self.runs.is_writing)
         self.topicInput.setReadOnly(running)
-
-    def _copy_from_focus(self) -> None:
-        """Copy from whatever has the keyboard; the menu item reaches it by mouse too."""
-        widget = self.focusWidget()
-        if isinstance(widget, QListWidget):  # progress lines, as text
-            lines = [item.text() for item in widget.selectedItems()]
-            if lines:
-                QApplication.clipboard().setText("\n".join(lines))
-        elif hasattr(widget, "copy"):
-            widget.copy()
-
-    def _select_all_in_focus(self) -> None:
-        widget = self.focusWidget()
-        if hasattr(widget, "selectAll"):
-            widget.selectAll()
-
-    def _show_about(self) -> None:
-        from hitl_desktop import __version__
-
-        box = QMessageBox(QMessageBox.Icon.Information, f"About {APP_NAME}",
-                          f"{APP_NAME} {__version__}\n\nAn LLM agent researches, you review, "
-                          "it writes the report.", QMessageBox.StandardButton.Ok, self)
-        box.finished.connect(box.deleteLater)
-        box.open()
 
     def _restore_layout(self) -> None:
         settings = window_state()
