@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import StrEnum
 
+from hitl_desktop.core.citations import Citation
 from hitl_desktop.core.errors import ErrorKind, UserFacingError
 
 MAX_TOPIC_CHARS = 8_000
@@ -40,11 +41,14 @@ class ResearchDelta:
 
 @dataclass(frozen=True)
 class ReviewRequest:
-    """A research round waiting for a human decision."""
+    """A research round waiting for a human decision, with the sources its notes may cite and
+    what the citation check found wrong (a marker pointing nowhere, a misquote)."""
 
     round: int
     topic: str
     notes: str
+    citations: tuple[Citation, ...] = ()
+    citation_problems: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,10 @@ class ReviewDecision:
     feedback: str = ""
     # The notes as the reviewer left them, when they changed them; None means "as written".
     edited_notes: str | None = None
+    # Source triage, by file path or URL: dropped sources never return in later rounds or in the
+    # report; pinned ones are always included.
+    dropped_sources: tuple[str, ...] = ()
+    pinned_sources: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from datetime import datetime
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from hitl_desktop.core.citations import Citation, PassageSearch
 from hitl_desktop.core.errors import ErrorKind, UserFacingError
 from hitl_desktop.core.models import (
     ProgressUpdate,
@@ -42,8 +43,9 @@ Answer = ReviewDecision | RetryDecision
 
 
 class ResearchSession:
-    def __init__(self, model_source: ChatModelSource) -> None:
+    def __init__(self, model_source: ChatModelSource, sources: PassageSearch | None = None) -> None:
         self._model_source = model_source
+        self._sources = sources
         self._answers: asyncio.Queue[Answer] = asyncio.Queue()
         self._pending: ReviewRequest | None = None
         self._failure: StepFailure | None = None
@@ -88,7 +90,7 @@ class ResearchSession:
     async def run(self, topic: str, emit: Callable[[RunUpdate], None]) -> Report:
         from hitl_desktop.core.workflow.research import ResearchWorkflow
 
-        handler = ResearchWorkflow(self._model_source).run(topic=topic)
+        handler = ResearchWorkflow(self._model_source, self._sources).run(topic=topic)
         forwarder = asyncio.create_task(self._forward_decisions(handler), name="review-decisions")
         try:
             async with contextlib.aclosing(handler.stream_events()) as events:
@@ -133,7 +135,9 @@ class ResearchSession:
             self._report_model = event.model
             return None
         if isinstance(event, wf.ResearchReadyEvent):
-            self._pending = ReviewRequest(round=event.round, topic=redact(event.topic), notes=event.notes)
+            self._pending = ReviewRequest(round=event.round, topic=redact(event.topic), notes=event.notes,
+                                          citations=tuple(Citation.from_dict(c) for c in event.citations),
+                                          citation_problems=tuple(event.problems))
             self._last_review = self._pending
             return self._pending
         if isinstance(event, wf.StepFailedForReviewEvent):
@@ -152,8 +156,9 @@ class ResearchSession:
                 handler.ctx.send_event(RetryDecisionEvent(retry=answer.retry))
             else:
                 handler.ctx.send_event(ReviewDecisionEvent(
-                    round=answer.round, approved=answer.approved,
-                    feedback=answer.feedback, edited_notes=answer.edited_notes))
+                    round=answer.round, approved=answer.approved, feedback=answer.feedback,
+                    edited_notes=answer.edited_notes, dropped_sources=list(answer.dropped_sources),
+                    pinned_sources=list(answer.pinned_sources)))
 
 
 async def _stop_workflow(handler: WorkflowHandler) -> None:

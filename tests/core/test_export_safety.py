@@ -135,15 +135,16 @@ def test_export_all_stops_at_a_failure_leaving_complete_files_only(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     real_replace = os.replace
 
-    def full_disk_on_pdf(src: str, dst: str) -> None:
-        if str(dst).endswith(".pdf"):
+    def full_disk_on_word(src: str, dst: str) -> None:
+        if str(dst).endswith(".docx"):
             raise OSError(errno.ENOSPC, "No space left on device")
         real_replace(src, dst)
 
     folder = tmp_path / "all"
     folder.mkdir()
-    monkeypatch.setattr(atomic_file.os, "replace", full_disk_on_pdf)
+    monkeypatch.setattr(atomic_file.os, "replace", full_disk_on_word)
     with pytest.raises(UserFacingError, match="is full"):
         export.save_all(folder, "tidal", report())
-    assert sorted(p.name for p in folder.iterdir()) == ["tidal.html", "tidal.md"]
+    before_word = list(export.FORMATS)[:list(export.FORMATS).index(".docx")]
+    assert sorted(p.name for p in folder.iterdir()) == sorted(f"tidal{suffix}" for suffix in before_word)
     assert "Tidal Power in Europe" in (folder / "tidal.html").read_text(encoding="utf-8")

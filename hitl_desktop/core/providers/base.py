@@ -6,6 +6,8 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
+from hitl_desktop.core.citations import Citation
+
 Role = Literal["system", "user", "assistant"]
 
 # Receives one-line, already-redacted notices meant for the progress list while a call runs:
@@ -72,3 +74,15 @@ class ChatModel(Protocol):
 # Where the workflow gets a model, asked afresh for each call: a retry after the user fixed their
 # settings (a missing key, say) uses the new settings. It may block (reading the OS keychain).
 ChatModelSource = Callable[[], ChatModel]
+
+
+@runtime_checkable
+class WritesFromSources(Protocol):
+    """A model that writes grounded research and reports itself, from the numbered sources,
+    instead of from prompts (the offline engine)."""
+
+    def research_notes(self, topic: str, citations: Sequence[Citation], *, round_number: int = 1,
+                       feedback: str = "") -> AsyncIterator[str]: ...
+
+    def report(self, topic: str, notes: str, citations: Sequence[Citation], *,
+               feedback: str = "") -> AsyncIterator[str]: ...

@@ -4,6 +4,7 @@ run's context round-trips through `ctx.to_dict()` / `Context.from_dict()`."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Any
 
 from pydantic import Field
 from workflows.events import Event, HumanResponseEvent, InputRequiredEvent, StopEvent
@@ -35,11 +36,15 @@ class ResearchDeltaEvent(Event):
 
 
 class ResearchReadyEvent(InputRequiredEvent):
-    """Research notes waiting for the human: the run pauses here, for as long as it takes."""
+    """Research notes waiting for the human: the run pauses here, for as long as it takes.
+    `citations` are the sources the notes may cite (Citation.to_dict()); `problems` what the
+    citation check found wrong with how the notes cite them."""
 
     round: int
     topic: str
     notes: str
+    citations: list[dict[str, Any]] = Field(default_factory=list)
+    problems: list[str] = Field(default_factory=list)
 
 
 class ReviewDecisionEvent(HumanResponseEvent):
@@ -47,6 +52,9 @@ class ReviewDecisionEvent(HumanResponseEvent):
     approved: bool
     feedback: str = ""
     edited_notes: str | None = None
+    # Source triage (files or URLs): dropped ones never come back, pinned ones always do.
+    dropped_sources: list[str] = Field(default_factory=list)
+    pinned_sources: list[str] = Field(default_factory=list)
 
 
 class StepFailedForReviewEvent(InputRequiredEvent):

@@ -6,21 +6,28 @@ call) when the answer arrives. `timeout=None`: a reviewer may take hours.
 
 A failed model call does not end the run: the step returns `StepFailedForReviewEvent` and the
 human decides to retry it (perhaps after fixing a key) or give up, so no earlier work is lost.
+
+Research is grounded in sources: each round searches the user's documents (`sources`) for the
+topic and the reviewer's feedback, numbers the passages found, and has the notes cite them as
+[1], [2]; the citations are checked before the reviewer sees the notes. Sources the reviewer
+dropped never come back; pinned ones always do. The report ends with References.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from workflows import Context, Workflow, step
 from workflows.events import StartEvent
 
+from hitl_desktop.core import citations as cite
+from hitl_desktop.core.citations import Citation, PassageSearch
 from hitl_desktop.core.errors import ErrorKind, UserFacingError
 from hitl_desktop.core.models import Stage, validate_topic
-from hitl_desktop.core.providers.base import ChatModel, ChatModelSource, Message, Usage
+from hitl_desktop.core.providers.base import ChatModel, ChatModelSource, Usage, WritesFromSources
 from hitl_desktop.core.workflow import prompts
 from hitl_desktop.core.workflow.events import (
     ProgressEvent,
@@ -38,13 +45,17 @@ from hitl_desktop.core.workflow.events import (
 
 log = logging.getLogger(__name__)
 
+PASSAGES_PER_ROUND = 8
+
 
 class ResearchWorkflow(Workflow):
-    def __init__(self, model_source: ChatModelSource, **kwargs: Any) -> None:
+    def __init__(self, model_source: ChatModelSource, sources: PassageSearch | None = None,
+                 **kwargs: Any) -> None:
         kwargs.setdefault("timeout", None)
         super().__init__(**kwargs)
         # A source, not a model: it is asked at each call (see ChatModelSource).
         self._model_source = model_source
+        self._sources = sources
 
     @step
     async def begin(self, ctx: Context, ev: StartEvent) -> ResearchRequestedEvent:
@@ -58,18 +69,44 @@ class ResearchWorkflow(Workflow):
         topic: str = await ctx.store.get("topic")
         await ctx.store.set("retry_research", ev.model_dump())
         ctx.write_event_to_stream(ProgressEvent(message=f"Researching round {ev.round}…", round=ev.round))
-        messages = prompts.research_messages(topic, ev.round, ev.feedback, ev.previous_notes)
         try:
+            found = await self._find_sources(ctx, topic, ev)
             model = await self._model(ctx, ev.round)
-            notes = await self._stream(messages, lambda d: ResearchDeltaEvent(round=ev.round, delta=d),
+            if isinstance(model, WritesFromSources):
+                pieces = model.research_notes(topic, found, round_number=ev.round, feedback=ev.feedback)
+            else:
+                pieces = model.stream_chat(prompts.research_messages(topic, ev.round, ev.feedback,
+                                                                     ev.previous_notes, found))
+            notes = await self._stream(pieces, lambda d: ResearchDeltaEvent(round=ev.round, delta=d),
                                        ctx, model)
         except Exception as error:  # any failure pauses the run for a retry; nothing is thrown away
             return await _failed(ctx, Stage.RESEARCH, ev.round, error)
+        problems = cite.check(notes, found)
         await ctx.store.set("notes", notes)
         await ctx.store.set("round", ev.round)
-        ctx.write_event_to_stream(ProgressEvent(message=f"Research round {ev.round} ready for review",
+        await ctx.store.set("citations", [c.to_dict() for c in found])
+        flagged = f"; {len(problems)} citation problem{'s' if len(problems) != 1 else ''} flagged" if problems else ""
+        ctx.write_event_to_stream(ProgressEvent(message=f"Research round {ev.round} ready for review{flagged}",
                                                 round=ev.round))
-        return ResearchReadyEvent(round=ev.round, topic=topic, notes=notes)
+        return ResearchReadyEvent(round=ev.round, topic=topic, notes=notes,
+                                  citations=[c.to_dict() for c in found], problems=problems)
+
+    async def _find_sources(self, ctx: Context, topic: str, ev: ResearchRequestedEvent) -> list[Citation]:
+        """This round's numbered sources: pinned ones first, then the best passages for the topic
+        and the feedback, never one from a dropped source."""
+        pinned = [Citation.from_dict(d) for d in await ctx.store.get("pinned", default=[])]
+        if self._sources is None:
+            return cite.renumber(pinned)
+        dropped = set(await ctx.store.get("dropped_sources", default=[]))
+        query = f"{topic}\n{ev.feedback}".strip()
+        hits = await asyncio.to_thread(self._sources.search, query, PASSAGES_PER_ROUND, exclude_sources=dropped)
+        found = cite.renumber([*pinned, *cite.number(hit.passage for hit in hits)])
+        documents = len({c.source for c in found})
+        ctx.write_event_to_stream(ProgressEvent(
+            message=f"Found {len(found)} passage{'s' if len(found) != 1 else ''} in {documents} "
+                    f"document{'s' if documents != 1 else ''}" if found else
+                    "No passage in your documents matches this topic", round=ev.round))
+        return found
 
     @step
     async def review(self, ctx: Context,
@@ -77,6 +114,7 @@ class ResearchWorkflow(Workflow):
         notes: str = await ctx.store.get("notes")
         if ev.edited_notes is not None:
             notes = ev.edited_notes
+        await self._remember_triage(ctx, ev)
         if ev.approved:
             edited = " with the reviewer's edits" if ev.edited_notes is not None else ""
             asked = f"; for the report: “{_shorten(ev.feedback, 80)}”" if ev.feedback.strip() else ""
@@ -87,20 +125,46 @@ class ResearchWorkflow(Workflow):
             message=f"Research round {ev.round} sent back: “{_shorten(ev.feedback, 80)}”", round=ev.round))
         return ResearchRequestedEvent(round=ev.round + 1, feedback=ev.feedback, previous_notes=notes)
 
+    @staticmethod
+    async def _remember_triage(ctx: Context, ev: ReviewDecisionEvent) -> None:
+        dropped = set(await ctx.store.get("dropped_sources", default=[])) | set(ev.dropped_sources)
+        this_round = [Citation.from_dict(d) for d in await ctx.store.get("citations", default=[])]
+        pinned = {c.passage_id or c.source: c for c in
+                  (Citation.from_dict(d) for d in await ctx.store.get("pinned", default=[]))}
+        pinned.update((c.passage_id or c.source, c) for c in this_round if c.source in ev.pinned_sources)
+        kept = [c for c in pinned.values() if c.source not in dropped]
+        await ctx.store.set("dropped_sources", sorted(dropped))
+        await ctx.store.set("pinned", [c.to_dict() for c in kept])
+        if ev.dropped_sources or ev.pinned_sources:
+            ctx.write_event_to_stream(ProgressEvent(
+                message=f"Sources: {len(ev.dropped_sources)} dropped, {len(ev.pinned_sources)} pinned",
+                round=ev.round))
+
     @step
     async def write_report(self, ctx: Context,
                            ev: ReportRequestedEvent) -> ReportFinishedEvent | StepFailedForReviewEvent:
         topic: str = await ctx.store.get("topic")
         rounds: int = await ctx.store.get("round")
         await ctx.store.set("retry_report", ev.model_dump())
+        dropped = set(await ctx.store.get("dropped_sources", default=[]))
+        sources = [c for c in (Citation.from_dict(d) for d in await ctx.store.get("citations", default=[]))
+                   if c.source not in dropped]
         ctx.write_event_to_stream(ProgressEvent(message="Writing the report…", round=rounds))
         try:
             model = await self._model(ctx, rounds)
             ctx.write_event_to_stream(ReportStartedEvent(model=model.description))
-            report = await self._stream(prompts.report_messages(topic, ev.notes, ev.feedback),
-                                        lambda d: ReportDeltaEvent(delta=d), ctx, model)
+            if isinstance(model, WritesFromSources):
+                pieces = model.report(topic, ev.notes, sources, feedback=ev.feedback)
+            else:
+                pieces = model.stream_chat(prompts.report_messages(topic, ev.notes, ev.feedback, sources))
+            report = await self._stream(pieces, lambda d: ReportDeltaEvent(delta=d), ctx, model)
         except Exception as error:  # any failure pauses the run for a retry; nothing is thrown away
             return await _failed(ctx, Stage.REPORT, rounds, error)
+        body = cite.without_references(report)
+        references = cite.references(body, sources)
+        if references:
+            ctx.write_event_to_stream(ReportDeltaEvent(delta=f"\n\n{references}"))
+        report = f"{body}\n\n{references}".strip() if references else body
         words = len(report.split())
         ctx.write_event_to_stream(ProgressEvent(message=f"Report finished ({words:,} words)", round=rounds))
         used = Usage(*await ctx.store.get("usage", default=(0, 0)))
@@ -130,10 +194,10 @@ class ResearchWorkflow(Workflow):
         return model
 
     @staticmethod
-    async def _stream(messages: list[Message], to_event: Callable[[str], Any], ctx: Context,
+    async def _stream(stream: AsyncIterator[str], to_event: Callable[[str], Any], ctx: Context,
                       model: ChatModel) -> str:
         pieces: list[str] = []
-        async for delta in model.stream_chat(messages):
+        async for delta in stream:
             pieces.append(delta)
             ctx.write_event_to_stream(to_event(delta))
         if model.last_usage.reported:
