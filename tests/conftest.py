@@ -144,17 +144,14 @@ def fake_dashscope(monkeypatch: pytest.MonkeyPatch) -> Iterator["FakeDashScope"]
 
 @pytest.fixture(autouse=True)
 def isolated_keyring() -> Iterator["MemoryKeyring"]:  # noqa: F821
-    """No test touches the real keychain: each gets a fresh in-memory one and a fresh secret store."""
+    """No test touches the real keychain: each gets a fresh in-memory one. (Secret stores are
+    made per window or per test, so no key kept for a session outlives its test.)"""
     import keyring
     from memory_keyring import MemoryKeyring
 
-    from hitl_desktop.core import secret_store
-
     backend = MemoryKeyring()
     keyring.set_keyring(backend)
-    secret_store.reset_default_store()
     yield backend
-    secret_store.reset_default_store()
 
 
 @pytest.fixture

@@ -27,7 +27,9 @@ from hitl_desktop.core.models import (
     validate_topic,
 )
 from hitl_desktop.core.providers.base import ChatModel
+from hitl_desktop.core.secret_store import SecretStore
 from hitl_desktop.core.settings import ProviderSettings
+from hitl_desktop.core.settings_service import SettingsService
 
 log = logging.getLogger(__name__)
 
@@ -38,13 +40,17 @@ _HEAVY_MODULES = ("hitl_desktop.core.workflow.research", "llama_index.core.llms"
                   "llama_index.llms.dashscope", "llama_index.llms.openai_like")
 
 
-def default_chat_model_factory() -> ChatModel:
-    from hitl_desktop.core.providers import build_chat_model
-    from hitl_desktop.core.providers.retry import RetryPolicy
-    from hitl_desktop.core.settings import load_settings
+def chat_model_factory_for(settings: SettingsService) -> ChatModelFactory:
+    """Each run's model, built from the settings and key `settings` holds at the time."""
 
-    # Transient failures (429, 5xx, network) are retried with backoff, announced via on_notice.
-    return build_chat_model(load_settings(), RetryPolicy())
+    def build() -> ChatModel:
+        from hitl_desktop.core.providers import build_chat_model
+        from hitl_desktop.core.providers.retry import RetryPolicy
+
+        # Transient failures (429, 5xx, network) are retried with backoff, announced via on_notice.
+        return build_chat_model(settings.current(), RetryPolicy())
+
+    return build
 
 
 class WorkflowBridge(QObject):
@@ -59,9 +65,12 @@ class WorkflowBridge(QObject):
     runningChanged = Signal(bool)
 
     def __init__(self, chat_model_factory: ChatModelFactory | None = None,
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None, *, settings: SettingsService | None = None) -> None:
+        """Runs use `chat_model_factory`, else a model built from `settings` (the app's one
+        SettingsService, which holds the keys; a new one with its own store when not given)."""
         super().__init__(parent)
-        self._factory = chat_model_factory or default_chat_model_factory
+        self._factory = chat_model_factory or chat_model_factory_for(
+            settings if settings is not None else SettingsService(SecretStore()))
         self._task: asyncio.Task[None] | None = None
         self._session = None
 

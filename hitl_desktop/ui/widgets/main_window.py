@@ -44,7 +44,10 @@ from hitl_desktop.core.models import (
     StepFailure,
     validate_topic,
 )
-from hitl_desktop.core.settings import load_settings, setup_needed
+from hitl_desktop.core.secret_store import SecretStore
+from hitl_desktop.core.settings import setup_needed
+from hitl_desktop.core.settings_service import SettingsService
+from hitl_desktop.ui.settings_service import AsyncSettingsService
 from hitl_desktop.ui.widgets.message_bar import MessageBar
 from hitl_desktop.ui.widgets.report_actions import LAST_FOLDER_KEY, ReportActions
 from hitl_desktop.ui.widgets.report_view import ReportView
@@ -62,11 +65,14 @@ _SPLITTER = "mainWindow/splitter"
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, bridge: WorkflowBridge | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, bridge: WorkflowBridge | None = None, parent: QWidget | None = None, *,
+                 settings: SettingsService | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("mainWindow")
         self.setWindowTitle(APP_NAME)
-        self.bridge = bridge or WorkflowBridge()
+        # The one holder of the keys: Settings, its Test Connection, the setup notice and runs.
+        self.settings_service = settings or SettingsService(SecretStore())
+        self.bridge = bridge or WorkflowBridge(settings=self.settings_service)
         self.bridge.setParent(self)
         self._report: Report | None = None
         self._report_saved = True
@@ -552,10 +558,8 @@ class MainWindow(QMainWindow):
             existing.raise_()
             existing.activateWindow()
             return
-        # The dialog edits the saved settings; HITL_DESKTOP_* variables override them per launch
-        # and must not be written back by a Save.
-        dialog = SettingsDialog(load_settings(env={}, with_key=False), tester=self.bridge.test_connection,
-                                parent=self)
+        dialog = SettingsDialog(AsyncSettingsService(self.settings_service),
+                                tester=self.bridge.test_connection, parent=self)
         dialog.saved.connect(self._on_settings_saved)
         dialog.finished.connect(dialog.deleteLater)
         dialog.open()
@@ -570,18 +574,18 @@ class MainWindow(QMainWindow):
         Finding the key may wait on the OS keychain (an unlock prompt), so once a loop runs it is
         looked up on a worker thread; the newest lookup wins.
         """
-        self.providerLabel.setText(load_settings(with_key=False).description)
+        self.providerLabel.setText(self.settings_service.current(with_key=False).description)
         self._key_lookups += 1
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
-            self.setupBanner.show_need(setup_needed(load_settings()))
+            self.setupBanner.show_need(setup_needed(self.settings_service.current()))
             return
         serial = self._key_lookups
 
         def look_up() -> None:  # on a daemon thread: never holds up quitting
             try:
-                result: object = load_settings()
+                result: object = self.settings_service.current()
             except Exception as exc:  # reported on the loop thread
                 result = exc
             with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
