@@ -6,8 +6,9 @@ and all of them see it.
 
 The rules kept here:
 - A key typed in Settings goes to the system keychain. Without one it goes where the person
-  chose ("this session only" or "a file only you can read"), else this session only. Storing it
-  removes every other stored copy.
+  chose ("this session only" or "a file only you can read"); with no choice offered, where the
+  current key already is, else this session only. Storing it removes every other stored copy.
+- Without a keychain, choosing the other place for an existing key (and typing none) moves it.
 - A keychain that does not answer (an unlock prompt nobody sees) may be given up on: the key is
   then kept for this session and the settings are saved all the same (`PendingSave`).
 
@@ -48,18 +49,24 @@ class KeyState:
 
     provider: str
     location: KeyLocation   # where the key in use comes from: the environment wins
+    stored: KeyLocation     # where the app itself keeps one (never ENVIRONMENT)
     keychain: KeychainStatus
     key_file: Path
 
     @property
     def removable(self) -> bool:
-        return self.location in _STORED
+        return self.stored in _STORED
+
+    @property
+    def fallback(self) -> KeyLocation:
+        """Without a keychain: the place the key is kept now, else this session only."""
+        return self.stored if self.stored in FALLBACKS else KeyLocation.SESSION
 
 
 @dataclass(frozen=True)
 class SaveResult:
     settings: ProviderSettings     # as written (never with a key)
-    key_location: KeyLocation | None  # where a typed key went; None: keys untouched
+    key_location: KeyLocation | None  # where a typed or moved key went; None: keys untouched
 
 
 class SettingsService:
@@ -96,8 +103,9 @@ class SettingsService:
         return for_provider(settings, provider, path=self._path)
 
     def key_state(self, provider: str) -> KeyState:
+        _key, stored = self._secrets.lookup(provider)  # no variable name: the environment is skipped
         _key, location = self._secrets.lookup(provider, API_KEY_ENV.get(provider, ""))
-        return KeyState(provider, location, self._secrets.keychain_status(), self.key_file)
+        return KeyState(provider, location, stored, self._secrets.keychain_status(), self.key_file)
 
     def with_key(self, settings: ProviderSettings, typed_key: str = "") -> ProviderSettings:
         """`settings` with `typed_key`, else with the key they would run with (Test Connection)."""
@@ -135,15 +143,26 @@ class SettingsService:
                                   ErrorKind.IO) from None
 
     def _place_key(self, provider: str, typed: str, fallback: KeyLocation | None) -> KeyLocation | None:
-        """Store `typed`; where it went (None: nothing was typed)."""
-        if not typed:
+        """Store `typed`, or move the stored key to `fallback`; where it went (None: untouched)."""
+        keychain = self._secrets.keychain_status().available
+        if typed:
+            if keychain:
+                target = KeyLocation.KEYCHAIN
+            elif fallback is not None:
+                target = fallback
+            else:  # no choice was offered: replace the key where it is kept now
+                stored = self._secrets.lookup(provider)[1]
+                target = stored if stored in FALLBACKS else KeyLocation.SESSION
+            self._secrets.store(provider, typed, target)
+            return target
+        if keychain or fallback is None:
             return None
-        if self._secrets.keychain_status().available:
-            target = KeyLocation.KEYCHAIN
-        else:
-            target = fallback or KeyLocation.SESSION
-        self._secrets.store(provider, typed, target)
-        return target
+        key, stored = self._secrets.lookup(provider)
+        if stored not in FALLBACKS or stored is fallback:
+            return None
+        self._secrets.store(provider, key, fallback)
+        return fallback
+
 
 class PendingSave:
     """One Save. run() may wait on the keychain for as long as it takes; meanwhile (on another

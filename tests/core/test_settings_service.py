@@ -54,6 +54,47 @@ def test_with_a_keychain_a_typed_key_goes_there(isolated_keyring: MemoryKeyring)
     assert KEY not in settings_file().read_text(encoding="utf-8")
 
 
+def test_the_reopened_choice_is_where_the_key_is_and_a_replacement_stays_there() -> None:
+    service = no_keychain()
+    service.start_save(LOCAL, KEY, KeyLocation.FILE).run()
+    state = service.key_state(OPENAI_COMPATIBLE)
+    assert (state.location, state.stored, state.fallback) == (KeyLocation.FILE,) * 3
+    # A replacement typed with no choice offered (Save before the lookup answered) replaces
+    # the file's key in the file, instead of deleting it for a session-only one.
+    assert service.start_save(LOCAL, NEW_KEY).run().key_location is KeyLocation.FILE
+    assert SecretStore(env={}).lookup(OPENAI_COMPATIBLE) == (NEW_KEY, KeyLocation.FILE)
+
+
+def test_no_key_stored_reopens_on_this_session_only() -> None:
+    state = no_keychain().key_state(DASHSCOPE)
+    assert (state.stored, state.fallback, state.removable) == (KeyLocation.NONE, KeyLocation.SESSION, False)
+    assert not state.keychain.available
+
+
+def test_choosing_the_other_place_without_typing_moves_the_key() -> None:
+    service = no_keychain()
+    service.start_save(LOCAL, KEY, KeyLocation.SESSION).run()
+    assert service.start_save(LOCAL, "", KeyLocation.FILE).run().key_location is KeyLocation.FILE
+    assert SecretStore(env={}).lookup(OPENAI_COMPATIBLE) == (KEY, KeyLocation.FILE)
+    assert service.start_save(LOCAL, "", KeyLocation.SESSION).run().key_location is KeyLocation.SESSION
+    assert service.secrets.lookup(OPENAI_COMPATIBLE) == (KEY, KeyLocation.SESSION)
+    assert KEY not in service.key_file.read_text(encoding="utf-8")
+    # Without a choice, or when it is already there, nothing moves.
+    assert service.start_save(LOCAL).run().key_location is None
+    assert service.start_save(LOCAL, "", KeyLocation.SESSION).run().key_location is None
+
+
+def test_the_environment_key_is_in_use_but_the_stored_place_is_still_known() -> None:
+    keyring.set_keyring(fail.Keyring())
+    env = {"OPENAI_API_KEY": "sk-from-the-environment-1122"}
+    service = SettingsService(SecretStore(env=env), env=env)
+    service.start_save(LOCAL, KEY, KeyLocation.FILE).run()
+    state = service.key_state(OPENAI_COMPATIBLE)
+    assert (state.location, state.stored, state.fallback) == (
+        KeyLocation.ENVIRONMENT, KeyLocation.FILE, KeyLocation.FILE)
+    assert service.current().api_key == "sk-from-the-environment-1122"
+
+
 def test_editable_settings_ignore_the_launch_overrides_that_runs_use() -> None:
     save_settings(ProviderSettings(model="qwen-max"))
     service = SettingsService(SecretStore(env={}), env={"HITL_DESKTOP_MODEL": "qwen-turbo"})

@@ -3,7 +3,9 @@ running the whole loop on each (against both fake servers), errors that open Set
 
 from __future__ import annotations
 
+import json
 import logging
+import stat
 from pathlib import Path
 
 import fake_dashscope as ds
@@ -253,3 +255,30 @@ def test_without_a_keychain_a_key_kept_for_the_session_is_what_runs_use(
     assert "kept for this session only" in dialog.keyStatusLabel.text()
     assert dialog.sessionOnlyRadio.isChecked()
     dialog.reject()
+
+
+@pytest.mark.parametrize("provider", [OPENAI_COMPATIBLE, DASHSCOPE])
+def test_without_a_keychain_a_key_kept_in_the_file_reopens_as_the_file_choice(
+        qtbot, qloop, request, monkeypatch, provider: str) -> None:  # type: ignore[no-untyped-def]
+    fake, keys_sent = no_keychain_and_a_server(provider, request, monkeypatch)
+    fake.replies = fake.replies[1:]  # no Test Connection here
+    window = open_window(qtbot)
+    dialog = open_settings(qtbot, window)
+    choose(dialog, provider, fake)
+    qtbot.waitUntil(dialog.key_state_known, timeout=5_000)
+    qtbot.mouseClick(dialog.keyFileRadio, Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(dialog.apiKeyEdit, "sk-first-file-key-0000111122")
+    save(qtbot, dialog)
+
+    dialog = open_settings(qtbot, window)
+    qtbot.waitUntil(dialog.key_state_known, timeout=5_000)
+    assert dialog.keyFileRadio.isChecked() and not dialog.sessionOnlyRadio.isChecked()
+    assert "api-keys.json" in dialog.keyStatusLabel.text()
+    qtbot.keyClicks(dialog.apiKeyEdit, SESSION_KEY)  # a replacement goes where the old key was
+    save(qtbot, dialog)
+    key_file = window.settings_service.key_file
+    assert json.loads(key_file.read_text(encoding="utf-8")) == {provider: SESSION_KEY}
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+
+    run_whole_loop(qtbot, window)
+    assert keys_sent() == [f"Bearer {SESSION_KEY}"] * 2

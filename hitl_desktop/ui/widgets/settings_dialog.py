@@ -366,6 +366,9 @@ class SettingsDialog(QDialog):
             self.noKeychainLabel.setText(
                 f"<b>No system keychain is available</b>: {_esc(keychain.reason)} "
                 "Where should a key you enter here be kept?")
+            # Reopen on the choice that holds the key: a replacement goes to the same place.
+            radio = self.keyFileRadio if state.fallback is KeyLocation.FILE else self.sessionOnlyRadio
+            radio.setChecked(True)
         # The key's status note may wrap to more lines than before: grow rather than squash.
         QTimer.singleShot(0, self._fit_height)
         self._key_state = state
