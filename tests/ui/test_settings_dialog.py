@@ -114,7 +114,7 @@ def test_without_a_keychain_the_dialog_says_so_and_offers_session_or_private_fil
     assert dialog.keyStorageBox.isVisible()
     assert "No system keychain is available" in dialog.noKeychainLabel.text()
     assert dialog.sessionOnlyRadio.isChecked()  # the safer choice is the default
-    assert not dialog.keyFileWarning.isVisible()
+    assert dialog.keyFileWarning.isVisible()  # the file's risk is read before choosing it
 
     qtbot.keyClicks(dialog.apiKeyEdit, KEY)
     with qtbot.waitSignal(dialog.saved, timeout=5000):

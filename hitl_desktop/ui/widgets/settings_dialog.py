@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 import shiboken6
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QShowEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -58,6 +58,7 @@ from hitl_desktop.core.settings import (
 )
 from hitl_desktop.core.settings_service import KeyState, SaveResult
 from hitl_desktop.ui.settings_service import AsyncSettingsService, SaveInProgress
+from hitl_desktop.ui.widgets.placement import centre_on_parent, keep_on_screen
 
 ConnectionTester = Callable[[ProviderSettings], Awaitable[str]]
 CHECKING_KEYCHAIN = "Checking the keychain…"
@@ -95,6 +96,7 @@ class SettingsDialog(QDialog):
         self._save_task: asyncio.Task[None] | None = None
         self._save: SaveInProgress | None = None  # the running save, while it runs
         self._key_state: KeyState | None = None  # None until the newest lookup answers
+        self._placed = False
         settings = settings if settings is not None else service.core.editable()
         self._settings = replace(settings, api_key="")
         self._forms: dict[str, ProviderSettings] = {settings.provider: self._settings}
@@ -228,25 +230,28 @@ class SettingsDialog(QDialog):
                                              objectName="sessionOnlyRadio")
         self.keyFileRadio = QRadioButton("Keep it in a file only you can read (permissions 0600)",
                                          objectName="keyFileRadio")
-        self.sessionOnlyRadio.setChecked(True)
+        self.sessionOnlyRadio.setChecked(True)  # until a lookup says where the key is kept
         group = QButtonGroup(box)
         group.addButton(self.sessionOnlyRadio)
         group.addButton(self.keyFileRadio)
+        # Always shown, under the choice it is about: read before choosing, and choosing does
+        # not grow the dialog (which would move Save from under the pointer).
         self.keyFileWarning = _note_label("keyFileWarning")
         self.keyFileWarning.setText(
             f"The file {_esc(str(self._service.core.key_file))} is not encrypted: anyone who can "
             "read your files as you (other programs, backups, an administrator) can read the key.")
-        self.keyFileRadio.toggled.connect(self.keyFileWarning.setVisible)
-        # After the layout has taken the shown/hidden warning into account.
-        self.keyFileRadio.toggled.connect(lambda _on: QTimer.singleShot(0, self._fit_height))
-        self.keyFileWarning.hide()
+        indent = self.style().pixelMetric(QStyle.PixelMetric.PM_ExclusiveIndicatorWidth) \
+            + self.style().pixelMetric(QStyle.PixelMetric.PM_RadioButtonLabelSpacing)
         box.hide()  # shown once a lookup says there is no keychain
         column = QVBoxLayout(box)
         column.setContentsMargins(8, 6, 8, 6)
         column.addWidget(self.noKeychainLabel)
         column.addWidget(self.sessionOnlyRadio)
         column.addWidget(self.keyFileRadio)
-        column.addWidget(self.keyFileWarning)
+        under_radio = QHBoxLayout()
+        under_radio.addSpacing(indent)
+        under_radio.addWidget(self.keyFileWarning, 1)
+        column.addLayout(under_radio)
         return box
 
     def _fit_height(self) -> None:
@@ -254,12 +259,19 @@ class SettingsDialog(QDialog):
         layout = self.layout()
         if layout is None:
             return
+        # A changed note tells the layouts above it by posted events: let them all hear first,
+        # or the height below is the one from before the change.
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
         layout.activate()
         width = max(self.width() if self.isVisible() else 0, self.sizeHint().width(), 620)
         height = layout.heightForWidth(width) if layout.hasHeightForWidth() else -1
-        wanted = max(height, self.sizeHint().height())
+        # Not sizeHint's height: that one wraps the notes at the narrower preferred width and
+        # leaves a gap above the buttons at this width.
+        wanted = height if height > 0 else self.sizeHint().height()
         if not self.isVisible() or wanted > self.height():
             self.resize(width, wanted)
+            if self.isVisible():  # grown downwards: the buttons may have left the screen
+                keep_on_screen(self)
 
     # ----- provider switching ---------------------------------------------------------------
 
@@ -572,6 +584,9 @@ class SettingsDialog(QDialog):
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
         self._fit_height()
+        if not self._placed:  # once: later the person may have moved it
+            self._placed = True
+            centre_on_parent(self)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         if self._save_task is None:
