@@ -111,9 +111,25 @@ def qloop(app) -> Iterator[asyncio.AbstractEventLoop]:  # type: ignore[no-untype
         loop._QEventLoop__is_running = False  # type: ignore[attr-defined]
         asyncio.events._set_running_loop(None)
         loop.close()
+        _kill_pending_timers(loop)
         asyncio.set_event_loop(None)
         sys.set_asyncgen_hooks(None, None)
     assert not leftover, f"tasks still pending after the test: {leftover}"
+
+
+def _kill_pending_timers(loop: asyncio.AbstractEventLoop) -> None:
+    """Stop a closed qasync loop's Qt timers now, on the UI thread.
+
+    A cancelled call_later (the timeout of an asyncio.wait, of an HTTP read) keeps its Qt timer
+    until it would have fired. The closed loop is a reference cycle, so the garbage collector
+    frees it later on whatever thread it happens to run, possibly a worker thread importing a
+    provider, where Qt warns "Timers cannot be stopped from another thread" (and fails the test).
+    """
+    timer = loop._timer  # type: ignore[attr-defined]
+    callbacks = timer._SimpleTimer__callbacks
+    for timer_id in list(callbacks):
+        timer.killTimer(timer_id)
+    callbacks.clear()
 
 
 @pytest.fixture
@@ -129,17 +145,14 @@ def fake_dashscope(monkeypatch: pytest.MonkeyPatch) -> Iterator["FakeDashScope"]
 
 @pytest.fixture(autouse=True)
 def isolated_keyring() -> Iterator["MemoryKeyring"]:  # noqa: F821
-    """No test touches the real keychain: each gets a fresh in-memory one and a fresh secret store."""
+    """No test touches the real keychain: each gets a fresh in-memory one. (Secret stores are
+    made per window or per test, so no key kept for a session outlives its test.)"""
     import keyring
     from memory_keyring import MemoryKeyring
 
-    from hitl_desktop.core import secret_store
-
     backend = MemoryKeyring()
     keyring.set_keyring(backend)
-    secret_store.reset_default_store()
     yield backend
-    secret_store.reset_default_store()
 
 
 @pytest.fixture

@@ -55,7 +55,11 @@ def key_file() -> Path:
 
 
 class SecretStore:
-    """API keys per provider name. Thread-safe; keychain reads are cached for the process."""
+    """API keys per provider name. Thread-safe; keychain reads are cached for its lifetime.
+
+    Keys kept for this session only live in this object, so the app makes one and passes it to
+    everything that needs a key (`hitl_desktop.core.settings_service.SettingsService`).
+    """
 
     def __init__(self, env: Mapping[str, str] | None = None, file_path: Path | None = None) -> None:
         self._env = env
@@ -265,23 +269,3 @@ def _probe_keychain() -> KeychainStatus:
     if isinstance(backend, chainer.ChainerBackend) and not backend.backends:
         return KeychainStatus(False, name, "this computer has no system keychain that the app can use.")
     return KeychainStatus(True, name)
-
-
-_default_lock = threading.Lock()
-_default: SecretStore | None = None
-
-
-def default_store() -> SecretStore:
-    """The process-wide store (session-only keys live as long as the process)."""
-    global _default
-    with _default_lock:
-        if _default is None:
-            _default = SecretStore()
-        return _default
-
-
-def reset_default_store() -> None:
-    """Forget session keys and cached keychain answers (tests; a changed keyring backend)."""
-    global _default
-    with _default_lock:
-        _default = None

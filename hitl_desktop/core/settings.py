@@ -90,8 +90,8 @@ def load_settings(env: Mapping[str, str] | None = None, path: Path | None = None
                   secrets: SecretStore | None = None, *, with_key: bool = True) -> ProviderSettings:
     """Saved settings, then the environment on top (environment wins, and is never written back).
 
-    The key comes from the provider's environment variable or else the secret store; pass
-    `with_key=False` when only the non-secret fields are wanted (no keychain access).
+    The key comes from the provider's environment variable or else `secrets` (see resolve_key);
+    pass `with_key=False` when only the non-secret fields are wanted (no keychain access).
     """
     env = os.environ if env is None else env
     data = _read_saved(path or settings_file())
@@ -123,19 +123,25 @@ def _register_url_secrets(url: str) -> None:
 
 def resolve_key(provider: str, env: Mapping[str, str] | None = None,
                 secrets: SecretStore | None = None) -> str:
-    """The environment variable's key, else the stored one ("" when there is none)."""
-    from hitl_desktop.core.secret_store import SecretStore, default_store
+    """The environment variable's key, else the one kept in `secrets` ("" when there is none).
 
-    store = secrets or (SecretStore(env=env) if env is not None else default_store())
+    Keys kept for this session only live in the SecretStore they were given to: the app passes
+    its one store (see `hitl_desktop.core.settings_service`). Without one, a new store reads the
+    environment, the keychain and the key file, and finds no session key.
+    """
+    from hitl_desktop.core.secret_store import SecretStore
+
+    store = secrets if secrets is not None else SecretStore(env=env)
     key, _where = store.lookup(provider, API_KEY_ENV.get(provider, ""))
     return key
 
 
 def for_provider(settings: ProviderSettings, provider: str,
-                 saved: Mapping[str, Any] | None = None) -> ProviderSettings:
-    """`settings` switched to `provider`, with the model and base URL last used with it."""
+                 saved: Mapping[str, Any] | None = None, *, path: Path | None = None) -> ProviderSettings:
+    """`settings` switched to `provider`, with the model and base URL last used with it (from
+    `saved`, else from the settings file at `path`)."""
     if saved is None:
-        saved = _read_saved(settings_file())
+        saved = _read_saved(path or settings_file())
     profile = _profiles(saved).get(provider, {})
     return replace(settings, provider=provider,
                    model=str(profile.get("model") or DEFAULT_MODELS[provider]),

@@ -140,13 +140,17 @@ def _single_instance() -> SingleInstance | None:
 
 async def _run_window(app: QApplication, args: argparse.Namespace,
                       instance: SingleInstance | None) -> int:
-    from hitl_desktop.ui.event_loop import install_asyncgen_hooks
+    from hitl_desktop.core.secret_store import SecretStore
+    from hitl_desktop.core.settings_service import SettingsService
     from hitl_desktop.ui import MainWindow
+    from hitl_desktop.ui.event_loop import install_asyncgen_hooks
 
     install_asyncgen_hooks(asyncio.get_running_loop())
     quit_requested = asyncio.Event()
     app.aboutToQuit.connect(quit_requested.set)
-    window = MainWindow()
+    # One owner of the API keys for the whole session: a key kept "for this session only" is
+    # seen by Settings, its Test Connection, the setup notice and every run alike.
+    window = MainWindow(settings=SettingsService(SecretStore()))
     if args.topic:
         window.topicInput.setPlainText(args.topic)
     if instance is not None:

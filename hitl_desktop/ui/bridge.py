@@ -27,7 +27,9 @@ from hitl_desktop.core.models import (
     validate_topic,
 )
 from hitl_desktop.core.providers.base import ChatModel, ChatModelSource
+from hitl_desktop.core.secret_store import SecretStore
 from hitl_desktop.core.settings import ProviderSettings
+from hitl_desktop.core.settings_service import SettingsService
 from hitl_desktop.ui.threads import run_on_daemon_thread
 
 log = logging.getLogger(__name__)
@@ -37,13 +39,17 @@ _HEAVY_MODULES = ("hitl_desktop.core.workflow.research", "llama_index.core.llms"
                   "llama_index.llms.dashscope", "llama_index.llms.openai_like")
 
 
-def default_model_source() -> ChatModel:
-    from hitl_desktop.core.providers import build_chat_model
-    from hitl_desktop.core.providers.retry import RetryPolicy
-    from hitl_desktop.core.settings import load_settings
+def model_source_for(settings: SettingsService) -> ChatModelSource:
+    """Each call's model, built from the settings and key `settings` holds at the time."""
 
-    # Transient failures (429, 5xx, network) are retried with backoff, announced via on_notice.
-    return build_chat_model(load_settings(), RetryPolicy())
+    def build() -> ChatModel:
+        from hitl_desktop.core.providers import build_chat_model
+        from hitl_desktop.core.providers.retry import RetryPolicy
+
+        # Transient failures (429, 5xx, network) are retried with backoff, announced via on_notice.
+        return build_chat_model(settings.current(), RetryPolicy())
+
+    return build
 
 
 class WorkflowBridge(QObject):
@@ -58,11 +64,14 @@ class WorkflowBridge(QObject):
     runningChanged = Signal(bool)
 
     def __init__(self, model_source: ChatModelSource | None = None, parent: QObject | None = None, *,
+                 settings: SettingsService | None = None,
                  chat_model_factory: ChatModelSource | None = None) -> None:
-        """`model_source` builds the model for each call (default: from the saved settings).
-        `chat_model_factory` is its earlier name, kept for scripts written against it."""
+        """Runs use `model_source`, else a model built from `settings` (the app's one
+        SettingsService, which holds the keys; a new one with its own store when not given).
+        `chat_model_factory` is `model_source`'s earlier name, kept for scripts written against it."""
         super().__init__(parent)
-        self._model_source = model_source or chat_model_factory or default_model_source
+        self._model_source = model_source or chat_model_factory or model_source_for(
+            settings if settings is not None else SettingsService(SecretStore()))
         self._task: asyncio.Task[None] | None = None
         self._session = None
 

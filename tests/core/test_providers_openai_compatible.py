@@ -102,6 +102,19 @@ def test_error_statuses_become_clear_messages(fake_openai: FakeOpenAI, reply: Er
     assert len(fake_openai.requests) == 1  # no hidden retries inside the client
 
 
+@pytest.mark.parametrize(("key", "hint"), [
+    ("", "This server may need an API key: enter one in Settings."),
+    (KEY, "Check the API key, the model and the settings"),
+])
+def test_an_unexplained_400_points_at_the_key_too(fake_openai: FakeOpenAI, key: str, hint: str) -> None:
+    # LiteLLM's proxy answers a request without a key like this, not with a 401.
+    fake_openai.replies = [Error(400, "No connected db.", type="no_db_connection")]
+    error = fails(settings_for(fake_openai.base_url, api_key=key))
+    assert error.kind is ErrorKind.CONFIG
+    assert "rejected the request (HTTP 400)" in error.message and "No connected db." in error.message
+    assert error.hint.startswith(hint) and "temperature, max output tokens" in error.hint
+
+
 def test_a_wrong_base_url_is_not_blamed_on_the_model(fake_openai: FakeOpenAI) -> None:
     error = fails(settings_for(fake_openai.base_url.removesuffix("/v1")))
     assert error.kind is ErrorKind.CONFIG

@@ -11,7 +11,6 @@ import pytest
 from keyring.backends import fail, null
 from memory_keyring import MemoryKeyring
 
-from hitl_desktop.core import secret_store
 from hitl_desktop.core.errors import ErrorKind, UserFacingError
 from hitl_desktop.core.redaction import redact
 from hitl_desktop.core.secret_store import KEYCHAIN_SERVICE, KeyLocation, SecretStore
@@ -109,9 +108,11 @@ def test_a_keychain_that_fails_at_runtime_becomes_unavailable(isolated_keyring: 
 
 
 def test_load_settings_reads_the_stored_key_and_never_saves_it(isolated_keyring: MemoryKeyring) -> None:
-    secret_store.default_store().store(DASHSCOPE, KEY, KeyLocation.KEYCHAIN)
-    settings = load_settings()
+    store = SecretStore()
+    store.store(DASHSCOPE, KEY, KeyLocation.KEYCHAIN)
+    settings = load_settings(secrets=store)
     assert settings.api_key == KEY
+    assert load_settings().api_key == KEY  # any store finds a key in the keychain
     assert KEY not in repr(settings)
     save_settings(settings)
     assert KEY not in settings_file().read_text()

@@ -17,19 +17,28 @@ from memory_keyring import MemoryKeyring
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QMessageBox
 
-from hitl_desktop.ui.bridge import WorkflowBridge
-from hitl_desktop.core.secret_store import KEYCHAIN_SERVICE, KeyLocation, default_store
+from hitl_desktop.core.secret_store import KEYCHAIN_SERVICE, KeyLocation, SecretStore
 from hitl_desktop.core.settings import DASHSCOPE, OPENAI_COMPATIBLE, ProviderSettings, load_settings, settings_file
+from hitl_desktop.core.settings_service import SettingsService
+from hitl_desktop.ui.bridge import WorkflowBridge
+from hitl_desktop.ui.settings_service import AsyncSettingsService
 from hitl_desktop.ui.widgets.settings_dialog import SettingsDialog
 
 KEY = "sk-dialog-test-key-112233445566"
 
 
 @pytest.fixture
-def make_dialog(qtbot, qloop):  # type: ignore[no-untyped-def]
+def service() -> SettingsService:
+    """The settings service every dialog of a test shares, as the main window's dialogs do."""
+    return SettingsService(SecretStore())
+
+
+@pytest.fixture
+def make_dialog(qtbot, qloop, service: SettingsService):  # type: ignore[no-untyped-def]
     def make(settings: ProviderSettings | None = None) -> SettingsDialog:
-        bridge = WorkflowBridge()
-        dialog = SettingsDialog(settings or load_settings(with_key=False), tester=bridge.test_connection)
+        bridge = WorkflowBridge(settings=service)
+        dialog = SettingsDialog(AsyncSettingsService(service), tester=bridge.test_connection,
+                                settings=settings)
         bridge.setParent(dialog)
         qtbot.addWidget(dialog)
         dialog.open()
@@ -56,7 +65,7 @@ def test_dashscope_offers_qwen_models_and_any_typed_name(make_dialog) -> None:  
 
 
 def test_saving_puts_the_key_in_the_keychain_and_never_in_the_settings_file(
-        qtbot, make_dialog, isolated_keyring: MemoryKeyring) -> None:  # type: ignore[no-untyped-def]
+        qtbot, make_dialog, service: SettingsService, isolated_keyring: MemoryKeyring) -> None:  # type: ignore[no-untyped-def]
     dialog = make_dialog()
     assert dialog.apiKeyEdit.echoMode() == dialog.apiKeyEdit.EchoMode.Password
     qtbot.keyClicks(dialog.apiKeyEdit, KEY)
@@ -66,7 +75,7 @@ def test_saving_puts_the_key_in_the_keychain_and_never_in_the_settings_file(
     assert isolated_keyring.passwords == {(KEYCHAIN_SERVICE, DASHSCOPE): KEY}
     text = settings_file().read_text()
     assert KEY not in text and '"temperature": 0.8' in text
-    assert load_settings().api_key == KEY
+    assert service.current().api_key == KEY
 
     # Reopened, the field is empty (write-only) and only says where the key is.
     again = make_dialog()
@@ -99,18 +108,18 @@ def test_environment_key_is_reported_not_shown(qtbot, make_dialog, monkeypatch: 
 
 
 def test_without_a_keychain_the_dialog_says_so_and_offers_session_or_private_file(
-        qtbot, make_dialog, isolated_home: Path) -> None:  # type: ignore[no-untyped-def]
+        qtbot, make_dialog, service: SettingsService, isolated_home: Path) -> None:  # type: ignore[no-untyped-def]
     keyring.set_keyring(fail.Keyring())
     dialog = make_dialog()
     assert dialog.keyStorageBox.isVisible()
     assert "No system keychain is available" in dialog.noKeychainLabel.text()
     assert dialog.sessionOnlyRadio.isChecked()  # the safer choice is the default
-    assert not dialog.keyFileWarning.isVisible()
+    assert dialog.keyFileWarning.isVisible()  # the file's risk is read before choosing it
 
     qtbot.keyClicks(dialog.apiKeyEdit, KEY)
     with qtbot.waitSignal(dialog.saved, timeout=5000):
         qtbot.mouseClick(dialog.saveButton, Qt.MouseButton.LeftButton)
-    assert default_store().lookup(DASHSCOPE) == (KEY, KeyLocation.SESSION)
+    assert service.secrets.lookup(DASHSCOPE) == (KEY, KeyLocation.SESSION)
     assert not any(KEY.encode() in p.read_bytes() for p in isolated_home.rglob("*") if p.is_file())
 
     dialog = make_dialog()
@@ -119,9 +128,9 @@ def test_without_a_keychain_the_dialog_says_so_and_offers_session_or_private_fil
     qtbot.keyClicks(dialog.apiKeyEdit, KEY)
     with qtbot.waitSignal(dialog.saved, timeout=5000):
         qtbot.mouseClick(dialog.saveButton, Qt.MouseButton.LeftButton)
-    key_file = default_store().file_path
+    key_file = service.key_file
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
-    assert default_store().lookup(DASHSCOPE) == (KEY, KeyLocation.FILE)
+    assert service.secrets.lookup(DASHSCOPE) == (KEY, KeyLocation.FILE)
     assert KEY not in settings_file().read_text()
 
 
@@ -270,7 +279,7 @@ def open_slow(qtbot, store_key: str | None = None,  # type: ignore[no-untyped-de
     if store_key:
         backend.passwords[(KEYCHAIN_SERVICE, DASHSCOPE)] = store_key
     keyring.set_keyring(backend)
-    dialog = SettingsDialog(load_settings(with_key=False))
+    dialog = SettingsDialog(AsyncSettingsService(SettingsService(SecretStore())))
     if not owned_by_test:
         qtbot.addWidget(dialog)
     dialog.open()
@@ -337,10 +346,11 @@ def test_save_waits_for_the_keychain_before_closing(qtbot, qloop, isolated_keyri
     assert not dialog.isVisible() and settings_file().exists()
 
 
-def save_typed_key(qtbot, backend: MemoryKeyring) -> tuple[SettingsDialog, list[ProviderSettings]]:  # type: ignore[no-untyped-def]
+def save_typed_key(qtbot, backend: MemoryKeyring,  # type: ignore[no-untyped-def]
+                   service: SettingsService | None = None) -> tuple[SettingsDialog, list[ProviderSettings]]:
     """Open Settings on `backend`, type KEY and press Save; returns the dialog and what it saved."""
     keyring.set_keyring(backend)
-    dialog = SettingsDialog(load_settings(with_key=False))
+    dialog = SettingsDialog(AsyncSettingsService(service or SettingsService(SecretStore())))
     qtbot.addWidget(dialog)
     dialog.open()
     qtbot.waitUntil(dialog.key_state_known, timeout=5_000)
@@ -387,10 +397,10 @@ class StuckKeyring(SlowKeyring):
 
 
 def test_a_keychain_that_never_answers_lets_the_user_keep_the_key_for_the_session(  # type: ignore[no-untyped-def]
-        qtbot, qloop, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(SettingsDialog, "keychain_patience_ms", 300)
+        qtbot, qloop) -> None:
+    service = SettingsService(SecretStore(), keychain_patience_s=0.3)
     backend = StuckKeyring()
-    dialog, saved = save_typed_key(qtbot, backend)
+    dialog, saved = save_typed_key(qtbot, backend, service)
     assert dialog.is_saving() and not dialog.keepForSessionButton.isVisible()
     qtbot.waitUntil(dialog.keepForSessionButton.isVisible, timeout=5_000)
     assert "keychain is not answering" in dialog.result_text() and dialog.keepForSessionButton.hasFocus()
@@ -399,7 +409,8 @@ def test_a_keychain_that_never_answers_lets_the_user_keep_the_key_for_the_sessio
     qtbot.waitUntil(lambda: bool(saved), timeout=5_000)
     assert not dialog.isVisible() and not dialog.is_saving()
     assert settings_file().exists() and KEY not in settings_file().read_text(encoding="utf-8")
-    assert default_store().lookup(DASHSCOPE) == (KEY, KeyLocation.SESSION)
+    assert service.secrets.lookup(DASHSCOPE) == (KEY, KeyLocation.SESSION)
+    assert service.current().api_key == KEY  # what a run would use
     backend.answer.set()  # the keychain finally answers: it stores the key, the session copy stays usable
     qtbot.waitUntil(lambda: backend.passwords.get((KEYCHAIN_SERVICE, DASHSCOPE)) == KEY, timeout=5_000)
-    assert default_store().lookup(DASHSCOPE)[0] == KEY
+    assert service.secrets.lookup(DASHSCOPE)[0] == KEY

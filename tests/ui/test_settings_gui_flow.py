@@ -3,11 +3,16 @@ running the whole loop on each (against both fake servers), errors that open Set
 
 from __future__ import annotations
 
+import json
 import logging
+import stat
 from pathlib import Path
 
 import fake_dashscope as ds
 import fake_openai as oa
+import keyring
+import pytest
+from keyring.backends import fail
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 
@@ -193,3 +198,87 @@ def test_a_fake_key_never_leaks_into_logs_settings_reports_or_error_texts(
     assert "[redacted]" in places["saved report"]
     # Nothing else on disk holds it either (the keychain is the in-memory test backend).
     assert not any(key.encode() in p.read_bytes() for p in isolated_home.rglob("*") if p.is_file())
+
+
+# ----- no system keychain: the path every Linux without Secret Service or KWallet takes --------
+
+SESSION_KEY = "sk-session-only-key-5566778899"
+
+
+def no_keychain_and_a_server(provider: str, request, monkeypatch):  # type: ignore[no-untyped-def]
+    """No keychain, and the fake server for `provider` with no key from the environment.
+    Returns the fake and how to read the keys its requests carried."""
+    keyring.set_keyring(fail.Keyring())
+    if provider == DASHSCOPE:
+        fake = request.getfixturevalue("fake_dashscope")
+        monkeypatch.delenv("DASHSCOPE_API_KEY")  # the key comes from Settings, nowhere else
+        fake.replies = [ds.Stream(["OK"]), ds.Stream([RESEARCH]), ds.Stream(REPORT)]
+    else:
+        fake = request.getfixturevalue("fake_openai")
+        fake.replies = [oa.Stream(["OK"]), oa.Stream([RESEARCH]), oa.Stream(REPORT)]
+    return fake, lambda: [r.headers.get("Authorization") for r in fake.requests]
+
+
+def choose(dialog: SettingsDialog, provider: str, fake) -> None:  # type: ignore[no-untyped-def]
+    dialog.providerCombo.setCurrentIndex(dialog.providerCombo.findData(provider))
+    if provider == OPENAI_COMPATIBLE:
+        dialog.baseUrlEdit.setText(fake.base_url)
+
+
+@pytest.mark.parametrize("provider", [OPENAI_COMPATIBLE, DASHSCOPE])
+def test_without_a_keychain_a_key_kept_for_the_session_is_what_runs_use(
+        qtbot, qloop, request, monkeypatch, provider: str) -> None:  # type: ignore[no-untyped-def]
+    fake, keys_sent = no_keychain_and_a_server(provider, request, monkeypatch)
+    window = open_window(qtbot)
+    if provider == DASHSCOPE:
+        qtbot.waitUntil(window.setupBanner.isVisible, timeout=5_000)
+        assert "needs a DashScope API key" in window.setupBanner.textLabel.text()
+
+    dialog = open_settings(qtbot, window)
+    choose(dialog, provider, fake)
+    qtbot.waitUntil(dialog.key_state_known, timeout=5_000)
+    assert dialog.keyStorageBox.isVisible() and dialog.sessionOnlyRadio.isChecked()  # the default
+    qtbot.keyClicks(dialog.apiKeyEdit, SESSION_KEY)
+    qtbot.mouseClick(dialog.testButton, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "Connected" in dialog.result_text(), timeout=10_000)
+    save(qtbot, dialog)
+    assert window.statusBar().currentMessage() == "Settings saved"
+    qtbot.waitUntil(lambda: not window.setupBanner.isVisible(), timeout=5_000)
+
+    run_whole_loop(qtbot, window)
+    assert keys_sent() == [f"Bearer {SESSION_KEY}"] * 3  # the test, the research round, the report
+    assert not window.setupBanner.isVisible()
+
+    # Reopened, Settings says where the key is and offers the choice it was kept with.
+    dialog = open_settings(qtbot, window)
+    qtbot.waitUntil(dialog.key_state_known, timeout=5_000)
+    assert "kept for this session only" in dialog.keyStatusLabel.text()
+    assert dialog.sessionOnlyRadio.isChecked()
+    dialog.reject()
+
+
+@pytest.mark.parametrize("provider", [OPENAI_COMPATIBLE, DASHSCOPE])
+def test_without_a_keychain_a_key_kept_in_the_file_reopens_as_the_file_choice(
+        qtbot, qloop, request, monkeypatch, provider: str) -> None:  # type: ignore[no-untyped-def]
+    fake, keys_sent = no_keychain_and_a_server(provider, request, monkeypatch)
+    fake.replies = fake.replies[1:]  # no Test Connection here
+    window = open_window(qtbot)
+    dialog = open_settings(qtbot, window)
+    choose(dialog, provider, fake)
+    qtbot.waitUntil(dialog.key_state_known, timeout=5_000)
+    qtbot.mouseClick(dialog.keyFileRadio, Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(dialog.apiKeyEdit, "sk-first-file-key-0000111122")
+    save(qtbot, dialog)
+
+    dialog = open_settings(qtbot, window)
+    qtbot.waitUntil(dialog.key_state_known, timeout=5_000)
+    assert dialog.keyFileRadio.isChecked() and not dialog.sessionOnlyRadio.isChecked()
+    assert "api-keys.json" in dialog.keyStatusLabel.text()
+    qtbot.keyClicks(dialog.apiKeyEdit, SESSION_KEY)  # a replacement goes where the old key was
+    save(qtbot, dialog)
+    key_file = window.settings_service.key_file
+    assert json.loads(key_file.read_text(encoding="utf-8")) == {provider: SESSION_KEY}
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+
+    run_whole_loop(qtbot, window)
+    assert keys_sent() == [f"Bearer {SESSION_KEY}"] * 2

@@ -95,6 +95,15 @@ def error_for_status(provider: str, status: int, detail: str = "", *, model: str
         return ProviderError(f"{_cap(provider)} had a server error (HTTP {status}).{said}",
                              "This is usually temporary: retry in a moment.", ErrorKind.SERVER,
                              retry_after_s=retry_after_s)
+    if status == 400:
+        # A bare 400 says little: gateways answer a missing or wrong key with one too (LiteLLM
+        # says "No connected db"), so the key is as likely a cause as the model's settings.
+        hint = ("This server may need an API key: enter one in Settings. Otherwise check the model "
+                "and the settings (temperature, max output tokens)." if not has_key else
+                "Check the API key, the model and the settings (temperature, max output tokens) "
+                "in Settings.")
+        return ProviderError(f"{_cap(provider)} rejected the request (HTTP 400).{said}", hint,
+                             ErrorKind.CONFIG)
     return ProviderError(f"{_cap(provider)} rejected the request (HTTP {status}).{said}",
                          "Check the model and the settings (temperature, max output tokens) in Settings.",
                          ErrorKind.CONFIG)

@@ -160,11 +160,13 @@ class ResearchWorkflow(Workflow):
             report = await self._stream(pieces, lambda d: ReportDeltaEvent(delta=d), ctx, model)
         except Exception as error:  # any failure pauses the run for a retry; nothing is thrown away
             return await _failed(ctx, Stage.REPORT, rounds, error)
+        # References from the sources, for every marker the text uses, replacing any list the model
+        # wrote itself; a report that cites no source is left as written.
         body = cite.without_references(report)
         references = cite.references(body, sources)
         if references:
             ctx.write_event_to_stream(ReportDeltaEvent(delta=f"\n\n{references}"))
-        report = f"{body}\n\n{references}".strip() if references else body
+            report = f"{body}\n\n{references}".strip()
         words = len(report.split())
         ctx.write_event_to_stream(ProgressEvent(message=f"Report finished ({words:,} words)", round=rounds))
         used = Usage(*await ctx.store.get("usage", default=(0, 0)))

@@ -21,9 +21,11 @@ from hitl_desktop.core.errors import ErrorKind, UserFacingError
 from hitl_desktop.core.models import (ProgressUpdate, Report, ResearchDelta, ReviewDecision, ReviewRequest, Stage,
                                      StepFailure)
 from hitl_desktop.core.run import RunController
-from hitl_desktop.core.settings import load_settings
+from hitl_desktop.core.secret_store import SecretStore
+from hitl_desktop.core.settings_service import SettingsService
 from hitl_desktop.ui.bridge import WorkflowBridge
 from hitl_desktop.ui.report_files import ReportFileWriter
+from hitl_desktop.ui.settings_service import AsyncSettingsService
 from hitl_desktop.ui.widgets.banner import ProblemBar, SetupBanner
 from hitl_desktop.ui.widgets.focus_edit import copy_from, select_all_in, show_about
 from hitl_desktop.ui.widgets.progress_list import ProgressList
@@ -44,12 +46,15 @@ _SPLITTER = "mainWindow/splitter"
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, bridge: WorkflowBridge | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, bridge: WorkflowBridge | None = None, parent: QWidget | None = None, *,
+                 settings: SettingsService | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("mainWindow")
         self.setWindowTitle(APP_NAME)
         self.setStatusBar(StatusBar(self))
-        self.bridge = bridge or WorkflowBridge()
+        # The one holder of the keys: Settings, its Test Connection, the setup notice and runs.
+        self.settings_service = settings or SettingsService(SecretStore())
+        self.bridge = bridge or WorkflowBridge(settings=self.settings_service)
         self.bridge.setParent(self)
         self._research_chars = 0
         self.runs = RunController(self.bridge, RunQuestions(
@@ -162,7 +167,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.resize(1120, 760)
         self.setMinimumSize(760, 520)
-        self.providerStatus = ProviderStatus(self.setupBanner, self)
+        self.providerStatus = ProviderStatus(self.settings_service, self.setupBanner, self)
         self.providerLabel = self.providerStatus.label
         self.statusBar().addPermanentWidget(self.providerLabel)
         self.providerStatus.refresh()
@@ -334,10 +339,8 @@ class MainWindow(QMainWindow):
             existing.raise_()
             existing.activateWindow()
             return
-        # The dialog edits the saved settings; HITL_DESKTOP_* variables override them per launch
-        # and must not be written back by a Save.
-        dialog = SettingsDialog(load_settings(env={}, with_key=False), tester=self.bridge.test_connection,
-                                parent=self)
+        dialog = SettingsDialog(AsyncSettingsService(self.settings_service),
+                                tester=self.bridge.test_connection, parent=self)
         dialog.saved.connect(self._on_settings_saved)
         dialog.finished.connect(dialog.deleteLater)
         dialog.open()

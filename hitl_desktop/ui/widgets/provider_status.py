@@ -10,7 +10,8 @@ import shiboken6
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QLabel, QWidget
 
-from hitl_desktop.core.settings import ProviderSettings, load_settings, setup_needed
+from hitl_desktop.core.settings import ProviderSettings, setup_needed
+from hitl_desktop.core.settings_service import SettingsService
 from hitl_desktop.ui.threads import run_on_daemon_thread
 from hitl_desktop.ui.widgets.banner import SetupBanner
 
@@ -18,9 +19,10 @@ log = logging.getLogger(__name__)
 
 
 class ProviderStatus(QObject):
-    def __init__(self, banner: SetupBanner, parent: QWidget) -> None:
+    def __init__(self, settings: SettingsService, banner: SetupBanner, parent: QWidget) -> None:
         super().__init__(parent)
         self.label = QLabel(parent, objectName="providerLabel")
+        self._settings = settings
         self._banner = banner
         self._lookup: asyncio.Future[ProviderSettings] | None = None  # the newest wins
 
@@ -28,15 +30,15 @@ class ProviderStatus(QObject):
         """Show the provider now and the setup sentence once the key is found. Finding it may
         wait on the OS keychain (an unlock prompt), so with a loop running it is looked up off
         the UI thread."""
-        self.label.setText(load_settings(with_key=False).description)
+        self.label.setText(self._settings.current(with_key=False).description)
         try:
             asyncio.get_running_loop()
         except RuntimeError:
-            self._banner.show_need(setup_needed(load_settings()))
+            self._banner.show_need(setup_needed(self._settings.current()))
             return
         if self._lookup is not None:
             self._lookup.cancel()  # its late answer is dropped
-        self._lookup = run_on_daemon_thread(load_settings, name="key-lookup")
+        self._lookup = run_on_daemon_thread(self._settings.current, name="key-lookup")
         self._lookup.add_done_callback(self._on_looked_up)
 
     def _on_looked_up(self, lookup: asyncio.Future[ProviderSettings]) -> None:

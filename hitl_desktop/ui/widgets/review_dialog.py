@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from hitl_desktop.core.models import ReviewDecision, ReviewRequest
+from hitl_desktop.ui.widgets.placement import centre_on_parent
 from hitl_desktop.ui.widgets.safe_markdown import SafeTextBrowser
 
 _TOPIC_PREVIEW_CHARS = 160
@@ -33,6 +34,7 @@ class ReviewDialog(QDialog):
         super().__init__(parent)
         self.request = request
         self._decision_sent = False
+        self._placed = False
         self.setObjectName("reviewDialog")
         self.setWindowTitle(f"Review Research — Round {request.round}")
         self.setSizeGripEnabled(True)
@@ -133,6 +135,9 @@ class ReviewDialog(QDialog):
         # QDialogButtonBox makes its first accept button the default when shown; Approve must
         # not be (Enter while reading would start the report), so undo that every time.
         self.approveButton.setDefault(False)
+        if not self._placed:  # once: reopened, it stays where the reviewer put it
+            self._placed = True
+            centre_on_parent(self)
 
     @property
     def decision_sent(self) -> bool:

@@ -1,22 +1,22 @@
 """SettingsDialog: provider, model, endpoint, API key and generation limits, with Test Connection.
 
-The API key field is write-only: it never shows a stored key, only says where one is kept.
-Test Connection runs an injected coroutine function on the running loop (the bridge's), so this
-module needs no LlamaIndex and the dialog never blocks. The keychain is only touched on worker
-threads: a locked one may show an unlock prompt and wait for it, which on the UI thread would
-freeze the qasync loop and any report streaming in behind the dialog.
+A form: it collects values and shows what became of them. Where keys are kept, and how a Save
+waits on the keychain, is the settings service's business (`hitl_desktop.core.settings_service`,
+awaited through `hitl_desktop.ui.settings_service` so the keychain is never asked on the UI
+thread). The API key field is write-only: it never shows a stored key, only says where one is
+kept. Test Connection runs an injected coroutine function on the running loop (the bridge's),
+so this module needs no LlamaIndex and the dialog never blocks.
 """
 
 from __future__ import annotations
 
 import asyncio
 import html
-import threading
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import shiboken6
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QShowEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -43,12 +43,7 @@ from PySide6.QtWidgets import (
 
 from hitl_desktop.core.errors import UserFacingError
 from hitl_desktop.core.redaction import redact
-from hitl_desktop.core.secret_store import (
-    KeychainStatus,
-    KeyLocation,
-    SecretStore,
-    default_store,
-)
+from hitl_desktop.core.secret_store import KeyLocation
 from hitl_desktop.core.settings import (
     DASHSCOPE,
     DEFAULT_BASE_URLS,
@@ -60,10 +55,10 @@ from hitl_desktop.core.settings import (
     TIMEOUT_RANGE_S,
     ProviderSettings,
     check_settings,
-    for_provider,
-    save_settings,
 )
-from hitl_desktop.ui.threads import run_on_daemon_thread
+from hitl_desktop.core.settings_service import KeyState, SaveResult
+from hitl_desktop.ui.settings_service import AsyncSettingsService, SaveInProgress
+from hitl_desktop.ui.widgets.placement import centre_on_parent, keep_on_screen
 
 ConnectionTester = Callable[[ProviderSettings], Awaitable[str]]
 CHECKING_KEYCHAIN = "Checking the keychain…"
@@ -82,24 +77,27 @@ BASE_URL_PRESETS = (
 
 
 class SettingsDialog(QDialog):
-    """Emits `saved` with the new settings (without the key) after they were written."""
+    """Emits `saved` with the new settings (without the key) after they were written.
+
+    It edits the saved settings (`service.core.editable()`) unless given others.
+    """
 
     saved = Signal(object)  # ProviderSettings
-    keychain_patience_ms = 15_000  # then Save offers to keep the key for this session instead
 
-    def __init__(self, settings: ProviderSettings, tester: ConnectionTester | None = None,
-                 store: SecretStore | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, service: AsyncSettingsService, tester: ConnectionTester | None = None,
+                 parent: QWidget | None = None, settings: ProviderSettings | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("settingsDialog")
         self.setWindowTitle("Settings")
-        self._store = store or default_store()
+        self._service = service
         self._tester = tester
         self._test_task: asyncio.Task[None] | None = None
         self._key_task: asyncio.Task[None] | None = None   # the newest key lookup or removal
         self._save_task: asyncio.Task[None] | None = None
-        self._save_abandoned: threading.Event | None = None  # set: the running save's thread stops short
-        self._pending_save: tuple[ProviderSettings, str] | None = None  # settings and typed key
-        self._key_location = KeyLocation.NONE  # until the first lookup answers
+        self._save: SaveInProgress | None = None  # the running save, while it runs
+        self._key_state: KeyState | None = None  # None until the newest lookup answers
+        self._placed = False
+        settings = settings if settings is not None else service.core.editable()
         self._settings = replace(settings, api_key="")
         self._forms: dict[str, ProviderSettings] = {settings.provider: self._settings}
         self._build()
@@ -232,25 +230,28 @@ class SettingsDialog(QDialog):
                                              objectName="sessionOnlyRadio")
         self.keyFileRadio = QRadioButton("Keep it in a file only you can read (permissions 0600)",
                                          objectName="keyFileRadio")
-        self.sessionOnlyRadio.setChecked(True)
+        self.sessionOnlyRadio.setChecked(True)  # until a lookup says where the key is kept
         group = QButtonGroup(box)
         group.addButton(self.sessionOnlyRadio)
         group.addButton(self.keyFileRadio)
+        # Always shown, under the choice it is about: read before choosing, and choosing does
+        # not grow the dialog (which would move Save from under the pointer).
         self.keyFileWarning = _note_label("keyFileWarning")
         self.keyFileWarning.setText(
-            f"The file {_esc(str(self._store.file_path))} is not encrypted: anyone who can "
+            f"The file {_esc(str(self._service.core.key_file))} is not encrypted: anyone who can "
             "read your files as you (other programs, backups, an administrator) can read the key.")
-        self.keyFileRadio.toggled.connect(self.keyFileWarning.setVisible)
-        # After the layout has taken the shown/hidden warning into account.
-        self.keyFileRadio.toggled.connect(lambda _on: QTimer.singleShot(0, self._fit_height))
-        self.keyFileWarning.hide()
+        indent = self.style().pixelMetric(QStyle.PixelMetric.PM_ExclusiveIndicatorWidth) \
+            + self.style().pixelMetric(QStyle.PixelMetric.PM_RadioButtonLabelSpacing)
         box.hide()  # shown once a lookup says there is no keychain
         column = QVBoxLayout(box)
         column.setContentsMargins(8, 6, 8, 6)
         column.addWidget(self.noKeychainLabel)
         column.addWidget(self.sessionOnlyRadio)
         column.addWidget(self.keyFileRadio)
-        column.addWidget(self.keyFileWarning)
+        under_radio = QHBoxLayout()
+        under_radio.addSpacing(indent)
+        under_radio.addWidget(self.keyFileWarning, 1)
+        column.addLayout(under_radio)
         return box
 
     def _fit_height(self) -> None:
@@ -258,12 +259,19 @@ class SettingsDialog(QDialog):
         layout = self.layout()
         if layout is None:
             return
+        # A changed note tells the layouts above it by posted events: let them all hear first,
+        # or the height below is the one from before the change.
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
         layout.activate()
         width = max(self.width() if self.isVisible() else 0, self.sizeHint().width(), 620)
         height = layout.heightForWidth(width) if layout.hasHeightForWidth() else -1
-        wanted = max(height, self.sizeHint().height())
+        # Not sizeHint's height: that one wraps the notes at the narrower preferred width and
+        # leaves a gap above the buttons at this width.
+        wanted = height if height > 0 else self.sizeHint().height()
         if not self.isVisible() or wanted > self.height():
             self.resize(width, wanted)
+            if self.isVisible():  # grown downwards: the buttons may have left the screen
+                keep_on_screen(self)
 
     # ----- provider switching ---------------------------------------------------------------
 
@@ -276,11 +284,11 @@ class SettingsDialog(QDialog):
         self._forms[previous] = self._form_settings(previous)
         provider = self.provider
         if provider not in self._forms:
-            self._forms[provider] = for_provider(self._forms[previous], provider)
+            self._forms[provider] = self._service.core.for_provider(self._forms[previous], provider)
         self._show_provider(provider)
 
     def _show_provider(self, provider: str) -> None:
-        settings = self._forms.get(provider) or for_provider(self._settings, provider)
+        settings = self._forms.get(provider) or self._service.core.for_provider(self._settings, provider)
         self._settings = settings
         self.providerCombo.blockSignals(True)
         self.providerCombo.setCurrentIndex(max(0, self.providerCombo.findData(provider)))
@@ -306,32 +314,30 @@ class SettingsDialog(QDialog):
         self._show_result("", ok=None)
 
     def _show_key_state(self) -> None:
-        """Say where the key is kept; looked up on a worker thread, the newest lookup wins."""
-        provider, env_var = self.provider, self._settings.key_env_var
-        store = self._store
+        """Say where the key is kept; looked up off the UI thread, the newest lookup wins."""
+        self._start_key_task(self.provider)
 
-        def look_up() -> _KeyState:
-            _key, where = store.lookup(provider, env_var)  # only where it is matters here
-            return _KeyState(where, store.keychain_status())
-
-        self._start_key_task(look_up, name="key-lookup")
-
-    def _start_key_task(self, work: Callable[[], _KeyState], name: str) -> None:
+    def _start_key_task(self, provider: str, *, forget: bool = False) -> None:
         if self._key_task is not None:
             self._key_task.cancel()
             self._key_task = None
+        self._key_state = None
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # no loop yet (scripts, tests without one): nothing else to freeze
-            self._apply_key_state(work())
+            core = self._service.core
+            self._apply_key_state(core.forget_key(provider) if forget else core.key_state(provider),
+                                  removed=forget)
             return
         self.keyStatusLabel.setText(_esc(CHECKING_KEYCHAIN))
         self.forgetKeyButton.setEnabled(False)
-        self._key_task = loop.create_task(self._key_state_from(work), name=name)
+        self._key_task = loop.create_task(self._key_state_from(provider, forget),
+                                          name="forget-key" if forget else "key-lookup")
 
-    async def _key_state_from(self, work: Callable[[], _KeyState]) -> None:
+    async def _key_state_from(self, provider: str, forget: bool) -> None:
         try:
-            state = await run_on_daemon_thread(work, name="settings-keychain")
+            state = await (self._service.forget_key(provider) if forget
+                           else self._service.key_state(provider))
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 — a broken keyring must not leave "Checking…" up forever
@@ -340,40 +346,50 @@ class SettingsDialog(QDialog):
                     _esc(f"Could not check the keychain ({type(exc).__name__})."))
             return
         if shiboken6.isValid(self):  # the dialog may have been deleted meanwhile
-            self._apply_key_state(state)
+            self._apply_key_state(state, removed=forget)
 
     def key_state_known(self) -> bool:
         """False while the keychain is being asked where the key is."""
         return self._key_task is None or self._key_task.done()
 
-    def _apply_key_state(self, state: _KeyState) -> None:
+    def _apply_key_state(self, state: KeyState, removed: bool = False) -> None:
+        if state.provider != self.provider:  # an answer about a provider no longer shown
+            return
         env_var = self._settings.key_env_var
-        where, status = state.location, state.keychain
         optional = "" if self._settings.needs_key else " Local servers usually need none."
         texts = {
             KeyLocation.ENVIRONMENT: f"Using the key from the {env_var} environment variable; it "
                                      "takes precedence over a key saved here.",
             KeyLocation.KEYCHAIN: "A key is stored in the system keychain. Type a new one to replace it.",
             KeyLocation.SESSION: "A key is kept for this session only. Type a new one to replace it.",
-            KeyLocation.FILE: f"A key is stored in {self._store.file_path} (readable only by you). "
+            KeyLocation.FILE: f"A key is stored in {state.key_file} (readable only by you). "
                               "Type a new one to replace it.",
             KeyLocation.NONE: f"No key is stored.{optional}",
         }
-        self.keyStatusLabel.setText(_esc(texts[where]))
-        if state.removed:
+        self.keyStatusLabel.setText(_esc(texts[state.location]))
+        if removed:
             self._show_result("The stored key was removed.", ok=True)
         self.apiKeyEdit.setPlaceholderText("Paste a new key to replace the stored one"
-                                           if where is not KeyLocation.NONE else "Paste your API key")
-        self.forgetKeyButton.setEnabled(self._save_task is None and where in (
-            KeyLocation.KEYCHAIN, KeyLocation.SESSION, KeyLocation.FILE))
-        self.keyStorageBox.setVisible(not status.available)
-        if not status.available:
+                                           if state.location is not KeyLocation.NONE else "Paste your API key")
+        self.forgetKeyButton.setEnabled(self._save_task is None and state.removable)
+        keychain = state.keychain
+        self.keyStorageBox.setVisible(not keychain.available)
+        if not keychain.available:
             self.noKeychainLabel.setText(
-                f"<b>No system keychain is available</b>: {_esc(status.reason)} "
+                f"<b>No system keychain is available</b>: {_esc(keychain.reason)} "
                 "Where should a key you enter here be kept?")
+            # Reopen on the choice that holds the key: a replacement goes to the same place.
+            radio = self.keyFileRadio if state.fallback is KeyLocation.FILE else self.sessionOnlyRadio
+            radio.setChecked(True)
         # The key's status note may wrap to more lines than before: grow rather than squash.
         QTimer.singleShot(0, self._fit_height)
-        self._key_location = where
+        self._key_state = state
+
+    def key_storage_choice(self) -> KeyLocation | None:
+        """Where the person chose to keep a key, when the choice is offered (no keychain)."""
+        if self._key_state is None or self._key_state.keychain.available:
+            return None
+        return KeyLocation.FILE if self.keyFileRadio.isChecked() else KeyLocation.SESSION
 
     # ----- reading the form -----------------------------------------------------------------
 
@@ -415,11 +431,9 @@ class SettingsDialog(QDialog):
 
     async def _run_test(self, settings: ProviderSettings, typed_key: str) -> None:
         assert self._tester is not None
-        store = self._store
         try:
-            key = typed_key or (await run_on_daemon_thread(
-                lambda: store.lookup(settings.provider, settings.key_env_var), name="settings-keychain"))[0]
-            text = await self._tester(replace(settings, api_key=key))
+            # The typed key, else the one a run would use: asked of the same service.
+            text = await self._tester(await self._service.with_key(settings, typed_key))
             if not shiboken6.isValid(self):
                 return
         except UserFacingError as error:
@@ -438,42 +452,44 @@ class SettingsDialog(QDialog):
                 self.testButton.setEnabled(True)
 
     def save(self) -> None:
-        """Check the form, then store the key and the settings on a worker thread; `saved` is
-        emitted and the dialog closes only once both are written."""
+        """Check the form, then have the service store the key and the settings off the UI
+        thread; `saved` is emitted and the dialog closes only once both are written."""
         if self._save_task is not None:
             return
         settings = self._checked_form_settings()
         if settings is None:
             return
         typed = self.apiKeyEdit.text().strip()
-        store = self._store
-        fallback = KeyLocation.FILE if self.keyFileRadio.isChecked() else KeyLocation.SESSION
-        abandoned = threading.Event()
-
-        def write() -> None:
-            if typed:
-                location = KeyLocation.KEYCHAIN if store.keychain_status().available else fallback
-                store.store(settings.provider, typed, location)
-            if not abandoned.is_set():  # else the dialog saved the settings itself
-                save_settings(settings)
-
+        choice = self.key_storage_choice()
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # no loop: nothing else to freeze
-            self._finish_save(settings, _outcome(write))
+            self._finish_save(_outcome(self._service.core.start_save(settings, typed, choice).run))
             return
+        self._save = self._service.start_save(settings, typed, choice)
         self._set_saving(True)
         self._show_result("Saving… (the system keychain may ask you to unlock it)" if typed
                           else "Saving…", ok=None)
-        self._save_abandoned, self._pending_save = abandoned, (settings, typed)
-        self._save_task = loop.create_task(self._save_off_ui_thread(settings, write), name="save-settings")
-        if typed:
-            QTimer.singleShot(self.keychain_patience_ms, self._offer_session_key)
+        self._save_task = loop.create_task(self._follow_save(self._save), name="save-settings")
+
+    async def _follow_save(self, job: SaveInProgress) -> None:
+        try:
+            result = await job.result_within_patience()
+            if result is None and shiboken6.isValid(self):
+                self._offer_session_key()
+            outcome: SaveResult | Exception = result if result is not None else await job.result()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 — shown in the dialog, below
+            outcome = exc
+        if not shiboken6.isValid(self):  # deleted meanwhile (its window closed); the write is done
+            return
+        self._save_task = self._save = None
+        self._set_saving(False)
+        self._finish_save(outcome)
 
     def _offer_session_key(self) -> None:
         """A keychain write that has not answered may be waiting on an unlock prompt, or stuck."""
-        if self._save_task is None or not shiboken6.isValid(self):
-            return
         self._show_result("<b>The system keychain is not answering.</b> If it shows an unlock "
                           "prompt, answer it there; or use the key for this session only (the "
                           "settings are saved now).", ok=None)
@@ -484,41 +500,24 @@ class SettingsDialog(QDialog):
     def keep_key_for_session(self) -> None:
         """Stop waiting for the keychain: save the settings, hold the key in memory, close.
         The keychain may still store the key when it answers; the session copy is used first."""
-        if self._save_task is None or self._pending_save is None or self._save_abandoned is None:
+        if self._save_task is None or self._save is None:
             return
-        settings, typed = self._pending_save
-        self._save_abandoned.set()
-        self._save_task.cancel()  # its thread finishes on its own; the answer is dropped
-        self._save_task = None
+        job, task = self._save, self._save_task
+        self._save_task = self._save = None
+        task.cancel()  # its thread finishes on its own; the answer is dropped
         self._set_saving(False)
+        self._finish_save(_outcome(job.keep_key_for_session))
 
-        def write() -> None:
-            self._store.keep_for_session(settings.provider, typed)
-            save_settings(settings)
-
-        self._finish_save(settings, _outcome(write))
-
-    async def _save_off_ui_thread(self, settings: ProviderSettings, write: Callable[[], None]) -> None:
-        error = await run_on_daemon_thread(lambda: _outcome(write), name="settings-keychain")
-        if not shiboken6.isValid(self):  # deleted meanwhile (its window closed); the write is done
-            return
-        self._save_task = None
-        self._pending_save = None
-        self._set_saving(False)
-        self._finish_save(settings, error)
-
-    def _finish_save(self, settings: ProviderSettings, error: Exception | None) -> None:
-        if isinstance(error, UserFacingError):
-            self._show_result(f"<b>{_esc(redact(error.message))}</b> {_esc(redact(error.hint))}", ok=False)
-        elif isinstance(error, OSError):
-            self._show_result(f"<b>Could not save the settings ({_esc(error.strerror or str(error))}).</b>",
+    def _finish_save(self, outcome: SaveResult | Exception) -> None:
+        if isinstance(outcome, UserFacingError):
+            self._show_result(f"<b>{_esc(redact(outcome.message))}</b> {_esc(redact(outcome.hint))}",
                               ok=False)
-        elif error is not None:
-            self._show_result(f"<b>Saving failed unexpectedly ({_esc(type(error).__name__)}).</b> "
+        elif isinstance(outcome, Exception):
+            self._show_result(f"<b>Saving failed unexpectedly ({_esc(type(outcome).__name__)}).</b> "
                               "Check the settings and try again.", ok=False)
         else:
             self.apiKeyEdit.clear()
-            self.saved.emit(settings)
+            self.saved.emit(outcome.settings)
             self.accept()
 
     def _set_saving(self, saving: bool) -> None:
@@ -528,11 +527,8 @@ class SettingsDialog(QDialog):
             self.keepForSessionButton.hide()
         testing = self._test_task is not None and not self._test_task.done()
         self.testButton.setEnabled(not saving and not testing and self._tester is not None)
-        if saving:
-            self.forgetKeyButton.setEnabled(False)
-        else:
-            self.forgetKeyButton.setEnabled(self.key_state_known() and self._key_location in (
-                KeyLocation.KEYCHAIN, KeyLocation.SESSION, KeyLocation.FILE))
+        self.forgetKeyButton.setEnabled(not saving and self._key_state is not None
+                                        and self._key_state.removable)
 
     def is_saving(self) -> bool:
         return self._save_task is not None
@@ -551,15 +547,7 @@ class SettingsDialog(QDialog):
         box.open()
 
     def _forget_key(self) -> None:
-        store, provider = self._store, self.provider
-        env_var = self._settings.key_env_var
-
-        def forget() -> _KeyState:
-            store.forget(provider)
-            _key, where = store.lookup(provider, env_var)
-            return _KeyState(where, store.keychain_status(), removed=True)
-
-        self._start_key_task(forget, name="forget-key")
+        self._start_key_task(self.provider, forget=True)
 
     def _show_result(self, rich_text: str, ok: bool | None) -> None:
         self.testResultLabel.setText(rich_text)
@@ -596,6 +584,9 @@ class SettingsDialog(QDialog):
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
         self._fit_height()
+        if not self._placed:  # once: later the person may have moved it
+            self._placed = True
+            centre_on_parent(self)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         if self._save_task is None:
@@ -605,20 +596,12 @@ class SettingsDialog(QDialog):
         super().closeEvent(event)
 
 
-@dataclass(frozen=True)
-class _KeyState:
-    location: KeyLocation
-    keychain: KeychainStatus
-    removed: bool = False  # the answer to "Remove Stored Key"
-
-
-def _outcome(work: Callable[[], None]) -> Exception | None:
-    """Run `work`; its error as a value, so a worker thread can hand it back to the loop."""
+def _outcome(work: Callable[[], SaveResult]) -> SaveResult | Exception:
+    """Run `work`; its error as a value, shown like one from the worker thread."""
     try:
-        work()
+        return work()
     except Exception as exc:  # noqa: BLE001 — any failure is handed back as a value
         return exc
-    return None
 
 
 def _row(main: QWidget, side: QWidget) -> QWidget:
