@@ -29,14 +29,17 @@ log = logging.getLogger(__name__)
 
 DASHSCOPE = "dashscope"
 OPENAI_COMPATIBLE = "openai_compatible"
-PROVIDERS = (DASHSCOPE, OPENAI_COMPATIBLE)
-PROVIDER_LABELS = {DASHSCOPE: "DashScope", OPENAI_COMPATIBLE: "OpenAI-compatible"}
+# The embedded default: research and report from the user's documents with no model at all.
+OFFLINE = "offline"
+PROVIDERS = (DASHSCOPE, OPENAI_COMPATIBLE, OFFLINE)
+PROVIDER_LABELS = {DASHSCOPE: "DashScope", OPENAI_COMPATIBLE: "OpenAI-compatible",
+                   OFFLINE: "Offline (your documents, no model)"}
 
-DEFAULT_MODELS = {DASHSCOPE: "qwen-plus", OPENAI_COMPATIBLE: "qwen2.5:7b"}
-SUGGESTED_MODELS = {DASHSCOPE: ("qwen-turbo", "qwen-plus", "qwen-max"), OPENAI_COMPATIBLE: ()}
-API_KEY_ENV = {DASHSCOPE: "DASHSCOPE_API_KEY", OPENAI_COMPATIBLE: "OPENAI_API_KEY"}
+DEFAULT_MODELS = {DASHSCOPE: "qwen-plus", OPENAI_COMPATIBLE: "qwen2.5:7b", OFFLINE: "extractive"}
+SUGGESTED_MODELS = {DASHSCOPE: ("qwen-turbo", "qwen-plus", "qwen-max"), OPENAI_COMPATIBLE: (), OFFLINE: ()}
+API_KEY_ENV = {DASHSCOPE: "DASHSCOPE_API_KEY", OPENAI_COMPATIBLE: "OPENAI_API_KEY", OFFLINE: ""}
 DEFAULT_BASE_URLS = {DASHSCOPE: "https://dashscope.aliyuncs.com/api/v1",
-                     OPENAI_COMPATIBLE: "http://localhost:11434/v1"}
+                     OPENAI_COMPATIBLE: "http://localhost:11434/v1", OFFLINE: ""}
 
 # Accepted ranges (the settings dialog uses the same ones for its spin boxes).
 TEMPERATURE_RANGE = (0.0, 2.0)
@@ -70,7 +73,7 @@ class ProviderSettings:
 
     @property
     def description(self) -> str:
-        return f"{self.label} · {self.model}"
+        return "Offline · extractive" if self.provider == OFFLINE else f"{self.label} · {self.model}"
 
     @property
     def key_env_var(self) -> str:
@@ -235,10 +238,18 @@ def _read_saved(path: Path) -> dict[str, Any]:
 
 
 def setup_needed(settings: ProviderSettings) -> str:
-    """One sentence saying what the app still needs before it can run, or "" when it has it."""
+    """One sentence saying what the chosen model still needs, or "" when it has it (the offline
+    engine needs nothing). Until it has it, runs use the offline engine (`runs_offline`)."""
     if settings.needs_key and not settings.api_key:
-        return (f"HITL Desktop needs a {settings.label} API key: enter one in Settings (or set "
-                f"{settings.key_env_var}), or choose a local OpenAI-compatible server.")
+        return (f"No model is set up, so research runs offline on your documents (quotes, no "
+                f"writing). For a model to write it, enter a {settings.label} API key in Settings (or "
+                f"set {settings.key_env_var}), or choose a local OpenAI-compatible server.")
     if settings.provider == OPENAI_COMPATIBLE and not settings.base_url.strip():
-        return "To use an OpenAI-compatible server, enter its address in Settings."
+        return ("No model is set up, so research runs offline on your documents. To use an "
+                "OpenAI-compatible server, enter its address in Settings.")
     return ""
+
+
+def runs_offline(settings: ProviderSettings) -> bool:
+    """Runs use the offline engine: chosen, or no model is set up (no key, no address)."""
+    return settings.provider == OFFLINE or bool(setup_needed(settings))

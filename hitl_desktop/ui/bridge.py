@@ -14,6 +14,7 @@ import logging
 import shiboken6
 from PySide6.QtCore import QObject, Signal
 
+from hitl_desktop.core.citations import PassageSearch
 from hitl_desktop.core.errors import ErrorKind, UserFacingError
 from hitl_desktop.core.models import (
     ProgressUpdate,
@@ -43,11 +44,11 @@ def model_source_for(settings: SettingsService) -> ChatModelSource:
     """Each call's model, built from the settings and key `settings` holds at the time."""
 
     def build() -> ChatModel:
-        from hitl_desktop.core.providers import build_chat_model
+        from hitl_desktop.core.providers import build_run_model
         from hitl_desktop.core.providers.retry import RetryPolicy
 
         # Transient failures (429, 5xx, network) are retried with backoff, announced via on_notice.
-        return build_chat_model(settings.current(), RetryPolicy())
+        return build_run_model(settings.current(), RetryPolicy())
 
     return build
 
@@ -64,12 +65,14 @@ class WorkflowBridge(QObject):
     runningChanged = Signal(bool)
 
     def __init__(self, model_source: ChatModelSource | None = None, parent: QObject | None = None, *,
-                 settings: SettingsService | None = None,
+                 settings: SettingsService | None = None, sources: PassageSearch | None = None,
                  chat_model_factory: ChatModelSource | None = None) -> None:
         """Runs use `model_source`, else a model built from `settings` (the app's one
         SettingsService, which holds the keys; a new one with its own store when not given).
+        Research is grounded in `sources` (the user's documents, searched each round).
         `chat_model_factory` is `model_source`'s earlier name, kept for scripts written against it."""
         super().__init__(parent)
+        self.sources = sources
         self._model_source = model_source or chat_model_factory or model_source_for(
             settings if settings is not None else SettingsService(SecretStore()))
         self._task: asyncio.Task[None] | None = None
@@ -97,7 +100,7 @@ class WorkflowBridge(QObject):
 
         # Made here, not in the task: between now and the task's first step, pending_review and
         # submit_decision must already speak of this run, not the previous one.
-        self._session = ResearchSession(self._model_source)
+        self._session = ResearchSession(self._model_source, self.sources)
         self._task = asyncio.get_running_loop().create_task(self._run(topic), name="research-run")
         self.runningChanged.emit(True)
 

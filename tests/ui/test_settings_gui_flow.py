@@ -85,8 +85,9 @@ def test_first_run_without_a_key_says_what_it_needs_and_opens_settings(
     window = open_window(qtbot)
     qtbot.waitUntil(window.setupBanner.isVisible, timeout=5_000)  # the key is looked up off the UI thread
     sentence = window.setupBanner.textLabel.text()
-    assert "needs a DashScope API key" in sentence and "DASHSCOPE_API_KEY" in sentence
-    assert window.providerLabel.text() == "DashScope · qwen-plus"
+    assert "runs offline on your documents" in sentence  # the app works; the banner says how
+    assert "DashScope API key" in sentence and "DASHSCOPE_API_KEY" in sentence
+    assert window.providerLabel.text() == "Offline · extractive"
 
     qtbot.mouseClick(window.setupBanner.settingsButton, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: _visible_settings(window) is not None, timeout=5_000)
@@ -232,7 +233,7 @@ def test_without_a_keychain_a_key_kept_for_the_session_is_what_runs_use(
     window = open_window(qtbot)
     if provider == DASHSCOPE:
         qtbot.waitUntil(window.setupBanner.isVisible, timeout=5_000)
-        assert "needs a DashScope API key" in window.setupBanner.textLabel.text()
+        assert "enter a DashScope API key" in window.setupBanner.textLabel.text()
 
     dialog = open_settings(qtbot, window)
     choose(dialog, provider, fake)

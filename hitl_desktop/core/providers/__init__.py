@@ -12,12 +12,23 @@ from hitl_desktop.core.providers.base import (
     NoticeCallback,
     Usage,
 )
-from hitl_desktop.core.settings import DASHSCOPE, OPENAI_COMPATIBLE, ProviderSettings
+from hitl_desktop.core.settings import DASHSCOPE, OFFLINE, OPENAI_COMPATIBLE, ProviderSettings, runs_offline
 
 if TYPE_CHECKING:
     from hitl_desktop.core.providers.retry import RetryPolicy
 
-__all__ = ["ChatModel", "ChatModelSource", "Message", "NoticeCallback", "Usage", "build_chat_model"]
+__all__ = ["ChatModel", "ChatModelSource", "Message", "NoticeCallback", "Usage", "build_chat_model",
+           "build_run_model"]
+
+
+def build_run_model(settings: ProviderSettings, retry: RetryPolicy | None = None) -> ChatModel:
+    """The model a run uses: the chosen one, or the offline engine when it is chosen or no model
+    is set up yet (the first run on a fresh machine works with no key and no network)."""
+    if runs_offline(settings):
+        from hitl_desktop.core.providers.offline import OfflineEngine
+
+        return OfflineEngine()
+    return build_chat_model(settings, retry)
 
 
 def build_chat_model(settings: ProviderSettings, retry: RetryPolicy | None = None) -> ChatModel:
@@ -33,6 +44,10 @@ def build_chat_model(settings: ProviderSettings, retry: RetryPolicy | None = Non
 
 
 def _provider_model(settings: ProviderSettings) -> ChatModel:
+    if settings.provider == OFFLINE:
+        from hitl_desktop.core.providers.offline import OfflineEngine
+
+        return OfflineEngine()
     if settings.provider == DASHSCOPE:
         from hitl_desktop.core.providers.dashscope_chat import DashScopeChatModel
 

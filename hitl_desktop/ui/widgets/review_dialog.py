@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from hitl_desktop.core.models import ReviewDecision, ReviewRequest
 from hitl_desktop.ui.widgets.placement import centre_on_parent
 from hitl_desktop.ui.widgets.safe_markdown import SafeTextBrowser
+from hitl_desktop.ui.widgets.source_triage import DROP, PIN, SourceTriage
 
 _TOPIC_PREVIEW_CHARS = 160
 
@@ -74,10 +75,25 @@ class ReviewDialog(QDialog):
         self.notesTabs.setObjectName("notesTabs")
         self.notesTabs.addTab(self.researchPreview, "Read")
         self.notesTabs.addTab(self.researchView, "Edit Markdown")
+        self.sourceTriage = SourceTriage(self.request.citations, self)
+        documents = len({c.source for c in self.request.citations})
+        self.notesTabs.addTab(self.sourceTriage, f"Sources ({documents})")
+        # What the citation check found: shown before the reviewer approves, never hidden.
+        self.citationProblems = QLabel(objectName="citationProblems")
+        self.citationProblems.setWordWrap(True)
+        self.citationProblems.setTextFormat(Qt.TextFormat.RichText)
+        problems = self.request.citation_problems
+        self.citationProblems.setText(
+            f"<b>{len(problems)} citation problem{'s' if len(problems) != 1 else ''}</b> — check before "
+            "approving:<br>" + "<br>".join(f"• {html.escape(problem)}" for problem in problems))
+        self.citationProblems.setStyleSheet("#citationProblems { border: 1px solid #c0392b; border-radius: 4px;"
+                                            " padding: 6px; background: palette(alternate-base); }")
+        self.citationProblems.setVisible(bool(problems))
         self.notesTabs.currentChanged.connect(self._refresh_preview)
         notes_label.setBuddy(self.notesTabs)
         toggle = QShortcut(QKeySequence("Ctrl+E"), self)
-        toggle.activated.connect(lambda: self.notesTabs.setCurrentIndex(1 - self.notesTabs.currentIndex()))
+        toggle.activated.connect(lambda: self.notesTabs.setCurrentIndex(
+            1 if self.notesTabs.currentWidget() is not self.researchView else 0))
 
         self.revertButton = QPushButton("Re&vert Edits", self)
         self.revertButton.setObjectName("revertButton")
@@ -124,6 +140,7 @@ class ReviewDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.setSpacing(8)
         layout.addWidget(header)
+        layout.addWidget(self.citationProblems)
         layout.addLayout(edit_row)
         layout.addWidget(self.notesTabs, 1)
         layout.addWidget(feedback_label)
@@ -172,7 +189,7 @@ class ReviewDialog(QDialog):
     def _approve(self) -> None:
         self._decide(ReviewDecision(round=self.request.round, approved=True,
                                     feedback=self.feedbackInput.toPlainText().strip(),
-                                    edited_notes=self.edited_notes()))
+                                    edited_notes=self.edited_notes(), **self._triage()))
 
     def _send_back(self) -> None:
         feedback = self.feedbackInput.toPlainText().strip()
@@ -180,7 +197,11 @@ class ReviewDialog(QDialog):
             self.feedbackInput.setFocus()
             return
         self._decide(ReviewDecision(round=self.request.round, approved=False, feedback=feedback,
-                                    edited_notes=self.edited_notes()))
+                                    edited_notes=self.edited_notes(), **self._triage()))
+
+    def _triage(self) -> dict[str, tuple[str, ...]]:
+        return {"dropped_sources": self.sourceTriage.sources_with(DROP),
+                "pinned_sources": self.sourceTriage.sources_with(PIN)}
 
     def _decide(self, decision: ReviewDecision) -> None:
         if self._decision_sent:  # a double click, or a click queued behind the first

@@ -49,6 +49,7 @@ from hitl_desktop.core.settings import (
     DEFAULT_BASE_URLS,
     MAX_OUTPUT_TOKENS_RANGE,
     OPENAI_COMPATIBLE,
+    OFFLINE,
     PROVIDERS,
     SUGGESTED_MODELS,
     TEMPERATURE_RANGE,
@@ -64,7 +65,8 @@ ConnectionTester = Callable[[ProviderSettings], Awaitable[str]]
 CHECKING_KEYCHAIN = "Checking the keychain…"
 
 PROVIDER_CHOICES = {DASHSCOPE: "Qwen on DashScope",
-                    OPENAI_COMPATIBLE: "OpenAI-compatible server (Ollama, LM Studio, vLLM…)"}
+                    OPENAI_COMPATIBLE: "OpenAI-compatible server (Ollama, LM Studio, vLLM…)",
+                    OFFLINE: "Offline: quote my documents, no model"}
 # Where the common servers listen by default.
 BASE_URL_PRESETS = (
     ("Ollama", "http://localhost:11434/v1"),
@@ -304,11 +306,17 @@ class SettingsDialog(QDialog):
         self.presetButton.setVisible(local)
         self.baseUrlEdit.setPlaceholderText(DEFAULT_BASE_URLS[provider] if local
                                             else f"{DEFAULT_BASE_URLS[provider]} (default)")
+        offline = provider == OFFLINE
         self.urlHintLabel.setText(
+            "The offline engine quotes your documents and builds the report from them: no model, "
+            "key or network. Test Connection checks nothing but that." if offline else
             "Where the server answers chat completions, usually ending in /v1. Use Presets for "
             "common local servers." if local else
             "Leave empty for the default (China). Outside China use "
             "https://dashscope-intl.aliyuncs.com/api/v1.")
+        for field_ in (self.modelCombo, self.baseUrlEdit, self.apiKeyEdit, self.temperatureSpin,
+                       self.maxTokensSpin, self.timeoutSpin):
+            field_.setEnabled(not offline)
         self.apiKeyEdit.clear()
         self._show_key_state()
         self._show_result("", ok=None)
