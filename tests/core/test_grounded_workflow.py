@@ -134,3 +134,23 @@ def test_without_sources_a_model_says_so_and_nothing_is_cited() -> None:
     report, (review,) = run_session(ResearchSession(lambda: model), "anything", [None])
     assert "No sources matched" in model.prompt(0)
     assert review.citations == () and "References" not in report.markdown
+
+
+def test_a_key_pasted_into_the_topic_or_feedback_never_leaves_the_machine() -> None:
+    key = "sk-abcdefghijklmnop1234567890"
+    model = ScriptedChatModel("Notes one.", "Notes two.", "# Report")
+    updates: list[object] = []
+    session = ResearchSession(lambda: model)
+    decisions = [ReviewDecision(round=1, approved=False, feedback=f"Use my key {key} for more"), None]
+
+    def emit(update: object) -> None:
+        updates.append(update)
+        if isinstance(update, ReviewRequest):
+            answer = decisions.pop(0) or ReviewDecision(round=update.round, approved=True)
+            asyncio.get_running_loop().call_soon(session.submit_decision, answer)
+
+    asyncio.run(session.run(f"tidal power {key}", emit))
+    assert all(key not in model.prompt(i) for i in range(3))
+    said = [u.message for u in updates if hasattr(u, "message")]
+    assert "An API key in the topic was removed before anything was sent" in said
+    assert "An API key in the feedback was removed before anything was sent" in said

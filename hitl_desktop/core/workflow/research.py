@@ -28,6 +28,7 @@ from hitl_desktop.core.citations import Citation, PassageSearch
 from hitl_desktop.core.errors import ErrorKind, UserFacingError
 from hitl_desktop.core.models import Stage, validate_topic
 from hitl_desktop.core.providers.base import ChatModel, ChatModelSource, Usage, WritesFromSources
+from hitl_desktop.core.redaction import redact
 from hitl_desktop.core.workflow import prompts
 from hitl_desktop.core.workflow.events import (
     ProgressEvent,
@@ -59,7 +60,7 @@ class ResearchWorkflow(Workflow):
 
     @step
     async def begin(self, ctx: Context, ev: StartEvent) -> ResearchRequestedEvent:
-        topic = validate_topic(str(ev.get("topic", "")))
+        topic = _without_keys(ctx, validate_topic(str(ev.get("topic", ""))), "topic")
         await ctx.store.set("topic", topic)
         return ResearchRequestedEvent(round=1)
 
@@ -113,7 +114,8 @@ class ResearchWorkflow(Workflow):
                      ev: ReviewDecisionEvent) -> ResearchRequestedEvent | ReportRequestedEvent:
         notes: str = await ctx.store.get("notes")
         if ev.edited_notes is not None:
-            notes = ev.edited_notes
+            notes = _without_keys(ctx, ev.edited_notes, "edited notes", ev.round)
+        ev = ev.model_copy(update={"feedback": _without_keys(ctx, ev.feedback, "feedback", ev.round)})
         await self._remember_triage(ctx, ev)
         if ev.approved:
             edited = " with the reviewer's edits" if ev.edited_notes is not None else ""
@@ -207,6 +209,16 @@ class ResearchWorkflow(Workflow):
             total.add(model.last_usage)
             await ctx.store.set("usage", (total.input_tokens, total.output_tokens))
         return "".join(pieces).strip()
+
+
+def _without_keys(ctx: Context, text: str, what: str, round_number: int = 0) -> str:
+    """`text` with anything shaped like an API key (or a key the app holds) replaced, before it is
+    sent to a model server; the person is told it was removed."""
+    cleaned = redact(text)
+    if cleaned != text:
+        ctx.write_event_to_stream(ProgressEvent(
+            message=f"An API key in the {what} was removed before anything was sent", round=round_number))
+    return cleaned
 
 
 def _shorten(text: str, limit: int) -> str:
