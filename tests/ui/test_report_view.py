@@ -139,3 +139,4 @@ def test_what_streams_has_the_structure_of_the_finished_report(qtbot) -> None:  
             assert block_structure(streamed)[:finished] == block_structure(whole)[:finished], \
                 f"{size}-character chunks, after {start + size} characters"
         assert block_structure(streamed) == block_structure(whole)
+        assert streamed.document().documentMargin() == whole.document().documentMargin()

@@ -14,7 +14,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QWidget
 
-from hitl_desktop.ui.widgets.safe_markdown import SafeTextBrowser, insert_markdown
+from hitl_desktop.ui.widgets.safe_markdown import DOCUMENT_MARGIN, SafeTextBrowser, insert_markdown
 
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 _FLUSH_INTERVAL_MS = 40
@@ -79,6 +79,7 @@ class ReportView(SafeTextBrowser):
         # The code fence open at _committed; committed text never changes, so it is kept, not rescanned.
         self._committed_fence: str | None = None
         self._tail_position = 0  # document position where the unfinished tail starts
+        self.document().setDocumentMargin(DOCUMENT_MARGIN)  # as a whole render has it, from the start
         self._flush_timer = QTimer(self, singleShot=True, interval=_FLUSH_INTERVAL_MS)
         self._flush_timer.timeout.connect(self._flush)
 
@@ -92,6 +93,7 @@ class ReportView(SafeTextBrowser):
         self._committed_fence = None
         self._tail_position = 0
         self.clear()
+        self.document().setDocumentMargin(DOCUMENT_MARGIN)
 
     def append_delta(self, delta: str) -> None:
         self._text += delta

@@ -31,9 +31,12 @@ _PARAGRAPH_SPACE_BELOW = 8
 _LINE_HEIGHT_PERCENT = 125
 
 
+DOCUMENT_MARGIN = 14
+
+
 def set_markdown(document: QTextDocument, markdown: str) -> None:
     document.setMarkdown(markdown, MARKDOWN_FEATURES)
-    document.setDocumentMargin(14)
+    document.setDocumentMargin(DOCUMENT_MARGIN)
     polish_blocks(document, 0)
 
 
@@ -63,7 +66,8 @@ def polish_blocks(document: QTextDocument, from_position: int) -> None:
             fmt.setBottomMargin(2)
         else:
             fmt.setBottomMargin(_PARAGRAPH_SPACE_BELOW)
-        fmt.setLineHeight(_LINE_HEIGHT_PERCENT, QTextBlockFormat.LineHeightTypes.ProportionalHeight.value)
+        if not _is_code(block):  # code keeps single spacing: its shading has no stripes
+            fmt.setLineHeight(_LINE_HEIGHT_PERCENT, QTextBlockFormat.LineHeightTypes.ProportionalHeight.value)
         cursor.setPosition(block.position())
         cursor.setBlockFormat(fmt)
         block = block.next()
