@@ -12,6 +12,7 @@ passages. bm25s needs only numpy: its scipy and numba back-ends are optional and
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -42,8 +43,10 @@ class PassageIndex:
     @classmethod
     def build(cls, token_lists: Sequence[Sequence[str]], documents: Sequence[int]) -> PassageIndex:
         """Index passages; `documents[i]` numbers the document passage i belongs to."""
-        vocab: dict[str, int] = {}
-        ids = [[vocab.setdefault(token, len(vocab)) for token in tokens] for tokens in token_lists]
+        terms = dict.fromkeys(itertools.chain.from_iterable(token_lists))
+        vocab = {term: number for number, term in enumerate(terms)}
+        lookup = vocab.__getitem__
+        ids = [list(map(lookup, tokens)) for tokens in token_lists]
         if not vocab:  # no passages, or only stopwords everywhere: nothing can ever match
             return cls.empty(len(token_lists))
         model = bm25s.BM25(k1=_K1, b=_B, method="lucene", backend="numpy", csc_backend="numpy")
@@ -120,6 +123,8 @@ def _burstiness(ids: list[list[int]], documents: Sequence[int], vocab_size: int)
                        count=int(lengths.sum()))
     owner = np.repeat(np.asarray(documents, dtype=np.int64), lengths)
     occurrences = np.bincount(flat, minlength=vocab_size)
-    pairs = np.unique(owner * vocab_size + flat)
-    holders = np.bincount(pairs % vocab_size, minlength=vocab_size)
+    pairs = np.sort(owner * vocab_size + flat)  # (document, term), each distinct pair once:
+    first = np.ones(len(pairs), dtype=bool)
+    first[1:] = pairs[1:] != pairs[:-1]
+    holders = np.bincount(pairs[first] % vocab_size, minlength=vocab_size)
     return (occurrences / np.maximum(holders, 1)).astype(np.float32)
