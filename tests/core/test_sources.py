@@ -597,3 +597,29 @@ def test_the_sample_corpus_is_complete_and_licensed(tmp_path: Path) -> None:
     assert "CC0-1.0" in (folder / "LICENSE").read_text(encoding="utf-8")
     summary = SourceLibrary([folder], tmp_path / "cache").refresh()
     assert (summary.documents, summary.skipped) == (30, [])
+
+
+def test_text_without_spaces_is_cut_by_length() -> None:
+    blob = "QUJD" * 5000  # 20,000 characters, one "word"
+    pieces = split_passages([Block("Data", "Encoded: " + blob)])
+    assert len(pieces) == 7 and max(len(p.text) for p in pieces) <= 3000
+    assert "".join(p.text for p in pieces).replace(" ", "") == ("Encoded: " + blob).replace(" ", "")
+
+
+def test_a_refused_file_is_tried_again(corpus: Path, tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    locked = str(corpus / "bakery history.txt")
+    real_open = open
+
+    def refusing_open(file, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if str(file) == locked:
+            raise PermissionError(13, "Permission denied", file)
+        return real_open(file, *args, **kwargs)
+
+    library = open_library(corpus, tmp_path)
+    monkeypatch.setattr("builtins.open", refusing_open)
+    assert library.refresh().documents == 4
+    assert library.refresh().reread == 1  # still refused, so tried again; nothing else read
+    monkeypatch.setattr("builtins.open", real_open)  # permission granted, time unchanged
+    summary = library.refresh()
+    assert (summary.documents, summary.reread, summary.skipped) == (5, 1, [])

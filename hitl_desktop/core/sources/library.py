@@ -426,7 +426,9 @@ def _unsupported_reason(path: str) -> str:
 
 def _update(item: _Found, old: _Entry | None) -> tuple[_Entry, bool, bool]:
     """The file's entry, whether it was read from disk, and whether its content changed."""
-    if old is not None and (old.size, old.mtime_ns) == (item.size, item.mtime_ns):
+    # An entry without a hash was never read whole (too large, or refused): look again, since
+    # permissions and limits can change without the file's time changing.
+    if old is not None and old.sha256 and (old.size, old.mtime_ns) == (item.size, item.mtime_ns):
         if old.root == item.root:
             return old, False, False
         return _replace_stat(old, item), False, False
@@ -440,7 +442,7 @@ def _update(item: _Found, old: _Entry | None) -> tuple[_Entry, bool, bool]:
     except OSError as exc:
         entry = _Entry(item.root, item.size, item.mtime_ns, "",
                        skipped=f"cannot be read ({_os_reason(exc)})")
-        return entry, True, True
+        return entry, True, old is None or old.skipped != entry.skipped
     if len(data) > MAX_FILE_BYTES:  # grew since it was listed
         entry = _Entry(item.root, item.size, item.mtime_ns, "",
                        skipped=f"larger than the {MAX_FILE_BYTES // 2**20} MB limit")

@@ -18,6 +18,8 @@ MIN_WORDS = 60
 MAX_WORDS = 200
 # A section's last piece below this many words is merged into the previous passage if it fits.
 TAIL_WORDS = 30
+# Text without spaces (encoded data, long URLs) is cut by length so no passage is huge.
+MAX_CHARS = 3000
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=\S)")
 
@@ -33,6 +35,17 @@ def _word_count(text: str) -> int:
 
 
 def _pieces_of_paragraph(text: str) -> Iterator[tuple[str, int]]:
+    """The paragraph, or parts of it no longer than MAX_WORDS words and MAX_CHARS characters."""
+    for piece, words in _word_pieces(text):
+        if len(piece) <= MAX_CHARS:
+            yield piece, words
+            continue
+        for start in range(0, len(piece), MAX_CHARS):  # "words" thousands of characters long
+            chunk = piece[start:start + MAX_CHARS]
+            yield chunk, _word_count(chunk)
+
+
+def _word_pieces(text: str) -> Iterator[tuple[str, int]]:
     """The paragraph, or sentence-aligned parts of it when it is longer than MAX_WORDS."""
     words = _word_count(text)
     if words <= MAX_WORDS:
@@ -66,14 +79,16 @@ def _section_passages(paragraphs: list[str]) -> list[tuple[str, int]]:
     count = 0
     for paragraph in paragraphs:
         for piece, words in _pieces_of_paragraph(paragraph):
-            if current and count + words > MAX_WORDS:
+            if current and (count + words > MAX_WORDS
+                            or sum(map(len, current)) + len(piece) > MAX_CHARS):
                 passages.append((current, count))
                 current, count = [], 0
             current.append(piece)
             count += words
     if current:
         if (passages and count < TAIL_WORDS
-                and passages[-1][1] + count <= MAX_WORDS + TAIL_WORDS):
+                and passages[-1][1] + count <= MAX_WORDS + TAIL_WORDS
+                and sum(map(len, passages[-1][0] + current)) <= MAX_CHARS):
             previous, previous_count = passages.pop()
             current, count = previous + current, previous_count + count
         passages.append((current, count))
