@@ -188,8 +188,9 @@ class SourceLibrary:
                min_score: float = MIN_SCORE) -> list[ScoredPassage]:
         """The best `k` passages for `query`, best first; only passages that match it well.
 
-        A passage must score at least `min_score` (0–1, its BM25 score over the most any passage
-        could score for this query) and at least RELATIVE_SCORE times the best passage, so a
+        A passage must score at least `min_score` (0–1: its BM25 score, with each query term
+        weighted by how much it is a subject's own word, over the most any passage could score;
+        see PassageIndex.relevance) and at least RELATIVE_SCORE times the best passage, so a
         passage that shares only a common word with the query ("Europe", "history") is not
         returned, however few results that leaves. An empty list means nothing matches.
         Before the first refresh this searches the index the last run saved, if there is one.

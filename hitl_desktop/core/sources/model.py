@@ -20,8 +20,9 @@ class Passage:
 @dataclass(frozen=True)
 class ScoredPassage:
     passage: Passage
-    # 0–1: the passage's BM25 score divided by the most any passage could score for the query
-    # (every query term present, and often). Not comparable across queries.
+    # 0–1: the passage's weighted BM25 score divided by the most any passage could score for the
+    # query (every query term present, and often); see PassageIndex.relevance. Comparable between
+    # passages of one query only.
     score: float
 
 
