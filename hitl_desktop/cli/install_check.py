@@ -31,6 +31,9 @@ def _resources() -> str:
 
     found = resources.icon_pngs()
     missing = [p for p in (resources.icon_svg(), resources.desktop_entry_template()) if not p.is_file()]
+    corpus = resources.resources_dir() / "sample_corpus"
+    if not (corpus / "LICENSE").is_file() or not any(corpus.glob("*.md")):
+        missing.append(corpus)
     if len(found) < len(resources.ICON_SIZES) or missing:
         raise RuntimeError(f"incomplete in {resources.resources_dir()}: reinstall {APP_NAME}")
     return str(resources.resources_dir())

@@ -1,4 +1,4 @@
-"""Where the app's own files (icons, desktop entry template) are, however it was installed.
+"""Where the app's own files (icons, desktop entry, sample corpus) are, however it was installed.
 
 The files live in `resources/` at the repository root. A wheel installs that folder as the package
 `hitl_desktop._resources` (mapped in pyproject.toml), and build.spec puts it at the same place inside
@@ -47,3 +47,14 @@ def icon_pngs() -> dict[int, Path]:
 
 def desktop_entry_template() -> Path:
     return resources_dir() / f"{APP_ID}.desktop"
+
+
+def sample_corpus_dir() -> Path:
+    """Thirty short Markdown articles (CC0) the research uses when the user added no documents."""
+    folder = resources_dir() / "sample_corpus"
+    if not folder.is_dir():
+        raise UserFacingError(
+            "The sample documents are missing.",
+            "The installation looks damaged: reinstall HITL Desktop, or add your own documents.",
+            ErrorKind.IO)
+    return folder
