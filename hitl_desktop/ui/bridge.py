@@ -36,7 +36,7 @@ from hitl_desktop.ui.threads import run_on_daemon_thread
 log = logging.getLogger(__name__)
 
 # Imported in the background once the window is up, so the first Run does not stall the UI.
-_HEAVY_MODULES = ("hitl_desktop.core.workflow.research", "llama_index.core.llms",
+_HEAVY_MODULES = ("hitl_desktop.core.sources.library", "hitl_desktop.core.workflow.research", "llama_index.core.llms",
                   "llama_index.llms.dashscope", "llama_index.llms.openai_like")
 
 

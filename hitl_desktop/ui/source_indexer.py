@@ -8,6 +8,8 @@ asks the worker to stop at the next file; the previous index stays in use.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import asyncio
 import contextlib
 import logging
@@ -16,7 +18,10 @@ import threading
 from PySide6.QtCore import QObject, Signal
 
 from hitl_desktop.core.errors import ErrorKind, UserFacingError
-from hitl_desktop.core.sources import Cancelled, IndexSummary, SourceLibrary
+from hitl_desktop.core.sources import Cancelled, IndexSummary
+
+if TYPE_CHECKING:
+    from hitl_desktop.core.sources.library import SourceLibrary
 from hitl_desktop.ui.threads import run_on_worker_thread
 
 log = logging.getLogger(__name__)

@@ -62,7 +62,7 @@ def menu_texts(window: MainWindow, title: str) -> list[str]:
 
 def test_actions_live_in_the_menus_and_wait_for_a_finished_report(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
     file_items, edit_items = menu_texts(window, "&File"), menu_texts(window, "&Edit")
-    assert file_items[:3] == ["&Save Report…", "Export &All Formats…", "&Print…"]
+    assert file_items[:4] == ["Add &Documents…", "&Save Report…", "Export &All Formats…", "&Print…"]
     assert edit_items[2:4] == ["Copy as &Markdown", "Copy as &Rich Text"]
     assert window.reportActions.printAction.shortcut() == QKeySequence(QKeySequence.StandardKey.Print)
     assert not any(action.isEnabled() for action in report_actions(window))

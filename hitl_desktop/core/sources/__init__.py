@@ -6,12 +6,8 @@ finds the passages that match a query with BM25. `roots` keeps the user's list o
 folders and files.
 """
 
-from hitl_desktop.core.sources.library import (
-    MIN_SCORE,
-    SourceLibrary,
-    no_documents_message,
-    passage_id,
-)
+from typing import TYPE_CHECKING, Any
+
 from hitl_desktop.core.sources.model import (
     Cancelled,
     DocumentInfo,
@@ -21,6 +17,21 @@ from hitl_desktop.core.sources.model import (
     SkippedFile,
 )
 from hitl_desktop.core.sources.readers import MAX_FILE_BYTES, SUPPORTED_SUFFIXES
+
+if TYPE_CHECKING:
+    from hitl_desktop.core.sources.library import MIN_SCORE, SourceLibrary, no_documents_message, passage_id
+
+# The index brings in numpy and bm25s (about 0.25 s): loaded when first used, not when the window
+# that lists the documents is built.
+_FROM_LIBRARY = ("MIN_SCORE", "SourceLibrary", "no_documents_message", "passage_id")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FROM_LIBRARY:
+        from hitl_desktop.core.sources import library
+
+        return getattr(library, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "MAX_FILE_BYTES",

@@ -10,10 +10,10 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMainWindow, QPushButton, QSplitter, QStyle, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMainWindow, QPushButton, QSplitter, QStyle, QTabWidget,
+                               QVBoxLayout, QWidget)
 
 from hitl_desktop import APP_NAME
 from hitl_desktop.core import export
@@ -23,6 +23,7 @@ from hitl_desktop.core.models import (ProgressUpdate, Report, ResearchDelta, Rev
 from hitl_desktop.core.run import RunController
 from hitl_desktop.core.secret_store import SecretStore
 from hitl_desktop.core.settings_service import SettingsService
+from hitl_desktop.core.sources.current import CurrentSources
 from hitl_desktop.ui.bridge import WorkflowBridge
 from hitl_desktop.ui.report_files import ReportFileWriter
 from hitl_desktop.ui.settings_service import AsyncSettingsService
@@ -35,6 +36,7 @@ from hitl_desktop.ui.widgets.report_view import ReportView
 from hitl_desktop.ui.widgets.review_banner import ReviewBanner
 from hitl_desktop.ui.widgets.run_questions import RunQuestions
 from hitl_desktop.ui.widgets.settings_dialog import SettingsDialog
+from hitl_desktop.ui.widgets.sources_panel import SourcesPanel
 from hitl_desktop.ui.widgets.status_bar import StatusBar
 from hitl_desktop.ui.widgets.topic_editor import TopicEditor
 from hitl_desktop.ui.window_state import window_state
@@ -43,6 +45,7 @@ log = logging.getLogger(__name__)
 
 _GEOMETRY = "mainWindow/geometry"
 _SPLITTER = "mainWindow/splitter"
+_INDEX_AFTER_MS = 300
 
 
 class MainWindow(QMainWindow):
@@ -93,6 +96,8 @@ class MainWindow(QMainWindow):
                                            key.keyBindings(key.StandardKey.Preferences) or [key("Ctrl+,")],
                                            self.open_settings)
         self.settingsAction.setMenuRole(QAction.MenuRole.PreferencesRole)
+        self.addDocumentsAction = self._action("Add &Documents…", "addDocumentsAction", [key("Ctrl+Shift+O")],
+                                               self.add_documents)
         self.copyAction = self._action("&Copy", "copyAction", [key(key.StandardKey.Copy)],
                                        lambda: copy_from(self.focusWidget()))
         self.selectAllAction = self._action("Select &All", "selectAllAction",
@@ -103,6 +108,8 @@ class MainWindow(QMainWindow):
         self.saveReportAction = self.reportActions.saveReportAction
 
         file_menu = self.menuBar().addMenu("&File")
+        file_menu.addAction(self.addDocumentsAction)
+        file_menu.addSeparator()
         file_menu.addActions(self.reportActions.file_actions)
         file_menu.addSeparator()
         file_menu.addAction(self.settingsAction)
@@ -150,7 +157,12 @@ class MainWindow(QMainWindow):
         self.reportView = ReportView(self)
         self.reportView.setAccessibleName("Report")
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.addWidget(_titled("Progress", self.progressList))
+        self.sourcesPanel = SourcesPanel(parent=self)
+        self._ground_research_in(self.sourcesPanel)
+        self.sidePanes = QTabWidget(objectName="sidePanes")
+        self.sidePanes.addTab(self.progressList, "Progress")
+        self.sidePanes.addTab(self.sourcesPanel, "Sources")
+        self.splitter.addWidget(_titled("Research", self.sidePanes))
         self.splitter.addWidget(_titled("Report", self.reportView))
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 2)
@@ -172,6 +184,20 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.providerLabel)
         self.providerStatus.refresh()
         self.statusBar().showMessage("Ready")
+
+    def _ground_research_in(self, panel: SourcesPanel) -> None:
+        """Runs search the panel's documents (unless the bridge came with sources of its own),
+        waiting for an index that is being built; indexing starts once the loop runs."""
+        if self.bridge.sources is None:
+            current = CurrentSources(panel.library)
+            panel.indexer.runningChanged.connect(lambda running: current.indexing() if running else current.ready())
+            self.bridge.sources = current
+        # After the first frames: building the index's code takes a moment on the UI thread.
+        QTimer.singleShot(_INDEX_AFTER_MS, panel, panel.index_unless_indexed)  # dropped if the panel goes
+
+    def add_documents(self) -> None:
+        self.sidePanes.setCurrentWidget(self.sourcesPanel)
+        self.sourcesPanel.choose_files()
 
     def _button(self, text: str, name: str, icon: QStyle.StandardPixmap, tip: str,
                 action: QAction) -> QPushButton:

@@ -16,6 +16,8 @@ import os
 from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
@@ -36,14 +38,12 @@ from PySide6.QtWidgets import (
 )
 
 from hitl_desktop.core.errors import UserFacingError
-from hitl_desktop.core.sources import (
-    SUPPORTED_SUFFIXES,
-    IndexSummary,
-    SourceLibrary,
-    no_documents_message,
-)
+from hitl_desktop.core.sources import SUPPORTED_SUFFIXES, IndexSummary
 from hitl_desktop.core.sources import roots as saved_roots
 from hitl_desktop.ui.source_indexer import SourceIndexer
+
+if TYPE_CHECKING:
+    from hitl_desktop.core.sources.library import SourceLibrary
 
 _ROOT_ROLE = Qt.ItemDataRole.UserRole
 _FILTER = ("Documents (" + " ".join(f"*{suffix}" for suffix in SUPPORTED_SUFFIXES) + ");;"
@@ -70,7 +70,7 @@ class SourcesPanel(QWidget):
         self._cache_dir = cache_dir if cache_dir is not None else saved_roots.cache_dir()
         self._sample_dir = sample_dir
         self._save = save
-        self._library = self._make_library()
+        self._library: SourceLibrary | None = None  # made when first needed (it loads the index code)
         self._summary: IndexSummary | None = None
         self._again = False  # roots changed during a run: index again when it ends
         self._dialog: QFileDialog | None = None
@@ -88,6 +88,8 @@ class SourcesPanel(QWidget):
 
     def library(self) -> SourceLibrary:
         """The library to search: the user's documents, or the sample documents if none."""
+        if self._library is None:
+            self._library = self._make_library()
         return self._library
 
     def roots(self) -> list[Path]:
@@ -119,7 +121,13 @@ class SourcesPanel(QWidget):
             return
         self._again = False
         self._error.hide()
-        self.indexer.start(self._library)
+        self.indexer.start(self.library())
+
+    def index_unless_indexed(self) -> None:
+        """Index now unless an index run has finished or is going (the window starts one once
+        it is up, whether or not this panel is showing)."""
+        if self._summary is None and not self.indexer.running and _loop_running():
+            self.refresh()
 
     def cancel_indexing(self) -> None:
         self._again = False
@@ -146,8 +154,8 @@ class SourcesPanel(QWidget):
 
         self._add = QPushButton("Add Documents…", objectName="addDocumentsButton")
         menu = QMenu(self._add)
-        menu.addAction("Files…", self._choose_files).setObjectName("addFilesAction")
-        menu.addAction("Folder…", self._choose_folder).setObjectName("addFolderAction")
+        menu.addAction("Files…", self.choose_files).setObjectName("addFilesAction")
+        menu.addAction("Folder…", self.choose_folder).setObjectName("addFolderAction")
         self._add.setMenu(menu)
         self._add.setToolTip("Add Markdown, text, HTML, PDF or Word files, or a folder of them")
         self._remove = QPushButton("Remove", objectName="removeRootButton")
@@ -197,16 +205,14 @@ class SourcesPanel(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
-        if self._summary is None and not self.indexer.running:
-            try:
-                asyncio.get_running_loop()
-            except RuntimeError:
-                return  # no loop yet (a test building the widget bare): index on refresh()
-            self.refresh()
+        if self._summary is None and not self.indexer.running and _loop_running():
+            self.refresh()  # without a loop (a test building the widget bare): on refresh()
 
     # --- Roots -------------------------------------------------------------------------------
 
     def _make_library(self) -> SourceLibrary:
+        from hitl_desktop.core.sources.library import SourceLibrary
+
         if self._roots:
             return SourceLibrary(self._roots, self._cache_dir / "documents")
         return SourceLibrary([self._sample()], self._cache_dir / "sample")
@@ -232,14 +238,14 @@ class SourcesPanel(QWidget):
         self._show_documents()
         self.refresh()
 
-    def _choose_files(self) -> None:
+    def choose_files(self) -> None:
         dialog = self._new_dialog("Add Documents", "addFilesDialog")
         dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
         dialog.setNameFilter(_FILTER)
         dialog.filesSelected.connect(self.add_roots)
         dialog.open()
 
-    def _choose_folder(self) -> None:
+    def choose_folder(self) -> None:
         dialog = self._new_dialog("Add a Folder of Documents", "addFolderDialog")
         dialog.setFileMode(QFileDialog.FileMode.Directory)
         dialog.setOption(QFileDialog.Option.ShowDirsOnly, True)
@@ -279,7 +285,7 @@ class SourcesPanel(QWidget):
 
     def _show_documents(self) -> None:
         self._tree.clear()
-        documents = self._library.documents() if self._summary is not None else []
+        documents = self.library().documents() if self._summary is not None else []
         style = self.style()
         folder_icon = style.standardIcon(QStyle.StandardPixmap.SP_DirIcon)
         file_icon = style.standardIcon(QStyle.StandardPixmap.SP_FileIcon)
@@ -335,6 +341,8 @@ class SourcesPanel(QWidget):
                 "The sample documents are used until you add your own." if self.uses_sample
                 else "")
         if summary.documents == 0:
+            from hitl_desktop.core.sources.library import no_documents_message
+
             return no_documents_message(summary, self._roots) or ""
         counts = (f"{summary.documents} document{'s' * (summary.documents != 1)}, "
                   f"{summary.passages} passage{'s' * (summary.passages != 1)}.")
@@ -377,7 +385,7 @@ class SourcesPanel(QWidget):
         self._show_skipped(summary)
         self._show_documents()
         self.indexed.emit(summary)
-        self.libraryChanged.emit(self._library)
+        self.libraryChanged.emit(self.library())
         self._again_if_asked()
 
     def _on_failed(self, error: UserFacingError) -> None:
@@ -393,3 +401,11 @@ class SourcesPanel(QWidget):
     def _again_if_asked(self) -> None:
         if self._again:
             asyncio.get_running_loop().call_soon(self.refresh)
+
+
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
