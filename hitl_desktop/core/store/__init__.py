@@ -4,8 +4,9 @@
     if store.problem: show(store.problem)   # …and store.kept_file names a damaged file kept aside
     recovery = store.recover_after_start()  # interrupted runs, runs waiting for review or retry
 
-Modules: records (the dataclasses), schema (tables, versions, migrations), opening (the file,
-whatever its state), owners (which app may write which run), problems (errors), run_store (API).
+Modules: run_store (the API), records (the dataclasses it returns), schema (tables, versions,
+migrations), opening (the file, whatever its state), owners (which app may write which run),
+reading (rows to records, search), problems (the errors).
 """
 
 from hitl_desktop.core.store.problems import (

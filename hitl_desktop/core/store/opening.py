@@ -101,8 +101,8 @@ def _open_file(path: Path, busy_timeout: float, use_fts: bool | None) -> Opened:
         elif version < schema.CURRENT_VERSION:
             backup_file = schema.backup(conn, path, version)
             schema.migrate(conn, topic_index=can_index)
-        topic_index = use_fts is not False and schema.has_topic_index(conn) and schema.fts5_available(conn)
-        return Opened(conn, writable=True, persistent=True, topic_index=topic_index, backup_file=backup_file)
+        return Opened(conn, writable=True, persistent=True, topic_index=_searchable(conn, use_fts),
+                      backup_file=backup_file)
     except BaseException:
         conn.close()
         raise
@@ -188,8 +188,8 @@ def _read_only(path: Path, busy_timeout: float, use_fts: bool | None, problem: U
                 schema.migrate(memory, topic_index=schema.fts5_available(memory))
                 conn = memory
             conn.execute("PRAGMA query_only = ON")
-            topic_index = use_fts is not False and schema.has_topic_index(conn) and schema.fts5_available(conn)
-            return Opened(conn, writable=False, persistent=True, topic_index=topic_index, problem=problem)
+            return Opened(conn, writable=False, persistent=True, topic_index=_searchable(conn, use_fts),
+                          problem=problem)
         except sqlite3.Error as error:
             last_error = error
             if conn is not None:
@@ -197,6 +197,11 @@ def _read_only(path: Path, busy_timeout: float, use_fts: bool | None, problem: U
     return _in_memory(use_fts, StoreProblem(
         f"The run history ({path}) could not be read, so this session's runs will not be kept.",
         explain(last_error, path).hint if last_error else ""))
+
+
+def _searchable(conn: sqlite3.Connection, use_fts: bool | None) -> bool:
+    """Whether topic search may use the FTS5 index: asked for, in the file, and in this SQLite."""
+    return use_fts is not False and schema.has_topic_index(conn) and schema.fts5_available(conn)
 
 
 def _in_memory(use_fts: bool | None, problem: UserFacingError) -> Opened:

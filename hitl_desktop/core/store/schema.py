@@ -50,8 +50,8 @@ CREATE TABLE rounds (
     notes TEXT NOT NULL,
     citations TEXT NOT NULL DEFAULT '[]', -- JSON list of Citation.to_dict()
     at TEXT NOT NULL,
-    PRIMARY KEY (run_id, round)
-) WITHOUT ROWID;
+    PRIMARY KEY (run_id, round)           -- an index apart from the rows: counting rounds is cheap
+);
 CREATE TABLE decisions (
     id INTEGER PRIMARY KEY,
     run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
@@ -168,7 +168,8 @@ def migrate(conn: sqlite3.Connection, *, topic_index: bool) -> None:
                 _MIGRATIONS[old](conn, topic_index)
                 problems = conn.execute("PRAGMA foreign_key_check").fetchall()
                 if problems:
-                    raise sqlite3.IntegrityError(f"migration from version {old} broke references: {problems[:3]}")
+                    raise sqlite3.IntegrityError(f"migrating from version {old} broke references: "
+                                                 f"{problems[:3]}")
                 conn.execute(f"PRAGMA user_version = {old + 1}")
     finally:
         conn.execute("PRAGMA foreign_keys = ON")
