@@ -227,6 +227,18 @@ def test_a_store_made_without_fts_searches_with_like_even_where_fts5_exists(stor
         assert not store.uses_fts and [s.topic for s in store.list_runs("lagoons")] == ["Tidal lagoons"]
 
 
+def test_without_fts5_in_sqlite_the_store_searches_with_like(store_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(schema, "fts5_available", lambda conn: False)
+    with RunStore.open(store_path) as store:
+        assert not store.uses_fts and not schema.has_topic_index(store._conn)
+        store.create_run("Tidal lagoons", "m")
+        assert [s.topic for s in store.list_runs("lagoon")] == ["Tidal lagoons"]
+    monkeypatch.undo()
+    with RunStore.open(store_path) as store:  # the same file with FTS5 about: still LIKE, no index
+        assert not store.uses_fts and [s.topic for s in store.list_runs("tidal")] == ["Tidal lagoons"]
+
+
 # -- versions ------------------------------------------------------------------------------
 
 # The schema as version 1 of the app wrote it.
@@ -420,6 +432,35 @@ def test_a_file_locked_by_another_program(store_path: Path) -> None:
         holder.wait()
     first.add_progress(run_id, "p")  # the lock is gone: writing works again
     first.close()
+
+
+_HOLD_EXCLUSIVELY = textwrap.dedent("""
+    import sqlite3, sys, time
+    conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+    conn.execute("PRAGMA locking_mode = EXCLUSIVE")  # keeps even readers out, until it exits
+    conn.execute("BEGIN IMMEDIATE")
+    conn.execute("UPDATE owners SET heartbeat_at = heartbeat_at")
+    conn.execute("COMMIT")
+    print("locked", flush=True)
+    time.sleep(60)
+""")
+
+
+def test_a_lock_that_keeps_readers_out_still_lets_the_app_start(store_path: Path) -> None:
+    with RunStore.open(store_path) as store:
+        store.create_run("Tides", "m")
+    holder = subprocess.Popen([sys.executable, "-c", _HOLD_EXCLUSIVELY, str(store_path)], stdout=subprocess.PIPE,
+                              text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        started = time.monotonic()
+        with RunStore.open(store_path, busy_timeout=0.3) as store:
+            assert time.monotonic() - started < 5
+            assert not store.writable and isinstance(store.problem, StoreBusy)
+            assert [s.topic for s in store.list_runs()] == ["Tides"]  # read without locks, as it is on disk
+    finally:
+        holder.kill()
+        holder.wait()
 
 
 # Opens the store as another user would; prints what it found as JSON.
