@@ -152,9 +152,10 @@ def test_a_failure_waits_for_retry_and_its_request_round_trips(store: RunStore) 
 def test_a_draft_report_leaves_the_status_and_a_new_one_replaces_it(store: RunStore) -> None:
     run_id = store.create_run("Tides", "m")
     store.save_report(run_id, "# Half", final=False, model="m")
+    store.save_pending(run_id, PendingKind.RETRY, {"type": "failure"}, {})
     store.set_status(run_id, RunStatus.STOPPED)
     run = store.get(run_id)
-    assert run.summary.status is RunStatus.STOPPED and run.report.final is False
+    assert run.summary.status is RunStatus.STOPPED and run.report.final is False and run.pending is None
     store.save_report(run_id, "# Whole", final=True)
     assert store.get(run_id).report.markdown == "# Whole"
 
@@ -167,6 +168,8 @@ def test_unknown_runs_and_statuses_are_refused(store: RunStore) -> None:
     run_id = store.create_run("Tides", "m")
     with pytest.raises(ValueError):
         store.set_status(run_id, "paused")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="save_pending"):  # waiting always comes with what it waits on
+        store.set_status(run_id, RunStatus.WAITING_FOR_REVIEW)
     with pytest.raises(TypeError):
         store.save_pending(run_id, PendingKind.REVIEW, {"not json": object()}, {})
     assert store.get(run_id).summary.status is RunStatus.RUNNING
@@ -373,9 +376,9 @@ def test_a_sqlite_file_that_is_not_a_run_history_is_kept_aside(store_path: Path)
 
 def test_damage_found_while_running_is_checked_and_kept_aside_at_the_next_start(store_path: Path) -> None:
     with RunStore.open(store_path) as store:
-        for n in range(300):
+        for n in range(60):
             run_id = store.create_run(f"Topic {n}", "m")
-            store.add_round(run_id, 1, "notes " * 200)
+            store.add_round(run_id, 1, "notes " * 1000)
     size = store_path.stat().st_size
     with open(store_path, "r+b") as file:  # scribble over the middle pages, keep the header
         file.seek(size // 3)

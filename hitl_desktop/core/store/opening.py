@@ -19,6 +19,7 @@ from hitl_desktop.core.errors import UserFacingError
 from hitl_desktop.core.store import schema
 from hitl_desktop.core.store.problems import (
     SQLITE_BUSY,
+    SQLITE_CANTOPEN,
     SQLITE_LOCKED,
     SQLITE_READONLY,
     StoreBusy,
@@ -29,7 +30,7 @@ from hitl_desktop.core.store.problems import (
     is_damage,
 )
 
-_CAN_NOT_WRITE = (SQLITE_READONLY, SQLITE_BUSY, SQLITE_LOCKED, 14)  # 14: SQLITE_CANTOPEN
+_CAN_NOT_WRITE = (SQLITE_READONLY, SQLITE_BUSY, SQLITE_LOCKED, SQLITE_CANTOPEN)
 
 
 @dataclass
@@ -176,7 +177,7 @@ def _read_only(path: Path, busy_timeout: float, use_fts: bool | None, problem: U
     for query in ("mode=ro", "immutable=1"):
         conn = None
         try:
-            conn = connect(f"{path.as_uri()}?{query}", busy_timeout, uri=True)
+            conn = connect(f"{path.resolve().as_uri()}?{query}", busy_timeout, uri=True)
             version = schema.version(conn)
             if version == 0:  # an empty file, perhaps being created by another instance right now
                 conn.close()

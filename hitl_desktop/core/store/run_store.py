@@ -172,9 +172,7 @@ class RunStore:
 
     def clear_pending(self, run_id: str, status: RunStatus = RunStatus.RUNNING) -> None:
         """The run is no longer paused: it resumed (running) or ended (stopped, failed…)."""
-        status = RunStatus(status)
-        with self._writing(run_id) as conn:
-            _clear_pending(conn, run_id, status)
+        self.set_status(run_id, status)
 
     def save_draft(self, run_id: str, round: int, edited_notes: str, feedback: str) -> None:
         """The reviewer's unsent answer to the pending round (replaces the previous draft)."""
@@ -209,9 +207,13 @@ class RunStore:
                 _clear_pending(conn, run_id, RunStatus.DONE)
 
     def set_status(self, run_id: str, status: RunStatus) -> None:
+        """Set a status other than the waiting ones (`save_pending` sets those, with what the run
+        waits on); a run that is not waiting has nothing pending, so that is cleared."""
         status = RunStatus(status)
+        if status.waiting:
+            raise ValueError(f"{status} is set by save_pending, with the request and context")
         with self._writing(run_id) as conn:
-            conn.execute("UPDATE runs SET status = ? WHERE id = ?", (status, run_id))
+            _clear_pending(conn, run_id, status)
 
     def claim(self, run_id: str) -> None:
         """Make this app the run's owner (before resuming it); raises RunOwnedElsewhere."""

@@ -137,7 +137,7 @@ def is_empty(conn: sqlite3.Connection) -> bool:
 
 def create(conn: sqlite3.Connection, *, topic_index: bool) -> None:
     """Create the current schema in an empty database, in one transaction."""
-    with _transaction(conn):
+    with transaction(conn):
         for script in (_RUNS.format(name="runs"), _RUNS_INDEXES, _CHILDREN, _OWNERS):
             _run_script(conn, script)
         if topic_index:
@@ -164,7 +164,7 @@ def migrate(conn: sqlite3.Connection, *, topic_index: bool) -> None:
     conn.execute("PRAGMA foreign_keys = OFF")
     try:
         while (old := version(conn)) < CURRENT_VERSION:
-            with _transaction(conn):
+            with transaction(conn):
                 _MIGRATIONS[old](conn, topic_index)
                 problems = conn.execute("PRAGMA foreign_key_check").fetchall()
                 if problems:
@@ -226,7 +226,7 @@ def _run_script(conn: sqlite3.Connection, script: str) -> None:
         raise ValueError(f"unfinished SQL statement: {statement[:80]}")
 
 
-class _transaction:
+class transaction:
     """BEGIN IMMEDIATE … COMMIT on a connection in autocommit mode; ROLLBACK on any error."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
@@ -242,5 +242,3 @@ class _transaction:
         elif self._conn.in_transaction:
             self._conn.execute("ROLLBACK")
 
-
-transaction = _transaction
