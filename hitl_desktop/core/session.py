@@ -36,6 +36,8 @@ from hitl_desktop.core.redaction import redact
 if TYPE_CHECKING:
     from workflows.handler import WorkflowHandler
 
+    from hitl_desktop.core.run_recorder import RunRecorder
+
 log = logging.getLogger(__name__)
 
 
@@ -43,9 +45,12 @@ Answer = ReviewDecision | RetryDecision
 
 
 class ResearchSession:
-    def __init__(self, model_source: ChatModelSource, sources: PassageSearch | None = None) -> None:
+    def __init__(self, model_source: ChatModelSource, sources: PassageSearch | None = None,
+                 recorder: RunRecorder | None = None) -> None:
         self._model_source = model_source
         self._sources = sources
+        self._recorder = recorder  # writes the run into the run store as it happens
+        self._keeping = False
         self._answers: asyncio.Queue[Answer] = asyncio.Queue()
         self._pending: ReviewRequest | None = None
         self._failure: StepFailure | None = None
@@ -75,6 +80,8 @@ class ResearchSession:
             return False
         if answer.retry and failure.stage is Stage.REPORT:
             self._report_pieces.clear()  # the report is written again from the start
+        if answer.retry and self._recorder is not None:
+            self._recorder.retried()
         self._answers.put_nowait(answer)
         return True
 
@@ -84,23 +91,67 @@ class ResearchSession:
             log.info("Ignoring a decision for round %s: no such review is open", decision.round)
             return False
         self._pending = None
+        if self._recorder is not None:
+            self._recorder.decided(decision)
         self._answers.put_nowait(decision)
         return True
+
+    def keep_for_later(self) -> None:
+        """The app is quitting: when the run is cancelled now, record it as kept (waiting where it
+        paused, or interrupted mid-step), not as stopped."""
+        self._keeping = True
+
+    def save_draft(self, edited_notes: str, feedback: str) -> None:
+        """The reviewer's unsent answer to the open round, kept so a crash loses nothing."""
+        if self._pending is not None and self._recorder is not None:
+            self._recorder.draft(self._pending.round, edited_notes, feedback)
 
     async def run(self, topic: str, emit: Callable[[RunUpdate], None]) -> Report:
         from hitl_desktop.core.workflow.research import ResearchWorkflow
 
-        handler = ResearchWorkflow(self._model_source, self._sources).run(topic=topic)
+        if self._recorder is not None:
+            self._recorder.started(topic)
+        return await self._drive(ResearchWorkflow(self._model_source, self._sources).run(topic=topic), emit)
+
+    async def resume(self, waiting_on: ReviewRequest | StepFailure, context: dict[str, Any],
+                     emit: Callable[[RunUpdate], None]) -> Report:
+        """Go on with a run saved while it waited (after a restart): the workflow comes back from
+        its context with no step re-run, and what it waits on is shown again (a restored run
+        does not say it again itself)."""
+        from workflows import Context
+
+        from hitl_desktop.core.workflow.research import ResearchWorkflow
+
+        workflow = ResearchWorkflow(self._model_source, self._sources)
+        handler = workflow.run(ctx=Context.from_dict(workflow, context))
+        if isinstance(waiting_on, ReviewRequest):
+            self._pending = self._last_review = waiting_on
+        else:
+            self._failure = waiting_on
+        emit(waiting_on)
+        return await self._drive(handler, emit)
+
+    async def _drive(self, handler: WorkflowHandler, emit: Callable[[RunUpdate], None]) -> Report:
         forwarder = asyncio.create_task(self._forward_decisions(handler), name="review-decisions")
+        recorder = self._recorder
         try:
             async with contextlib.aclosing(handler.stream_events()) as events:
                 async for event in events:
                     update = self._to_update(event)
-                    if update is not None:
-                        emit(update)
+                    if update is None:
+                        continue
+                    if recorder is not None:
+                        self._record(recorder, update, handler)
+                    emit(update)
             result = await handler
         except BaseException as exc:
+            paused = self._pending is not None or self._failure is not None
             await _stop_workflow(handler)
+            if recorder is not None:
+                if isinstance(exc, asyncio.CancelledError):
+                    recorder.kept(self.draft, paused=paused) if self._keeping else recorder.stopped(self.draft)
+                else:
+                    recorder.failed()
             if isinstance(exc, (UserFacingError, asyncio.CancelledError)):
                 raise
             if isinstance(exc, Exception):
@@ -116,8 +167,21 @@ class ResearchSession:
             with contextlib.suppress(asyncio.CancelledError):
                 await forwarder
         # A key pasted into the topic must not reach the dialog, the report or a file name.
-        return Report(topic=redact(result.topic), markdown=result.report, rounds=result.rounds,
-                      model=result.model)
+        report = Report(topic=redact(result.topic), markdown=result.report, rounds=result.rounds,
+                        model=result.model)
+        if recorder is not None:
+            recorder.finished(report)
+        return report
+
+    @staticmethod
+    def _record(recorder: RunRecorder, update: RunUpdate, handler: WorkflowHandler) -> None:
+        if isinstance(update, ProgressUpdate):
+            recorder.progress(update)
+        elif isinstance(update, ReviewRequest):
+            # The workflow's whole state at the pause, saved with the request: enough to resume.
+            recorder.review_ready(update, handler.ctx.to_dict())
+        elif isinstance(update, StepFailure):
+            recorder.failure(update, handler.ctx.to_dict())
 
     def _to_update(self, event: Any) -> RunUpdate | None:
         from hitl_desktop.core.workflow import events as wf
