@@ -49,6 +49,9 @@ class ReviewRequest:
     notes: str
     citations: tuple[Citation, ...] = ()
     citation_problems: tuple[str, ...] = ()
+    # The reviewer's unsent answer, kept from before the app last quit: the dialog starts from it.
+    draft_notes: str | None = None
+    draft_feedback: str = ""
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,9 @@ back through the callbacks each question is given, so no question blocks the eve
 
 The rules:
 - Run, Stop and Quit never throw work away unasked: a run with reviewed research asks before it
-  is stopped; an unsaved report asks "save first?" before a new run or Quit replaces it.
+  is stopped; an unsaved report asks "save first?" before a new run or Quit replaces it. Where
+  the run history can be written, Quit keeps a run for later instead of ending it, so it asks
+  nothing about the run.
 - One file write at a time. Run or Quit pressed meanwhile waits for it, then asks only if the
   report is still unsaved (the write failed). One action waits, the newest, but Quit wins: Run
   pressed twice starts one run, and Run pressed after Quit does not keep the app open.
@@ -68,6 +70,10 @@ class RunHandle(Protocol):
     @property
     def is_running(self) -> bool: ...
 
+    @property
+    def keeps_runs(self) -> bool:
+        """Quitting keeps a run for later (in the run history) instead of ending it."""
+
     def stop(self) -> None: ...
 
     async def shutdown(self) -> None: ...
@@ -106,6 +112,11 @@ class RunController:
         self.report = report
         self.report_saved = False
 
+    def report_shown(self, report: Report) -> None:
+        """A report from the history: shown to read, save or copy again, not unsaved work."""
+        self.report = report
+        self.report_saved = True
+
     def run_ended(self) -> None:
         """The run is over (finished, failed or stopped): a pending stop question is moot."""
         proceed, self._asking_stop = self._asking_stop, None
@@ -142,9 +153,11 @@ class RunController:
         (questions, the file being written, the run winding down) and call `close_window`."""
         if self.close_allowed:
             return True
-        if self._ask_before_closing:
+        if self._ask_before_closing and not self._run.keeps_runs:
             self._unless_reviewed_work_kept("Stop and Quit", lambda: self._unless_unsaved_report_kept(
                 self._close_after_shutdown, closing=True))
+        elif self._ask_before_closing:  # the run is kept for later: only an unsaved report asks
+            self._unless_unsaved_report_kept(self._close_after_shutdown, closing=True)
         else:
             self._close_after_shutdown()
         return False
@@ -239,8 +252,9 @@ class RunController:
             self.close_allowed = True
             self._prompts.close_window()
             return
-        self._prompts.show_status("Stopping the run before closing…" if self._run.is_running
-                                  else "Finishing the save before closing…")
+        self._prompts.show_status(
+            "Keeping the run for next time: it waits where it was…" if self._run.is_running and self._run.keeps_runs
+            else "Stopping the run before closing…" if self._run.is_running else "Finishing the save before closing…")
         self._shutdown = asyncio.get_running_loop().create_task(self._shut_down(), name="shutdown")
 
     async def _shut_down(self) -> None:

@@ -31,6 +31,7 @@ from hitl_desktop.core.providers.base import ChatModel, ChatModelSource
 from hitl_desktop.core.secret_store import SecretStore
 from hitl_desktop.core.settings import ProviderSettings
 from hitl_desktop.core.settings_service import SettingsService
+from hitl_desktop.core.store import RunStore
 from hitl_desktop.ui.threads import run_on_daemon_thread
 
 log = logging.getLogger(__name__)
@@ -66,13 +67,16 @@ class WorkflowBridge(QObject):
 
     def __init__(self, model_source: ChatModelSource | None = None, parent: QObject | None = None, *,
                  settings: SettingsService | None = None, sources: PassageSearch | None = None,
+                 store: RunStore | None = None,
                  chat_model_factory: ChatModelSource | None = None) -> None:
         """Runs use `model_source`, else a model built from `settings` (the app's one
         SettingsService, which holds the keys; a new one with its own store when not given).
-        Research is grounded in `sources` (the user's documents, searched each round).
+        Research is grounded in `sources` (the user's documents, searched each round), and each
+        run is recorded in `store` (the run history), so a paused run outlives the app.
         `chat_model_factory` is `model_source`'s earlier name, kept for scripts written against it."""
         super().__init__(parent)
         self.sources = sources
+        self.store = store
         self._model_source = model_source or chat_model_factory or model_source_for(
             settings if settings is not None else SettingsService(SecretStore()))
         self._task: asyncio.Task[None] | None = None
@@ -100,8 +104,53 @@ class WorkflowBridge(QObject):
 
         # Made here, not in the task: between now and the task's first step, pending_review and
         # submit_decision must already speak of this run, not the previous one.
-        self._session = ResearchSession(self._model_source, self.sources)
-        self._task = asyncio.get_running_loop().create_task(self._run(topic), name="research-run")
+        self._session = ResearchSession(self._model_source, self.sources, self._recorder())
+        self._begin(self._session.run(topic, self._emit))
+
+    def resume(self, run_id: str) -> None:
+        """Go on with a run kept in the store while it waited for a review or a retry; what it
+        waits on is shown again, with the reviewer's unsent draft. UserFacingError if it cannot."""
+        if self.is_running:
+            raise UserFacingError("A run is already in progress.", "Finish it, or quit: it is kept.",
+                                  ErrorKind.BAD_INPUT)
+        from dataclasses import replace
+
+        from hitl_desktop.core.models import ReviewRequest as Request
+        from hitl_desktop.core.session import ResearchSession
+        from hitl_desktop.core.store import request_from_json
+
+        if self.store is None:
+            raise UserFacingError("There is no run history to resume from.", kind=ErrorKind.BAD_INPUT)
+        self.store.claim(run_id)
+        stored = self.store.get(run_id)
+        if stored.pending is None:
+            raise UserFacingError("That run is not waiting for anything.", "Start a new run.", ErrorKind.BAD_INPUT)
+        waiting_on = request_from_json(stored.pending.request)
+        if isinstance(waiting_on, Request) and stored.draft is not None and stored.draft.round == waiting_on.round:
+            waiting_on = replace(waiting_on, draft_notes=stored.draft.edited_notes or None,
+                                 draft_feedback=stored.draft.feedback)
+        self._session = ResearchSession(self._model_source, self.sources, self._recorder(run_id))
+        self._begin(self._session.resume(waiting_on, stored.pending.context, self._emit))
+
+    def save_draft(self, edited_notes: str, feedback: str) -> None:
+        """The reviewer's unsent answer, kept in the history as they type."""
+        if self._session is not None and self.is_running:
+            self._session.save_draft(edited_notes, feedback)
+
+    @property
+    def keeps_runs(self) -> bool:
+        """Quitting keeps a run for later (the history can be written) instead of ending it."""
+        return self.store is not None and self.store.writable
+
+    def _recorder(self, run_id: str | None = None):  # type: ignore[no-untyped-def]
+        if self.store is None:
+            return None
+        from hitl_desktop.core.run_recorder import RunRecorder
+
+        return RunRecorder(self.store, run_id)
+
+    def _begin(self, work) -> None:  # type: ignore[no-untyped-def]
+        self._task = asyncio.get_running_loop().create_task(self._run(work), name="research-run")
         self.runningChanged.emit(True)
 
     @property
@@ -130,18 +179,21 @@ class WorkflowBridge(QObject):
             self._task.cancel()
 
     async def shutdown(self, timeout: float = 10.0) -> None:
-        """Cancel any run and wait until it has wound down (used when the app closes)."""
+        """Wind any run down before the app closes: kept in the history for later (a paused run
+        waits on; one caught mid-step is marked interrupted), and wait until it has."""
         task = self._task
         if task is None or task.done():
             return
+        if self._session is not None:
+            self._session.keep_for_later()
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError, asyncio.TimeoutError):
             await asyncio.wait_for(asyncio.shield(task), timeout)
 
-    async def _run(self, topic: str) -> None:
+    async def _run(self, work) -> None:  # type: ignore[no-untyped-def]
         assert self._session is not None
         try:
-            report = await self._session.run(topic, self._emit)
+            report = await work
         except asyncio.CancelledError:
             log.info("The run was stopped")
             if self._alive():

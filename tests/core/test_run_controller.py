@@ -21,6 +21,7 @@ from hitl_desktop.core.run import RunController, SaveChoice
 class FakeRun:
     def __init__(self) -> None:
         self.is_running = False
+        self.keeps_runs = False
         self.stops = 0
         self.shutdowns = 0
 
@@ -272,3 +273,13 @@ def test_a_write_of_an_older_report_does_not_mark_a_newer_one_saved(h: Harness) 
     h.rules.report_arrived(newer)
     h.rules.end_write(saved=True)
     assert h.rules.report is newer and not h.rules.report_saved
+
+
+@on_a_loop
+async def test_where_runs_are_kept_quitting_asks_nothing_about_the_run(h: Harness) -> None:
+    h.run.keeps_runs = True
+    h.reviewed_run()
+    assert not h.rules.request_close()
+    assert h.prompts.stop_questions == [] and h.prompts.status == ["Keeping the run for next time: it waits where it was…"]
+    await turn()
+    assert h.run.shutdowns == 1 and h.prompts.closed == 1 and h.run.stops == 0

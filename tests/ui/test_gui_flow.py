@@ -239,13 +239,16 @@ def test_stopping_or_closing_after_a_review_asks_first(qtbot, window_with) -> No
     qtbot.waitUntil(lambda: window.findChild(QMessageBox, "confirmStopBox") is None, timeout=5_000)
     assert window.bridge.is_running and window.reviewPendingButton.isVisible()
 
+    # Quitting asks nothing about the run: it is kept in the history, waiting for this review.
     window.close()
-    confirm = window.findChild(QMessageBox, "confirmStopBox")
-    assert confirm is not None and window.isVisible()
-    stop_and_quit = next(b for b in confirm.buttons() if b.text() == "Stop and Quit")
-    qtbot.mouseClick(stop_and_quit, Qt.MouseButton.LeftButton)
+    assert window.findChild(QMessageBox, "confirmStopBox") is None
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=10_000)
     assert not window.bridge.is_running
+    from hitl_desktop.core.store import RunStatus, RunStore
+
+    store = RunStore.open(heartbeat=False)
+    assert [run.status for run in store.list_runs()] == [RunStatus.WAITING_FOR_REVIEW]
+    store.close()
 
 
 def test_enter_while_reading_never_approves_but_ctrl_enter_does(qtbot, window_with) -> None:  # type: ignore[no-untyped-def]
@@ -284,16 +287,18 @@ def test_the_stop_question_goes_when_the_run_finishes_meanwhile(qtbot, window_wi
     assert window.report.markdown.endswith("end.")  # finished, not stopped
 
 
-def test_quit_asked_during_a_run_that_then_finishes_goes_on_to_quitting(qtbot, window_with) -> None:  # type: ignore[no-untyped-def]
+def test_quitting_while_the_report_is_written_keeps_the_run_as_interrupted(qtbot, window_with) -> None:  # type: ignore[no-untyped-def]
     window, gate = approved_and_writing(qtbot, window_with)
-    window.close()
-    assert window.findChild(QMessageBox, "confirmStopBox") is not None
-    gate.opened.set()
-    # No run is left to stop; the finished report is unsaved, so that is what is asked next.
-    qtbot.waitUntil(lambda: window.findChild(QMessageBox, "unsavedReportBox") is not None, timeout=10_000)
-    assert window.findChild(QMessageBox, "confirmStopBox") is None and window.isVisible()
-    window.findChild(QMessageBox, "unsavedReportBox").done(QMessageBox.StandardButton.Discard)
-    qtbot.waitUntil(lambda: not window.isVisible(), timeout=5_000)
+    window.close()  # nothing to ask: the run is kept, with what it has written so far
+    assert window.findChild(QMessageBox, "confirmStopBox") is None
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=10_000)
+    from hitl_desktop.core.store import RunStatus, RunStore
+
+    store = RunStore.open(heartbeat=False)
+    (summary,) = store.list_runs()
+    run = store.get(summary.id)
+    assert summary.status is RunStatus.INTERRUPTED and run.report.markdown.startswith("# T\n\nBody")
+    store.close()
 
 
 def test_failed_research_is_shown_and_retried_without_starting_over(qtbot, window_with, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -125,6 +125,9 @@ class ProblemBar(Banner):
         self._showing_step_failure = False
         self.show_message(message, hint, actions)
 
+    def show_user_error(self, error: UserFacingError) -> None:
+        self.show_error(error.message, error.hint)
+
     def show_step_failure(self, error: UserFacingError, retry: Callable[[], None]) -> None:
         """A model call failed and the run waits: Retry goes on where it stopped."""
         self.show_error(error.message,

@@ -11,9 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMainWindow, QPushButton, QSplitter, QStyle, QTabWidget,
-                               QVBoxLayout, QWidget)
+from PySide6.QtGui import QAction, QCloseEvent
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMainWindow, QPushButton, QSplitter, QStyle, QVBoxLayout, QWidget)
 
 from hitl_desktop import APP_NAME
 from hitl_desktop.core import export
@@ -23,20 +22,18 @@ from hitl_desktop.core.models import (ProgressUpdate, Report, ResearchDelta, Rev
 from hitl_desktop.core.run import RunController
 from hitl_desktop.core.secret_store import SecretStore
 from hitl_desktop.core.settings_service import SettingsService
-from hitl_desktop.core.sources.current import CurrentSources
+from hitl_desktop.core.store import RunStore, StoredRun
 from hitl_desktop.ui.bridge import WorkflowBridge
 from hitl_desktop.ui.report_files import ReportFileWriter
 from hitl_desktop.ui.settings_service import AsyncSettingsService
 from hitl_desktop.ui.widgets.banner import ProblemBar, SetupBanner
-from hitl_desktop.ui.widgets.focus_edit import copy_from, select_all_in, show_about
-from hitl_desktop.ui.widgets.progress_list import ProgressList
+from hitl_desktop.ui.widgets.main_menus import install_menus
 from hitl_desktop.ui.widgets.provider_status import ProviderStatus
-from hitl_desktop.ui.widgets.report_actions import ReportActions
 from hitl_desktop.ui.widgets.report_view import ReportView
 from hitl_desktop.ui.widgets.review_banner import ReviewBanner
 from hitl_desktop.ui.widgets.run_questions import RunQuestions
 from hitl_desktop.ui.widgets.settings_dialog import SettingsDialog
-from hitl_desktop.ui.widgets.sources_panel import SourcesPanel
+from hitl_desktop.ui.widgets.side_panes import SidePanes
 from hitl_desktop.ui.widgets.status_bar import StatusBar
 from hitl_desktop.ui.widgets.topic_editor import TopicEditor
 from hitl_desktop.ui.window_state import window_state
@@ -45,12 +42,11 @@ log = logging.getLogger(__name__)
 
 _GEOMETRY = "mainWindow/geometry"
 _SPLITTER = "mainWindow/splitter"
-_INDEX_AFTER_MS = 300
 
 
 class MainWindow(QMainWindow):
     def __init__(self, bridge: WorkflowBridge | None = None, parent: QWidget | None = None, *,
-                 settings: SettingsService | None = None) -> None:
+                 settings: SettingsService | None = None, store: RunStore | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("mainWindow")
         self.setWindowTitle(APP_NAME)
@@ -59,6 +55,10 @@ class MainWindow(QMainWindow):
         self.settings_service = settings or SettingsService(SecretStore())
         self.bridge = bridge or WorkflowBridge(settings=self.settings_service)
         self.bridge.setParent(self)
+        # The run history: where runs are kept, so a paused review outlives the app.
+        self.store = store or RunStore.open()
+        if self.bridge.store is None:
+            self.bridge.store = self.store
         self._research_chars = 0
         self.runs = RunController(self.bridge, RunQuestions(
             self, save_report_as=lambda then: self.reportActions.ask_save_path(then)))
@@ -68,61 +68,16 @@ class MainWindow(QMainWindow):
         self.files.written.connect(self._note_saved)
         self.files.failed.connect(self._on_write_failed)
         self.files.lost.connect(lambda message, hint: self.messageBar.show_error(message, hint))
-        self._build_actions()
+        install_menus(self)
         self._build_ui()
         self._connect_bridge()
         self._restore_layout()
         self._update_actions()
+        if self.store.problem:
+            self.messageBar.show_error(self.store.problem, "The app works on; runs are kept from now on.")
+        QTimer.singleShot(0, self, self._resume_waiting)
 
     # ----- construction -------------------------------------------------------------------
-
-    def _action(self, text: str, name: str, keys: list[QKeySequence], slot: Callable[[], None]) -> QAction:
-        action = QAction(text, self, objectName=name)
-        action.setShortcuts(keys)
-        action.triggered.connect(lambda: slot())  # not Qt's `checked` as a first argument
-        return action
-
-    def _build_actions(self) -> None:
-        key = QKeySequence
-        self.runAction = self._action("&Run Research", "runAction", [key("Ctrl+Return"), key("Ctrl+Enter")],
-                                      self.run_research)
-        self.stopAction = self._action("&Stop", "stopAction", [key(Qt.Key.Key_Escape)], self.stop_run)
-        self.reviewAction = self._action("Re&view Research…", "reviewAction", [key("Ctrl+R")], self.open_review)
-        self.retryAction = self._action("Re&try Failed Step", "retryAction",
-                                        [key(key.StandardKey.Refresh)], self.retry_failed_step)
-        self.retryAction.setToolTip("Retry the research round or report that failed; the run goes on")
-        quit_action = self._action("&Quit", "quitAction", [key(key.StandardKey.Quit)], self.close)
-        self.settingsAction = self._action("Se&ttings…", "settingsAction",
-                                           key.keyBindings(key.StandardKey.Preferences) or [key("Ctrl+,")],
-                                           self.open_settings)
-        self.settingsAction.setMenuRole(QAction.MenuRole.PreferencesRole)
-        self.addDocumentsAction = self._action("Add &Documents…", "addDocumentsAction", [key("Ctrl+Shift+O")],
-                                               self.add_documents)
-        self.copyAction = self._action("&Copy", "copyAction", [key(key.StandardKey.Copy)],
-                                       lambda: copy_from(self.focusWidget()))
-        self.selectAllAction = self._action("Select &All", "selectAllAction",
-                                            [key(key.StandardKey.SelectAll)],
-                                            lambda: select_all_in(self.focusWidget()))
-        self.reportActions = ReportActions(self, lambda: self.report, self.write_report_files,
-                                           lambda error: self.messageBar.show_error(error.message, error.hint))
-        self.saveReportAction = self.reportActions.saveReportAction
-
-        file_menu = self.menuBar().addMenu("&File")
-        file_menu.addAction(self.addDocumentsAction)
-        file_menu.addSeparator()
-        file_menu.addActions(self.reportActions.file_actions)
-        file_menu.addSeparator()
-        file_menu.addAction(self.settingsAction)
-        file_menu.addSeparator()
-        file_menu.addAction(quit_action)
-        edit_menu = self.menuBar().addMenu("&Edit")
-        edit_menu.addActions([self.copyAction, self.selectAllAction])
-        edit_menu.addSeparator()
-        edit_menu.addActions(self.reportActions.edit_actions)
-        self.menuBar().addMenu("&Research").addActions(
-            [self.runAction, self.stopAction, self.reviewAction, self.retryAction])
-        help_menu = self.menuBar().addMenu("&Help")
-        help_menu.addAction(self._action(f"&About {APP_NAME}", "aboutAction", [], lambda: show_about(self)))
 
     def _build_ui(self) -> None:
         topic_label = QLabel("Research &topic:")
@@ -153,15 +108,15 @@ class MainWindow(QMainWindow):
         self.reviewBanner.dialogClosed.connect(self._update_actions)
         self.reviewPendingButton = self.reviewBanner.button
 
-        self.progressList = ProgressList(self)
         self.reportView = ReportView(self)
         self.reportView.setAccessibleName("Report")
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.sourcesPanel = SourcesPanel(parent=self)
-        self._ground_research_in(self.sourcesPanel)
-        self.sidePanes = QTabWidget(objectName="sidePanes")
-        self.sidePanes.addTab(self.progressList, "Progress")
-        self.sidePanes.addTab(self.sourcesPanel, "Sources")
+        self.sidePanes = SidePanes(self.bridge, self.store, self)
+        self.progressList, self.sourcesPanel = self.sidePanes.progress, self.sidePanes.sources
+        self.history = self.sidePanes.history
+        self.history.showRun.connect(self._show_stored_run)
+        self.history.resumeRequested.connect(self._resume)
+        self.history.failed.connect(self.messageBar.show_user_error)
         self.splitter.addWidget(_titled("Research", self.sidePanes))
         self.splitter.addWidget(_titled("Report", self.reportView))
         self.splitter.setStretchFactor(0, 1)
@@ -185,20 +140,6 @@ class MainWindow(QMainWindow):
         self.providerStatus.refresh()
         self.statusBar().showMessage("Ready")
 
-    def _ground_research_in(self, panel: SourcesPanel) -> None:
-        """Runs search the panel's documents (unless the bridge came with sources of its own),
-        waiting for an index that is being built; indexing starts once the loop runs."""
-        if self.bridge.sources is None:
-            current = CurrentSources(panel.library)
-            panel.indexer.runningChanged.connect(lambda running: current.indexing() if running else current.ready())
-            self.bridge.sources = current
-        # After the first frames: building the index's code takes a moment on the UI thread.
-        QTimer.singleShot(_INDEX_AFTER_MS, panel, panel.index_unless_indexed)  # dropped if the panel goes
-
-    def add_documents(self) -> None:
-        self.sidePanes.setCurrentWidget(self.sourcesPanel)
-        self.sourcesPanel.choose_files()
-
     def _button(self, text: str, name: str, icon: QStyle.StandardPixmap, tip: str,
                 action: QAction) -> QPushButton:
         button = QPushButton(text, objectName=name)
@@ -217,6 +158,9 @@ class MainWindow(QMainWindow):
         self.bridge.failed.connect(self._on_failed)
         self.bridge.cancelled.connect(self._on_cancelled)
         self.bridge.runningChanged.connect(self._on_running_changed)
+        self.bridge.runningChanged.connect(self.history.refresh)
+        self.bridge.reviewRequested.connect(self.history.refresh)
+        self.reviewBanner.draftChanged.connect(self.bridge.save_draft)
 
     # ----- public surface -----------------------------------------------------------------
 
@@ -357,6 +301,41 @@ class MainWindow(QMainWindow):
         self.messageBar.show_run_failure(error, self.run_research)
         self.statusBar().showMessage("The run failed")
 
+    # ----- history ------------------------------------------------------------------------
+
+    def _resume_waiting(self) -> None:
+        """At start, the newest run left waiting for a review (or a retry) waits again."""
+        waiting = self.store.recover_after_start().waiting if self.store.writable else ()
+        if waiting and not self.bridge.is_running:
+            self._resume(waiting[0].id)
+
+    def _resume(self, run_id: str) -> None:
+        if self.bridge.is_running:
+            self.open_review()
+            return
+        try:
+            self.bridge.resume(run_id)
+        except UserFacingError as error:
+            self.messageBar.show_error(error.message, error.hint)
+            return
+        self.progressList.clear()
+        self.reportView.clear_report()
+
+    def _show_stored_run(self, run: StoredRun) -> None:
+        """A past run, as it ended: its progress and its report, with no model call."""
+        if self.bridge.is_running:
+            self.statusBar().showMessage("Stop or finish the current run to look at another", 5000)
+            return
+        self.progressList.clear()
+        for line in run.progress:
+            self.progressList.add(ProgressUpdate(line.message, at=line.at))
+        self.reportView.clear_report()
+        if run.report is not None:
+            self.runs.report_shown(Report(topic=run.summary.topic, markdown=run.report.markdown,
+                                          rounds=run.summary.rounds, model=run.report.model))
+            self.reportView.show_report(run.report.markdown)
+        self._update_actions()
+
     # ----- settings -----------------------------------------------------------------------
 
     def open_settings(self) -> None:
@@ -406,6 +385,7 @@ class MainWindow(QMainWindow):
         settings = window_state()
         settings.setValue(_GEOMETRY, self.saveGeometry())
         settings.setValue(_SPLITTER, self.splitter.saveState())
+        self.store.close()  # its runs are free for the next launch at once
         event.accept()
 
 

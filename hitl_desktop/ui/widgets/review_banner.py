@@ -16,6 +16,7 @@ from hitl_desktop.ui.widgets.review_dialog import ReviewDialog
 
 class ReviewBanner(Banner):
     decided = Signal(object)  # ReviewDecision, from the dialog
+    draftChanged = Signal(str, str)  # the unsent answer, from the dialog
     dialogClosed = Signal()   # closed without a decision: the run stays paused
 
     def __init__(self, window: QWidget) -> None:
@@ -29,6 +30,7 @@ class ReviewBanner(Banner):
         self.discard()
         self.dialog = ReviewDialog(request, self._window)
         self.dialog.decided.connect(self.decided)
+        self.dialog.draftChanged.connect(self.draftChanged)
         self.dialog.finished.connect(self._on_dialog_closed)
         self.open_dialog()
 

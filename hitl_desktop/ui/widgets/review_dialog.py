@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFontDatabase, QKeySequence, QShortcut, QShowEvent, QTextCursor
 from PySide6.QtWidgets import (
     QDialog,
@@ -24,12 +24,14 @@ from hitl_desktop.ui.widgets.safe_markdown import SafeTextBrowser
 from hitl_desktop.ui.widgets.source_triage import DROP, PIN, SourceTriage
 
 _TOPIC_PREVIEW_CHARS = 160
+_DRAFT_DELAY_MS = 500
 
 
 class ReviewDialog(QDialog):
     """Emits `decided` once with the reviewer's decision. Closing it without deciding decides nothing."""
 
     decided = Signal(object)  # ReviewDecision
+    draftChanged = Signal(str, str)  # edited notes ("" if unedited), feedback: the unsent answer
 
     def __init__(self, request: ReviewRequest, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -43,10 +45,20 @@ class ReviewDialog(QDialog):
         room = self.screen().availableGeometry()
         self.resize(min(820, room.width() * 9 // 10), min(680, room.height() * 9 // 10))
         self._build()
-        self.researchView.setPlainText(request.notes)
-        self.researchPreview.set_safe_markdown(request.notes)
+        # The reviewer's draft from before the app last quit, if any: nothing typed is lost.
+        notes = request.draft_notes if request.draft_notes is not None else request.notes
+        self.researchView.setPlainText(notes)
+        self.researchPreview.set_safe_markdown(notes)
+        self.feedbackInput.setPlainText(request.draft_feedback)
         self.researchView.textChanged.connect(self._update_state)
         self.feedbackInput.textChanged.connect(self._update_state)
+        # Saved a moment after typing stops, so a crash loses at most about a second of it.
+        self._draft_timer = QTimer(self, singleShot=True, interval=_DRAFT_DELAY_MS)
+        self._draft_timer.timeout.connect(lambda: self.draftChanged.emit(
+            self.researchView.toPlainText() if self.edited_notes() is not None else "",
+            self.feedbackInput.toPlainText()))
+        self.researchView.textChanged.connect(self._draft_timer.start)
+        self.feedbackInput.textChanged.connect(self._draft_timer.start)
         self._update_state()
 
     def _build(self) -> None:

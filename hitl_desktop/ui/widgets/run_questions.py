@@ -73,5 +73,6 @@ class RunQuestions:
         self._window.statusBar().showMessage(text)
 
     def close_window(self) -> None:
-        # Asked from inside closeEvent, where Qt ignores a nested close(): on the next turn.
-        QTimer.singleShot(0, self._window.close)
+        # Asked from inside closeEvent, where Qt ignores a nested close(): on the next turn, and
+        # not at all if the window is gone by then (its owner deleted it meanwhile).
+        QTimer.singleShot(0, self._window, self._window.close)

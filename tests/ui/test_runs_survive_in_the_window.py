@@ -1,0 +1,59 @@
+"""A pending review outlives the window: closed, a new window on the same data resumes it."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from scripted_model import ScriptedChatModel
+from window_driver import start_run, wait_for_review
+
+from hitl_desktop.ui import MainWindow
+from hitl_desktop.ui.bridge import WorkflowBridge
+
+
+def test_a_review_pending_at_quit_is_waiting_again_with_the_draft_and_nothing_re_runs(qtbot, qloop) -> None:  # type: ignore[no-untyped-def]
+    model = ScriptedChatModel("## Key findings\n\n1. MeyGen is the largest array.", "# Report\n\nDone.")
+    first = MainWindow(WorkflowBridge(model_source=lambda: model))
+    qtbot.addWidget(first)
+    first.show()
+    start_run(qtbot, first, "tidal power in Europe")
+    dialog = wait_for_review(qtbot, first, 1)
+    dialog.feedbackInput.setPlainText("Keep it short.")
+    dialog.notesTabs.setCurrentWidget(dialog.researchView)
+    dialog.researchView.appendPlainText("2. Added by the reviewer before quitting.")
+    qtbot.wait(700)  # the draft is saved half a second after typing stops
+    first.close()  # Ctrl+Q: the run is kept, nothing asked
+    qtbot.waitUntil(lambda: not first.isVisible(), timeout=10_000)
+
+    second = MainWindow(WorkflowBridge(model_source=lambda: model))  # the next launch
+    qtbot.addWidget(second)
+    second.show()
+    restored = wait_for_review(qtbot, second, 1)
+    assert "Added by the reviewer before quitting." in restored.researchView.toPlainText()
+    assert restored.feedbackInput.toPlainText() == "Keep it short."
+    rows = [second.history.list.item(i).text() for i in range(second.history.list.count())]
+    assert any("tidal power in Europe" in row and "waiting for review" in row for row in rows)
+    qtbot.mouseClick(restored.approveButton, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: second.report is not None, timeout=10_000)
+    assert len(model.calls) == 2  # the research before quitting and the report after: no re-run
+    assert "Added by the reviewer before quitting." in model.prompt(1) and "Keep it short." in model.prompt(1)
+    qtbot.waitUntil(lambda: any("done" in second.history.list.item(i).text()
+                                for i in range(second.history.list.count())), timeout=5_000)
+
+
+def test_a_finished_run_is_shown_from_the_history_without_a_model_call(qtbot, qloop) -> None:  # type: ignore[no-untyped-def]
+    model = ScriptedChatModel("Notes.", "# Kept report\n\nFrom the history.")
+    window = MainWindow(WorkflowBridge(model_source=lambda: model))
+    qtbot.addWidget(window)
+    window.show()
+    start_run(qtbot, window, "history topic")
+    qtbot.mouseClick(wait_for_review(qtbot, window, 1).approveButton, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.report is not None and not window.bridge.is_running, timeout=10_000)
+    window.reportView.clear_report()
+    window.history.search.setText("history")
+    qtbot.waitUntil(lambda: window.history.list.count() == 1, timeout=5_000)
+    item = window.history.list.item(0)
+    assert "history topic" in item.text() and "done" in item.text()
+    window.history.list.setCurrentItem(item)
+    window.history.list.itemClicked.emit(item)
+    assert "From the history." in window.reportView.toPlainText()
+    assert len(model.calls) == 2
