@@ -59,6 +59,23 @@ def test_automated_run_against_the_fake_server_saves_the_report(tmp_path: Path) 
     assert FAKE_KEY not in result.stdout + result.stderr + log_text(tmp_path / "home")
 
 
+def test_a_fresh_install_with_no_key_and_no_network_does_the_whole_job_on_the_sample_documents(
+        tmp_path: Path) -> None:
+    """The README's launch command on a new machine: no key, no network, no documents added. The
+    offline engine researches the bundled sample documents and writes a report with References."""
+    report = tmp_path / "out" / "tides.md"
+    report.parent.mkdir()
+    env = isolated_env(tmp_path / "home")
+    result = run_app(SOURCE_COMMAND, ["--topic", "tidal stream power in Europe", "--auto-approve",
+                                      "--save-report", str(report), "--quit-when-done"], env)
+    assert result.returncode == 0, result.stderr
+    text = report.read_text(encoding="utf-8")
+    assert "Offline, extractive report" in text and "## References" in text
+    references = text[text.index("## References"):]
+    assert "sample_corpus" in references and "tid" in references.lower()
+    assert "bread" not in text.lower() and "sourdough" not in text.lower()
+
+
 def test_automated_run_that_fails_exits_non_zero_with_the_reason(tmp_path: Path) -> None:
     report = tmp_path / "never.md"
     with FakeDashScopeServer() as server:
