@@ -75,6 +75,17 @@ class FakeDashScope:
         return self.replies.pop(0) if self.replies else self.default
 
 
+def _json(payload: object) -> str:
+    """UTF-8 JSON as the service sends it; text that is not valid (a lone surrogate, which a test
+    may script) goes out escaped ("\\ud800"), as JSON allows and a broken server might."""
+    text = json.dumps(payload, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(payload)
+    return text
+
+
 def _handler_for(fake: FakeDashScope) -> type[StreamingHandler]:
     class Handler(StreamingHandler):
         def do_POST(self) -> None:  # noqa: N802
@@ -113,7 +124,7 @@ def _handler_for(fake: FakeDashScope) -> type[StreamingHandler]:
                     "request_id": "fake-req",
                 }
                 self.send_chunk((f"id:{index}\nevent:result\n:HTTP_STATUS/200\n"
-                                 f"data:{json.dumps(record, ensure_ascii=False)}\n\n").encode())
+                                 f"data:{_json(record)}\n\n").encode())
             self.end_stream()
 
     return Handler

@@ -73,6 +73,17 @@ class FakeOpenAI:
         return self.replies.pop(0) if self.replies else self.default
 
 
+def _json(payload: object) -> str:
+    """UTF-8 JSON as servers send it; text that is not valid (a lone surrogate, which a test may
+    script) goes out escaped ("\\ud800"), as JSON allows and a broken server might."""
+    text = json.dumps(payload, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(payload)
+    return text
+
+
 def _words(text: str) -> int:
     return len(text.split())
 
@@ -142,7 +153,7 @@ def _handler_for(fake: FakeOpenAI) -> type[StreamingHandler]:
             self.end_stream()
 
         def _send_event(self, payload: dict[str, Any]) -> None:
-            self.send_chunk(f"data: {json.dumps(payload, ensure_ascii=False)}\n\n".encode())
+            self.send_chunk(f"data: {_json(payload)}\n\n".encode())
 
     return Handler
 
