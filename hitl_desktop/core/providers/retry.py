@@ -56,9 +56,12 @@ class RetryingChatModel:
     """
 
     def __init__(self, inner: ChatModel, policy: RetryPolicy | None = None,
-                 on_notice: NoticeCallback | None = None) -> None:
+                 on_notice: NoticeCallback | None = None, *, secret: str = "") -> None:
         self.inner = inner
         self.policy = policy or RetryPolicy()
+        # The configured key, taken out of output and messages whatever its shape or length
+        # (the shared redactor skips very short "secrets", which would mangle ordinary words).
+        self._secrets = (secret,) if secret else ()
         self.last_usage = Usage()
         self._on_notice: NoticeCallback | None = None
         self.on_notice = on_notice
@@ -84,7 +87,7 @@ class RetryingChatModel:
         for attempt in range(1, attempts + 1):
             produced = False
             cleaner = StreamCleaner()
-            redactor = StreamRedactor()
+            redactor = StreamRedactor(self._secrets)
             try:
                 async for piece in self.inner.stream_chat(messages):
                     produced = True
@@ -117,7 +120,7 @@ class RetryingChatModel:
     def _scrub(self, error: UserFacingError) -> None:
         """The error's words and partial text, as valid text with every secret taken out."""
         def scrub(text: str) -> str:
-            return redact(clean_text(text))
+            return redact(clean_text(text), also=self._secrets)
 
         error.partial_output = scrub(error.partial_output)
         error.message, error.hint = scrub(error.message), scrub(error.hint)
