@@ -36,3 +36,24 @@ def closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+@pytest.fixture
+def window_with(qtbot, qloop):  # type: ignore[no-untyped-def]
+    """A window whose runs use a scripted model (as in tests/ui): for faults in the views."""
+    from hitl_desktop.ui import MainWindow
+    from hitl_desktop.ui.bridge import WorkflowBridge
+
+    windows: list[MainWindow] = []
+
+    def make(model):  # type: ignore[no-untyped-def]
+        window = MainWindow(WorkflowBridge(model_source=lambda: model))
+        qtbot.addWidget(window)
+        window.show()
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        window.bridge.stop()
+        qtbot.waitUntil(lambda w=window: not w.bridge.is_running, timeout=5_000)
