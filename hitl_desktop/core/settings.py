@@ -4,15 +4,20 @@ Non-secret fields persist as JSON in the user's config folder, with the model an
 remembered per provider so switching back and forth loses nothing. API keys never go there:
 they come from the environment or the secret store (`hitl_desktop.core.secret_store`), and are
 excluded from repr so they never reach a log.
+
+Saves read, merge and write under a lock, so two processes saving at once lose nothing.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
 import os
-from collections.abc import Mapping
+import threading
+import time
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -149,14 +154,85 @@ def for_provider(settings: ProviderSettings, provider: str,
 
 
 def save_settings(settings: ProviderSettings, path: Path | None = None) -> None:
+    """Write `settings`, keeping the profiles other providers have in the file.
+
+    The read and the write happen under a lock on a file beside the settings, so another process
+    saving at the same moment (a second window) waits: neither loses the other's profile.
+    """
     from hitl_desktop.core.atomic_file import atomic_write_text
 
     target = path or settings_file()
     paths.ensure_dir(target.parent)
-    profiles = _profiles(_read_saved(target))
-    profiles[settings.provider] = {name: getattr(settings, name) for name in _PROFILE_FIELDS}
-    data = {**settings.public_dict(), "profiles": profiles}
-    atomic_write_text(target, json.dumps(data, indent=2))
+    with _file_lock(target):
+        profiles = _profiles(_read_saved(target))
+        profiles[settings.provider] = {name: getattr(settings, name) for name in _PROFILE_FIELDS}
+        data = {**settings.public_dict(), "profiles": profiles}
+        atomic_write_text(target, json.dumps(data, indent=2))
+
+
+LOCK_PATIENCE_S = 10.0
+
+
+@contextlib.contextmanager
+def _file_lock(target: Path, patience_s: float | None = None) -> Iterator[None]:
+    """An exclusive lock on `target`.lock between processes (and threads) for a read-merge-write.
+
+    A lock that stays taken beyond `patience_s` (a hung process) is not waited on for ever: the
+    save goes ahead unlocked, as it did before locks, and says so in the log.
+    """
+    patience = LOCK_PATIENCE_S if patience_s is None else patience_s
+    with _THREAD_LOCK:  # flock is per open file: threads of one process need their own lock
+        try:
+            handle = open(target.with_name(target.name + ".lock"), "a+b")  # noqa: SIM115
+        except OSError as exc:
+            log.warning("Saving the settings without a lock: %s", exc)
+            yield
+            return
+        with handle:
+            locked = _lock_file(handle, patience)
+            if not locked:
+                log.warning("The settings lock stayed taken for %s s; saving without it", patience)
+            try:
+                yield
+            finally:
+                if locked:
+                    _unlock_file(handle)
+
+
+_THREAD_LOCK = threading.Lock()
+
+
+def _lock_file(handle, patience_s: float) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + patience_s
+    while True:
+        try:
+            if os.name == "nt":
+                import msvcrt
+
+                handle.seek(0)
+                msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+            else:
+                import fcntl
+
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except OSError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.02)
+
+
+def _unlock_file(handle) -> None:  # type: ignore[no-untyped-def]
+    with contextlib.suppress(OSError):
+        if os.name == "nt":
+            import msvcrt
+
+            handle.seek(0)
+            msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def check_settings(settings: ProviderSettings) -> UserFacingError | None:
