@@ -5,6 +5,8 @@ remembered per provider so switching back and forth loses nothing. API keys neve
 they come from the environment or the secret store (`hitl_desktop.core.secret_store`), and are
 excluded from repr so they never reach a log.
 
+A damaged settings file never stops the app: it is moved aside (settings.json.damaged-<time>)
+and the defaults are used; `recover_damaged_settings` says so in a sentence for the window.
 Saves read, merge and write under a lock, so two processes saving at once lose nothing.
 """
 
@@ -19,6 +21,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
@@ -295,19 +298,81 @@ def _profiles(saved: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     return {name: dict(profile) for name, profile in profiles.items() if isinstance(profile, dict)}
 
 
+# Larger than any settings file the app writes by a factor of a thousand: anything bigger is not
+# ours, and reading it could stall the start.
+MAX_SETTINGS_BYTES = 1_000_000
+
+_damage_lock = threading.Lock()
+_damage_notices: list["DamagedSettings"] = []
+
+
+@dataclass(frozen=True)
+class DamagedSettings:
+    """A settings file that could not be read, and where it was kept."""
+
+    kept_as: Path | None   # None: it could not even be moved aside
+    reason: str
+
+    @property
+    def message(self) -> str:
+        return "The settings file was damaged, so HITL Desktop started with the default settings."
+
+    @property
+    def hint(self) -> str:
+        where = (f"The damaged file was kept as {self.kept_as}." if self.kept_as is not None
+                 else "The damaged file could not be moved aside.")
+        return f"{where} Check your provider and model in Settings."
+
+
 def _read_saved(path: Path) -> dict[str, Any]:
     try:
+        if path.stat().st_size > MAX_SETTINGS_BYTES:
+            raise ValueError(f"{path.stat().st_size:,} bytes, far more than settings take")
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return {}
-    except (OSError, ValueError) as exc:
-        log.warning("Ignoring unreadable settings file %s: %s", path, exc)
+    except (OSError, ValueError, RecursionError, MemoryError) as exc:
+        # RecursionError: deeply nested JSON ("[[[[…"); ValueError: not JSON, not UTF-8.
+        if isinstance(exc, OSError) and not isinstance(exc, IsADirectoryError):
+            log.warning("Ignoring unreadable settings file %s: %s", path, exc)  # permissions: not damage
+            return {}
+        _set_aside(path, type(exc).__name__)
         return {}
     if not isinstance(data, dict):
-        log.warning("Ignoring malformed settings file %s", path)
+        _set_aside(path, f"a JSON {type(data).__name__}, not an object")
         return {}
     data.pop("api_key", None)  # never trust, never use, a key someone put in this file
     return data
+
+
+def _set_aside(path: Path, reason: str) -> None:
+    """Move a damaged settings file out of the way (kept for the user), and note it for the UI."""
+    kept: Path | None = path.with_name(f"{path.name}.damaged-{datetime.now():%Y%m%d-%H%M%S-%f}")
+    try:
+        os.replace(path, kept)
+    except FileNotFoundError:
+        return  # another reader moved it a moment ago
+    except OSError as exc:
+        log.warning("Could not move the damaged settings file %s aside: %s", path, exc)
+        kept = None
+    log.warning("The settings file %s was damaged (%s); using the defaults. Kept as %s",
+                path, reason, kept)
+    with _damage_lock:
+        _damage_notices.append(DamagedSettings(kept, reason))
+
+
+def recover_damaged_settings(path: Path | None = None) -> DamagedSettings | None:
+    """Read the settings file once, setting it aside if it is damaged; the damage found since the
+    last call (this read's or an earlier one's), for the window to show, or None.
+
+    Called at start-up, before anything else reads the settings: the app then starts with the
+    defaults and tells the person where their old file went.
+    """
+    _read_saved(path or settings_file())
+    with _damage_lock:
+        found = _damage_notices[-1] if _damage_notices else None
+        _damage_notices.clear()
+    return found
 
 
 def setup_needed(settings: ProviderSettings) -> str:
