@@ -143,10 +143,11 @@ async def _run_window(app: QApplication, args: argparse.Namespace,
     from hitl_desktop.core.secret_store import SecretStore
     from hitl_desktop.core.settings import recover_damaged_settings
     from hitl_desktop.core.settings_service import SettingsService
-    from hitl_desktop.ui import MainWindow
+    from hitl_desktop.ui import MainWindow, crash_handler
     from hitl_desktop.ui.event_loop import install_asyncgen_hooks
 
     install_asyncgen_hooks(asyncio.get_running_loop())
+    crash_handler.install(asyncio.get_running_loop())  # from here on, errors get a dialog
     damaged = recover_damaged_settings()  # a damaged file is set aside before anything reads it
     quit_requested = asyncio.Event()
     app.aboutToQuit.connect(quit_requested.set)
