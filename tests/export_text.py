@@ -76,11 +76,14 @@ def saved_texts(folder: Path, stem: str, report: Report) -> dict[str, str]:
 
 
 def missing_words(words: list[str], texts: dict[str, str]) -> dict[str, list[str]]:
-    """For each format, the words it lost (formats that kept all are left out)."""
+    """For each format, the words it lost (formats that kept all are left out). Case does not
+    count: plain text writes minor headings in capitals. In a PDF, pypdf may read a gap in the
+    glyph positions as a space inside a word ("cg7 0"): there, spaces do not count either."""
     lost = {}
     for suffix, text in texts.items():
-        found = set(re.findall(r"\w+", text))
-        gone = [word for word in words if word not in found]
+        found = set(re.findall(r"\w+", text.casefold()))
+        compact = re.sub(r"\s+", "", text.casefold()) if suffix == ".pdf" else ""
+        gone = [word for word in words if word.casefold() not in found and word.casefold() not in compact]
         if gone:
             lost[suffix] = gone
     return lost

@@ -108,7 +108,8 @@ def suggested_filename(topic: str, when: datetime, suffix: str = ".md") -> str:
 
 
 def suggested_stem(topic: str, when: datetime) -> str:
-    text = unicodedata.normalize("NFC", " ".join(topic.split()))
+    # Valid text first: a lone surrogate cannot be measured in UTF-8 bytes, let alone saved.
+    text = unicodedata.normalize("NFC", " ".join(clean_text(topic).split()))
     # Format characters include bidi overrides that can disguise a name ("report\u202efdp.exe");
     # the zero-width joiner stays so emoji sequences survive.
     text = "".join(ch for ch in text if ch == "\u200d" or unicodedata.category(ch) != "Cf")
