@@ -16,7 +16,6 @@ import unicodedata
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import pytest
 from export_text import missing_words, rendered_texts
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st

@@ -80,7 +80,7 @@ def test_refused_connection_names_the_address(faulty: Faulty, closed_port: int) 
     faulty.point_at(f"http://127.0.0.1:{closed_port}{api}")
     faulty.app.run()
     problem = faulty.app.problem()
-    assert f"Cannot reach" in problem and f"127.0.0.1:{closed_port}" in problem
+    assert "Cannot reach" in problem and f"127.0.0.1:{closed_port}" in problem
     assert "Tried 4 times" in problem
 
 
