@@ -12,7 +12,8 @@ import json
 import threading
 from dataclasses import dataclass, field
 
-from local_http_server import LocalHTTPServer, StreamingHandler
+# HTML_502, Drop and Raw are re-exported: tests script a proxy's error page or a dropped connection.
+from local_http_server import HTML_502, Drop, LocalHTTPServer, Raw, StreamingHandler  # noqa: F401
 from typing import Any
 
 GENERATION_PATH = "/api/v1/services/aigc/text-generation/generation"
@@ -24,6 +25,7 @@ TEST_KEY = "sk-test-fake-key-0123456789"
 class Stream:
     chunks: list[str]
     cut_after: int | None = None  # close the connection after this many chunks, mid-stream
+    garbage: bytes | None = None  # with cut_after: send this as the next event instead, then end
     delay_s: float = 0.0
     stall_after: int | None = None  # with delay_s: only chunks after this many are delayed
     finish_reason: str = "stop"  # on the last chunk; "": the stream ends without one
@@ -34,6 +36,17 @@ class Error:
     status: int
     code: str
     message: str
+
+
+# Raw: exact bytes (HTML_502, garbage(...)); Drop: the connection closes before any reply.
+Reply = Stream | Error | Raw | Drop
+
+
+def garbage(data: bytes) -> Raw:
+    """A 200 event stream whose one record carries `data` where the JSON should be: malformed
+    JSON (b'{"output": ') or bytes that are not UTF-8 (b'\\xff\\xfe')."""
+    return Raw(200, b"id:1\nevent:result\n:HTTP_STATUS/200\ndata:" + data + b"\n\n",
+               "text/event-stream;charset=UTF-8", chunked=True)
 
 
 @dataclass
@@ -53,13 +66,24 @@ class Recorded:
 
 @dataclass
 class FakeDashScope:
-    replies: list[Stream | Error] = field(default_factory=list)
+    replies: list[Reply] = field(default_factory=list)
     requests: list[Recorded] = field(default_factory=list)
-    default: Stream | Error = field(default_factory=lambda: Stream(["Default ", "reply."]))
+    default: Reply = field(default_factory=lambda: Stream(["Default ", "reply."]))
     release: threading.Event = field(default_factory=threading.Event)
 
-    def next_reply(self) -> Stream | Error:
+    def next_reply(self) -> Reply:
         return self.replies.pop(0) if self.replies else self.default
+
+
+def _json(payload: object) -> str:
+    """UTF-8 JSON as the service sends it; text that is not valid (a lone surrogate, which a test
+    may script) goes out escaped ("\\ud800"), as JSON allows and a broken server might."""
+    text = json.dumps(payload, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(payload)
+    return text
 
 
 def _handler_for(fake: FakeDashScope) -> type[StreamingHandler]:
@@ -70,6 +94,8 @@ def _handler_for(fake: FakeDashScope) -> type[StreamingHandler]:
             if self.path != GENERATION_PATH:
                 return self.send_json(404, {"code": "NotFound", "message": f"no route {self.path}"})
             reply = fake.next_reply()
+            if isinstance(reply, (Raw, Drop)):
+                return self.send_special(reply)
             if isinstance(reply, Error):
                 return self.send_json(reply.status, {"code": reply.code, "message": reply.message,
                                                  "request_id": "fake-req"})
@@ -80,6 +106,10 @@ def _handler_for(fake: FakeDashScope) -> type[StreamingHandler]:
             prompt_tokens = sum(len(m["content"].split()) for m in body["input"]["messages"])
             for index, text in enumerate(reply.chunks, start=1):
                 if reply.cut_after is not None and index > reply.cut_after:
+                    if reply.garbage is not None:
+                        self.send_chunk(f"id:{index}\nevent:result\n:HTTP_STATUS/200\ndata:".encode() + reply.garbage + b"\n\n")
+                        self.end_stream()
+                        return
                     self.cut_stream(b"partial")
                     return
                 if reply.delay_s and (reply.stall_after is None or index > reply.stall_after):
@@ -94,7 +124,7 @@ def _handler_for(fake: FakeDashScope) -> type[StreamingHandler]:
                     "request_id": "fake-req",
                 }
                 self.send_chunk((f"id:{index}\nevent:result\n:HTTP_STATUS/200\n"
-                                 f"data:{json.dumps(record, ensure_ascii=False)}\n\n").encode())
+                                 f"data:{_json(record)}\n\n").encode())
             self.end_stream()
 
     return Handler

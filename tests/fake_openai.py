@@ -14,7 +14,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from local_http_server import LocalHTTPServer, StreamingHandler
+# HTML_502, Drop and Raw are re-exported: tests script a proxy's error page or a dropped connection.
+from local_http_server import HTML_502, Drop, LocalHTTPServer, Raw, StreamingHandler  # noqa: F401
 from typing import Any
 
 CHAT_PATH = "/v1/chat/completions"
@@ -24,6 +25,7 @@ CHAT_PATH = "/v1/chat/completions"
 class Stream:
     chunks: list[str]
     cut_after: int | None = None  # break the connection after this many chunks, mid-stream
+    garbage: bytes | None = None  # with cut_after: send this as the next event instead, then end
     delay_s: float = 0.0          # pause before each chunk (to exercise timeouts)
     finish_reason: str = "stop"  # "": the stream ends without one (a proxy closed it early)
     usage: tuple[int, int] | None = None  # (prompt, completion); None: count words
@@ -36,6 +38,16 @@ class Error:
     type: str = "invalid_request_error"
     code: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+
+
+# Raw: exact bytes (HTML_502, garbage(...)); Drop: the connection closes before any reply.
+Reply = Stream | Error | Raw | Drop
+
+
+def garbage(data: bytes) -> Raw:
+    """A 200 event stream whose one event carries `data` where the JSON should be: malformed
+    JSON (b'{"choices": ') or bytes that are not UTF-8 (b'\\xff\\xfe')."""
+    return Raw(200, b"data: " + data + b"\n\n", "text/event-stream", chunked=True)
 
 
 @dataclass
@@ -51,14 +63,25 @@ class Recorded:
 
 @dataclass
 class FakeOpenAI:
-    replies: list[Stream | Error] = field(default_factory=list)
+    replies: list[Reply] = field(default_factory=list)
     requests: list[Recorded] = field(default_factory=list)
-    default: Stream | Error = field(default_factory=lambda: Stream(["Default ", "reply."]))
+    default: Reply = field(default_factory=lambda: Stream(["Default ", "reply."]))
     release: threading.Event = field(default_factory=threading.Event)
     base_url: str = ""
 
-    def next_reply(self) -> Stream | Error:
+    def next_reply(self) -> Reply:
         return self.replies.pop(0) if self.replies else self.default
+
+
+def _json(payload: object) -> str:
+    """UTF-8 JSON as servers send it; text that is not valid (a lone surrogate, which a test may
+    script) goes out escaped ("\\ud800"), as JSON allows and a broken server might."""
+    text = json.dumps(payload, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(payload)
+    return text
 
 
 def _words(text: str) -> int:
@@ -75,6 +98,8 @@ def _handler_for(fake: FakeOpenAI) -> type[StreamingHandler]:
                 return self.send_json(404, {"error": {"message": f"404 page not found: {self.path}",
                                                   "type": "not_found", "code": None}})
             reply = fake.next_reply()
+            if isinstance(reply, (Raw, Drop)):
+                return self.send_special(reply)
             if isinstance(reply, Error):
                 return self.send_json(reply.status, {"error": {
                     "message": reply.message, "type": reply.type, "param": None, "code": reply.code}},
@@ -110,6 +135,10 @@ def _handler_for(fake: FakeOpenAI) -> type[StreamingHandler]:
             self._send_event(chunk({"role": "assistant", "content": ""}))
             for index, text in enumerate(reply.chunks, start=1):
                 if reply.cut_after is not None and index > reply.cut_after:
+                    if reply.garbage is not None:
+                        self.send_chunk(b"data: " + reply.garbage + b"\n\n")
+                        self.end_stream()
+                        return
                     self.cut_stream(b'data: {"partial')
                     return
                 if reply.delay_s:
@@ -124,7 +153,7 @@ def _handler_for(fake: FakeOpenAI) -> type[StreamingHandler]:
             self.end_stream()
 
         def _send_event(self, payload: dict[str, Any]) -> None:
-            self.send_chunk(f"data: {json.dumps(payload, ensure_ascii=False)}\n\n".encode())
+            self.send_chunk(f"data: {_json(payload)}\n\n".encode())
 
     return Handler
 

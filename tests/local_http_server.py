@@ -3,9 +3,37 @@
 from __future__ import annotations
 
 import json
+import socket
 import threading
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+
+@dataclass
+class Raw:
+    """Send exactly these bytes as the reply: a proxy's HTML error page, or a stream of garbage.
+
+    `chunked` streams the body as one chunk of an event stream (as a streaming reply would);
+    otherwise it goes out with a Content-Length.
+    """
+
+    status: int
+    body: bytes
+    content_type: str = "text/html; charset=utf-8"
+    chunked: bool = False
+
+
+@dataclass
+class Drop:
+    """Read the request, then close the connection without a byte of reply (a proxy or server
+    that dies before answering)."""
+
+
+# What nginx answers when the server behind it is down.
+HTML_502 = Raw(502, b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+                    b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
+                    b"</body>\r\n</html>\r\n")
 
 
 class StreamingHandler(BaseHTTPRequestHandler):
@@ -35,8 +63,8 @@ class StreamingHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def start_stream(self, content_type: str) -> None:
-        self.send_response(200)
+    def start_stream(self, content_type: str, status: int = 200) -> None:
+        self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
@@ -50,6 +78,23 @@ class StreamingHandler(BaseHTTPRequestHandler):
         self.wfile.write(b"40\r\n" + partial)
         self.wfile.flush()
         self.close_connection = True
+
+    def send_special(self, reply: Raw | Drop) -> None:
+        """Answer with a Raw reply or drop the connection (see Raw and Drop)."""
+        if isinstance(reply, Drop):
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        if reply.chunked:
+            self.start_stream(reply.content_type, reply.status)
+            self.send_chunk(reply.body)
+            self.end_stream()
+            return
+        self.send_response(reply.status)
+        self.send_header("Content-Type", reply.content_type)
+        self.send_header("Content-Length", str(len(reply.body)))
+        self.end_headers()
+        self.wfile.write(reply.body)
 
     def end_stream(self) -> None:
         self.wfile.write(b"0\r\n\r\n")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections.abc import Iterable
 
 _MASK = "[redacted]"
 _MIN_SECRET_LEN = 6  # shorter "secrets" would mangle ordinary words
@@ -25,12 +26,23 @@ def register_secret(value: str | None) -> None:
             _secrets.add(value)
 
 
-def redact(text: str) -> str:
+def redact(text: str, also: Iterable[str] = ()) -> str:
+    """`text` with every registered secret, every key-shaped word and each of `also` masked.
+
+    `also` names exact secrets (the key a model or a Test Connection is using), whatever their
+    shape. One shorter than the registry accepts is masked only where it stands alone, not
+    inside a longer word, so a four-character key does not mangle ordinary text.
+    """
+    extra = {s for s in also if s}
+    short = {s for s in extra if len(s) < _MIN_SECRET_LEN}
     with _lock:
-        known = sorted(_secrets, key=len, reverse=True)
+        known = sorted(_secrets | (extra - short), key=len, reverse=True)
     for secret in known:
         if secret in text:
             text = text.replace(secret, _MASK)
+    for secret in sorted(short, key=len, reverse=True):
+        if secret in text:
+            text = re.sub(rf"(?<![A-Za-z0-9]){re.escape(secret)}(?![A-Za-z0-9])", _MASK, text)
     return _KEY_SHAPES.sub(_MASK, text)
 
 

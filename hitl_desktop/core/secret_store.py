@@ -205,7 +205,7 @@ class SecretStore:
             data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return {}
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, RecursionError) as exc:  # RecursionError: "[[[[…" nested deep
             log.warning("Ignoring unreadable key file %s: %s", path, type(exc).__name__)
             return {}
         return {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)} \

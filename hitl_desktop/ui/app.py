@@ -141,11 +141,14 @@ def _single_instance() -> SingleInstance | None:
 async def _run_window(app: QApplication, args: argparse.Namespace,
                       instance: SingleInstance | None) -> int:
     from hitl_desktop.core.secret_store import SecretStore
+    from hitl_desktop.core.settings import recover_damaged_settings
     from hitl_desktop.core.settings_service import SettingsService
-    from hitl_desktop.ui import MainWindow
+    from hitl_desktop.ui import MainWindow, crash_handler
     from hitl_desktop.ui.event_loop import install_asyncgen_hooks
 
     install_asyncgen_hooks(asyncio.get_running_loop())
+    crash_handler.install(asyncio.get_running_loop())  # from here on, errors get a dialog
+    damaged = recover_damaged_settings()  # a damaged file is set aside before anything reads it
     quit_requested = asyncio.Event()
     app.aboutToQuit.connect(quit_requested.set)
     # One owner of the API keys for the whole session: a key kept "for this session only" is
@@ -157,6 +160,8 @@ async def _run_window(app: QApplication, args: argparse.Namespace,
         instance.activationRequested.connect(lambda: _bring_to_front(window))
     _close_on_terminate(window)
     window.show()
+    if damaged is not None:
+        window.messageBar.show_error(damaged.message, damaged.hint)
     if args.print_startup_time:
         _report_when_exposed(window)
     automation = _start_automation(window, args) if _is_automated(args) else None

@@ -93,6 +93,7 @@ def paint_report(device: QPagedPaintDevice, report: Report) -> int:
     from PySide6.QtGui import QPainter
 
     _ensure_gui_app()
+    report = export.clean_report(report)  # printing does not pass through export.render
     document = build_document(report, device)
     resolution = device.logicalDpiY()
     footer_px = _FOOTER_MM / 25.4 * resolution

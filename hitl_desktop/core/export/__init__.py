@@ -13,13 +13,14 @@ import logging
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
 from hitl_desktop.core.atomic_file import atomic_write_bytes
 from hitl_desktop.core.errors import ErrorKind, UserFacingError
 from hitl_desktop.core.models import Report
+from hitl_desktop.core.text_safety import clean_text
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +108,8 @@ def suggested_filename(topic: str, when: datetime, suffix: str = ".md") -> str:
 
 
 def suggested_stem(topic: str, when: datetime) -> str:
-    text = unicodedata.normalize("NFC", " ".join(topic.split()))
+    # Valid text first: a lone surrogate cannot be measured in UTF-8 bytes, let alone saved.
+    text = unicodedata.normalize("NFC", " ".join(clean_text(topic).split()))
     # Format characters include bidi overrides that can disguise a name ("report\u202efdp.exe");
     # the zero-width joiner stays so emoji sequences survive.
     text = "".join(ch for ch in text if ch == "\u200d" or unicodedata.category(ch) != "Cf")
@@ -134,6 +136,7 @@ def format_for(path: Path) -> ExportFormat:
 
 def render(report: Report, fmt: ExportFormat) -> bytes:
     """The report in one format, or a UserFacingError (a renderer bug must not lose the report)."""
+    report = clean_report(report)
     try:
         return fmt.render(report)
     except UserFacingError:
@@ -143,6 +146,17 @@ def render(report: Report, fmt: ExportFormat) -> bytes:
         raise UserFacingError(f"Could not produce the {fmt.label}: {type(exc).__name__}.",
                               "The report is still in the app; try another format.",
                               ErrorKind.INTERNAL) from exc
+
+
+def clean_report(report: Report) -> Report:
+    """`report` with only valid text in it: model output is cleaned where it enters the app,
+    but a report may come from elsewhere (a script, an older session), and a lone surrogate or a
+    NUL would make a format fail to encode (see `hitl_desktop.core.text_safety`)."""
+    topic, markdown, model = (clean_text(report.topic), clean_text(report.markdown),
+                              clean_text(report.model))
+    if (topic, markdown, model) == (report.topic, report.markdown, report.model):
+        return report
+    return replace(report, topic=topic, markdown=markdown, model=model)
 
 
 def save_report(path: Path | str, report: Report) -> Path:
@@ -163,7 +177,7 @@ def losses_in(paths: list[Path], report: Report) -> list[tuple[str, str]]:
     found = []
     for path in paths:
         fmt = format_for(path)
-        lost = fmt.losses(report) if fmt.losses is not None else None
+        lost = fmt.losses(clean_report(report)) if fmt.losses is not None else None
         if lost is not None:
             message, hint = lost
             found.append((f"{path.name}: {message}", hint))

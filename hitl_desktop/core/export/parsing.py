@@ -3,6 +3,10 @@
 CommonMark plus GitHub tables and strikethrough. Raw HTML is off, so `<script>` stays visible
 text. Links and images keep only web and mail addresses; anything else (javascript:, data:,
 vbscript:, file:) is not turned into a link and stays as plain text.
+
+Blocks nested deeper than the parser's limit (ten levels of lists, twenty of quotes) are
+flattened into paragraphs at the deepest level: markdown-it itself would silently drop them,
+and everything after them in the document.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_block import StateBlock
 from markdown_it.token import Token
 
 from hitl_desktop.core.models import Report
@@ -37,7 +42,80 @@ def _parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
     md.enable(["table", "strikethrough"])
     md.validateLink = is_safe_link
+    _flatten_beyond_max_nesting(md)
     return md
+
+
+# List markers and quote marks that open a line nested too deep to be parsed as blocks.
+_BLOCK_MARKERS = re.compile(r"^(?:(?:[-+*]|\d{1,9}[.)])(?:[ \t]+|$)|>[ \t]?)+")
+
+
+def _flatten_beyond_max_nesting(md: MarkdownIt) -> None:
+    """Make `md` keep the text of blocks nested beyond `maxNesting` as flat paragraphs.
+
+    The block parser recurses into lists and quotes through `md.block.tokenize`; at the limit it
+    skips to the end of the range it was given, which for a list item is the end of the
+    document. Here a call that starts at the limit takes the lines belonging to it instead (those
+    indented at least as far as its container, blank lines between them), strips their list and
+    quote markers, and adds them as paragraphs: every word is kept, one level up at most.
+    """
+    block = md.block
+    tokenize = block.tokenize
+
+    def tokenize_or_flatten(state: StateBlock, start_line: int, end_line: int) -> None:
+        if state.level >= md.options.maxNesting:
+            _flat_paragraphs(state, start_line, end_line)
+        else:
+            tokenize(state, start_line, end_line)
+
+    block.tokenize = tokenize_or_flatten  # type: ignore[method-assign]
+    # A tight list hides its items' paragraphs (no <p>), which would run the flattened lines
+    # into the item's own text ("deep9deep10"): they stay visible paragraphs.
+    md.core.ruler.after("block", "show_flattened", _show_flattened)
+
+
+def _show_flattened(state) -> None:  # type: ignore[no-untyped-def]
+    for token in state.tokens:
+        if token.meta.get("flattened"):
+            token.hidden = False
+
+
+def _flat_paragraphs(state: StateBlock, start_line: int, end_line: int) -> None:
+    line = start_line
+    paragraph: list[str] = []
+    first = start_line
+
+    def close() -> None:
+        if not paragraph:
+            return
+        opening = state.push("paragraph_open", "p", 1)
+        opening.map = [first, line]
+        inline = state.push("inline", "", 0)
+        inline.content = "\n".join(paragraph)
+        inline.map = [first, line]
+        inline.children = []
+        closing = state.push("paragraph_close", "p", -1)
+        opening.meta["flattened"] = closing.meta["flattened"] = True
+        paragraph.clear()
+
+    while line < end_line:
+        if state.isEmpty(line):
+            close()
+            line += 1
+            continue
+        if state.sCount[line] < state.blkIndent:
+            break  # the container ends here, as the block parser would find
+        text = state.src[state.bMarks[line] + state.tShift[line]:state.eMarks[line]]
+        bare = _BLOCK_MARKERS.sub("", text).strip()
+        if bare != text.strip():  # a new item or quote: a new paragraph
+            close()
+        if not paragraph:
+            first = line
+        if bare:
+            paragraph.append(bare)
+        line += 1
+    close()
+    state.line = line
 
 
 def parse(markdown: str) -> list[Token]:

@@ -34,13 +34,13 @@ def build_run_model(settings: ProviderSettings, retry: RetryPolicy | None = None
 def build_chat_model(settings: ProviderSettings, retry: RetryPolicy | None = None) -> ChatModel:
     """A ready model for these settings, or a UserFacingError saying what is missing.
 
-    The model is a `RetryingChatModel`: its output is redacted and its token usage is announced
-    through `on_notice`. With `retry`, transient failures (429, 5xx, network) are retried under
+    The model is a `RetryingChatModel`: its output is cleaned and redacted (the key in use
+    included, whatever its shape) and its token usage is announced through `on_notice`. With `retry`, transient failures (429, 5xx, network) are retried under
     that policy and each retry is announced; without it, every call is tried once.
     """
     from hitl_desktop.core.providers.retry import NO_RETRIES, RetryingChatModel
 
-    return RetryingChatModel(_provider_model(settings), retry or NO_RETRIES)
+    return RetryingChatModel(_provider_model(settings), retry or NO_RETRIES, secret=settings.api_key)
 
 
 def _provider_model(settings: ProviderSettings) -> ChatModel:

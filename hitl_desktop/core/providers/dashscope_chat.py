@@ -7,12 +7,15 @@ generators suspended with their HTTP session open until garbage collection (whic
 does not hook). The timeout bounds the silence before each piece (like httpx's read timeout on
 the OpenAI-compatible side), not the length of a long reply. API errors arrive as responses
 whose `status_code` is not 200; this adapter turns those, and transport failures, into
-`UserFacingError`s.
+`UserFacingError`s. So too what the SDK cannot read: a proxy's HTML error page (on which the SDK
+itself fails with an AttributeError), malformed JSON or bytes that are not UTF-8 in the stream.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import os
 from collections.abc import AsyncIterator, Sequence
 from http import HTTPStatus
@@ -22,6 +25,8 @@ from hitl_desktop.core.errors import ErrorKind, UserFacingError
 from hitl_desktop.core.providers import http_errors
 from hitl_desktop.core.providers.base import Message, NoticeCallback, Usage, ending_notice
 from hitl_desktop.core.settings import API_KEY_ENV, DASHSCOPE, ProviderSettings
+
+log = logging.getLogger(__name__)
 
 PROVIDER_LABEL = "DashScope"
 DEFAULT_BASE_URL = "https://dashscope.aliyuncs.com/api/v1"
@@ -98,18 +103,22 @@ class DashScopeChatModel:
         except aiohttp.ClientConnectorError as exc:
             raise http_errors.unreachable(PROVIDER_LABEL, self.base_url, exc.strerror or "") from exc
         except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError) as exc:
+            if not received:  # nothing lost: retried like the OpenAI-compatible path does
+                raise http_errors.closed_without_reply(PROVIDER_LABEL, self.base_url) from exc
             raise http_errors.stream_cut(PROVIDER_LABEL, "".join(received), type(exc).__name__) from exc
         except aiohttp.ClientError as exc:
             if received:
                 raise http_errors.stream_cut(PROVIDER_LABEL, "".join(received), str(exc)) from exc
             raise http_errors.unreachable(PROVIDER_LABEL, self.base_url, str(exc)) from exc
+        except (AttributeError, KeyError, IndexError, TypeError, ValueError) as exc:
+            # The SDK (or our reading of its responses) choked on what the server sent.
+            log.warning("DashScope's reply could not be read", exc_info=True)
+            raise _unreadable(exc, "".join(received)) from exc
         finally:
             if stream is not None:
                 await stream.aclose()
         if failure is not None:
-            if received:
-                failure.partial_output = "".join(received)
-            raise failure
+            raise http_errors.broke_off(failure, "".join(received)) if received else failure
         if not received:
             raise http_errors.empty_reply(PROVIDER_LABEL)
         notice = ending_notice(finish_reason, self._settings.max_output_tokens)
@@ -122,6 +131,14 @@ class DashScopeChatModel:
             return None
         code = getattr(raw, "code", "") or ""
         message = getattr(raw, "message", "") or ""
+        if not isinstance(message, str):
+            message = bytes(message).decode("utf-8", "replace") if isinstance(message, bytes | bytearray) else ""
+        if code == "Unknown":  # the SDK's word for a reply it could not read as DashScope's JSON
+            if http_errors.looks_like_html(message):
+                return http_errors.web_page_reply(PROVIDER_LABEL, int(status), message)
+            if int(status) == HTTPStatus.INTERNAL_SERVER_ERROR:  # also a 200 stream with bad JSON
+                return http_errors.invalid_reply(PROVIDER_LABEL, "data that is not valid JSON")
+            return http_errors.invalid_reply(PROVIDER_LABEL, f"HTTP {int(status)}", status=int(status))
         detail = f"{code}: {message}" if code and message else (code or message)
         return http_errors.error_for_status(PROVIDER_LABEL, int(status), detail,
                                             model=self._settings.model, key_env=API_KEY_ENV[DASHSCOPE])
@@ -133,6 +150,41 @@ class DashScopeChatModel:
         # DashScope reports running totals per chunk, so the last one wins.
         self.last_usage = Usage(int(usage.get("input_tokens", 0) or 0),
                                 int(usage.get("output_tokens", 0) or 0))
+
+
+def _unreadable(exc: BaseException, received: str) -> UserFacingError:
+    """The error for a reply the SDK could not read, saying what was wrong with it."""
+    failed = _failed_response(exc)
+    if failed is not None and not received:
+        status, content_type = failed
+        if "html" in content_type:
+            return http_errors.web_page_reply(PROVIDER_LABEL, status)
+        return http_errors.invalid_reply(PROVIDER_LABEL, f"HTTP {status}, {content_type or 'no type'}",
+                                         status=status)
+    if isinstance(exc, UnicodeDecodeError):
+        what = "bytes that are not UTF-8 text"
+    elif isinstance(exc, json.JSONDecodeError):
+        what = "data that is not valid JSON"
+    else:
+        what = f"a reply the DashScope library could not read: {type(exc).__name__}"
+    return http_errors.invalid_reply(PROVIDER_LABEL, what, partial=received)
+
+
+def _failed_response(exc: BaseException) -> tuple[int, str] | None:
+    """The HTTP status and content type of the response the SDK was reading when it failed.
+
+    The SDK reads an error reply that is not JSON (a proxy's "502 Bad Gateway" page) with a call
+    that does not exist on aiohttp's responses, so the AttributeError is all it raises; the
+    response is still in the failing frame.
+    """
+    tb = exc.__traceback__
+    while tb is not None:
+        response = tb.tb_frame.f_locals.get("response")
+        status = getattr(response, "status", None)
+        if isinstance(status, int) and status != HTTPStatus.OK:
+            return status, str(getattr(response, "content_type", "") or "")
+        tb = tb.tb_next
+    return None
 
 
 def _delta(response: Any) -> str:

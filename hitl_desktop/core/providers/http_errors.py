@@ -151,6 +151,62 @@ def stream_cut(provider: str, partial: str, reason: str = "") -> ProviderError:
         ErrorKind.STREAM_CUT, partial_output=partial, transient=False)
 
 
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+_TAGS = re.compile(r"<[^>]*>")
+
+
+def looks_like_html(body: str) -> bool:
+    """Whether a reply is a web page (a proxy's or gateway's error page) rather than an API's."""
+    start = body.lstrip()[:200].lower()
+    return start.startswith(("<!doctype html", "<html", "<head", "<body")) or "<title" in start
+
+
+def page_summary(body: str) -> str:
+    """A web page said in a few words: its title, else the start of its text."""
+    match = _TITLE.search(body)
+    text = match.group(1) if match else _TAGS.sub(" ", body)
+    return " ".join(text.split())[:120]
+
+
+_NOT_A_REPLY_HINT = ("Something between you and the server (a proxy, a gateway, a firewall) may be "
+                     "failing, or the address in Settings may not be the model server's. Retry in a "
+                     "moment; if it keeps happening, check the address.")
+
+
+def invalid_reply(provider: str, what: str = "", *, status: int | None = None,
+                  partial: str = "") -> ProviderError:
+    """The server answered, but not with anything a model server sends: a proxy's web page
+    (`status` its HTTP status), malformed JSON, bytes that are not text. Retried like a server
+    error while nothing has arrived; text that did arrive is kept."""
+    said = f" ({redact(what)})" if what else ""
+    transient = status is None or status >= 500 or status in (408, 429)
+    error = ProviderError(f"{_cap(provider)} sent something that is not a valid reply{said}.",
+                          _NOT_A_REPLY_HINT, ErrorKind.SERVER, transient=transient)
+    return broke_off(error, partial) if partial else error
+
+
+def broke_off(error: UserFacingError, partial: str) -> ProviderError:
+    """`error` arriving after `partial` text: that text is kept, and the reply said to be cut."""
+    return ProviderError(f"{error.message} The reply broke off after {len(partial):,} characters.",
+                         "Retry to get the full reply.", ErrorKind.STREAM_CUT,
+                         partial_output=partial, transient=False)
+
+
+def web_page_reply(provider: str, status: int, body: str = "") -> ProviderError:
+    """A web page where an API reply should be: what proxies and gateways send when they fail."""
+    summary = page_summary(body) if body else ""
+    titled = f': "{summary}"' if summary and summary != str(status) else ""
+    return invalid_reply(provider, f"a web page{titled}, HTTP {status}", status=status)
+
+
+def closed_without_reply(provider: str, url: str) -> ProviderError:
+    """The connection closed before a byte of reply: a server restarting, a proxy timing out."""
+    return ProviderError(f"{_cap(provider)} at {host_of(url)} closed the connection without replying.",
+                         "This is usually temporary: retry in a moment. If it keeps happening, "
+                         "check the address in Settings and any proxy in between.",
+                         ErrorKind.NETWORK)
+
+
 def gave_up(error: UserFacingError, attempts: int) -> UserFacingError:
     """The last error after automatic retries, saying they happened."""
     return ProviderError(f"{error.message} Tried {attempts} times.", error.hint, error.kind,

@@ -3,11 +3,14 @@ compatible mode…) through llama-index-llms-openai-like, streaming with `astrea
 
 The OpenAI client's own retries are off (`max_retries=0`): RetryingChatModel does them, visibly.
 The timeout is httpx's read timeout, so it bounds the silence before and between pieces of a
-reply, not the length of a long report.
+reply, not the length of a long report. A reply the client cannot read (a proxy's HTML page,
+malformed JSON, bytes that are not UTF-8) is said as such, in the words the DashScope path uses.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import ssl
 from collections.abc import AsyncIterator, Sequence
@@ -17,6 +20,8 @@ from hitl_desktop.core.errors import ErrorKind, UserFacingError
 from hitl_desktop.core.providers import http_errors
 from hitl_desktop.core.providers.base import Message, NoticeCallback, Usage, ending_notice
 from hitl_desktop.core.settings import API_KEY_ENV, OPENAI_COMPATIBLE, ProviderSettings
+
+log = logging.getLogger(__name__)
 
 PROVIDER_LABEL = "the model server"
 CONNECT_TIMEOUT_S = 20.0
@@ -92,6 +97,11 @@ class OpenAICompatibleChatModel:
             error = http_errors.error_for_status(PROVIDER_LABEL, 500, _detail(exc.body, exc.message),
                                                  model=self._settings.model, endpoint=self._base_url)
             raise self._cut_or(received, error) from exc
+        except (AttributeError, KeyError, IndexError, TypeError, ValueError) as exc:
+            # The client (or the integration) choked on what the server sent in the stream.
+            log.warning("The model server's reply could not be read", exc_info=True)
+            raise http_errors.invalid_reply(PROVIDER_LABEL, _unreadable(exc),
+                                            partial="".join(received)) from exc
         finally:
             # Close in this task, in order, so nothing is left for garbage collection to finish.
             if stream is not None:
@@ -122,6 +132,9 @@ class OpenAICompatibleChatModel:
         )
 
     def _status_error(self, exc: Any) -> UserFacingError:
+        page = getattr(exc.response, "text", "") or ""
+        if http_errors.looks_like_html(page):  # a proxy's or gateway's error page
+            return http_errors.web_page_reply(PROVIDER_LABEL, exc.status_code, page)
         return http_errors.error_for_status(
             PROVIDER_LABEL, exc.status_code, _detail(exc.body, exc.message),
             model=self._settings.model, endpoint=self._base_url,
@@ -129,6 +142,11 @@ class OpenAICompatibleChatModel:
             retry_after_s=_retry_after(exc.response))
 
     def _connection_error(self, cause: BaseException) -> UserFacingError:
+        import httpx
+
+        if any(isinstance(e, httpx.RemoteProtocolError) and "without sending" in str(e)
+               for e in _chain(cause)):
+            return http_errors.closed_without_reply(PROVIDER_LABEL, self._base_url)
         tls = next((e for e in _chain(cause) if isinstance(e, ssl.SSLError)), None)
         if tls is not None:
             return http_errors.tls_failed(PROVIDER_LABEL, self._base_url,
@@ -138,12 +156,7 @@ class OpenAICompatibleChatModel:
     @staticmethod
     def _cut_or(received: list[str], error: http_errors.ProviderError) -> UserFacingError:
         """A failure after text arrived carries that text, and says the reply broke off."""
-        if not received:
-            return error
-        return http_errors.ProviderError(
-            f"{error.message} The reply broke off after {len(''.join(received)):,} characters.",
-            "Retry to get the full reply.",
-            ErrorKind.STREAM_CUT, partial_output="".join(received), transient=False)
+        return http_errors.broke_off(error, "".join(received)) if received else error
 
     def _note_usage(self, raw: Any) -> None:
         usage = getattr(raw, "usage", None)
@@ -151,6 +164,14 @@ class OpenAICompatibleChatModel:
             return
         self.last_usage = Usage(int(getattr(usage, "prompt_tokens", 0) or 0),
                                 int(getattr(usage, "completion_tokens", 0) or 0))
+
+
+def _unreadable(exc: BaseException) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        return "bytes that are not UTF-8 text"
+    if isinstance(exc, json.JSONDecodeError):
+        return "data that is not valid JSON"
+    return f"a reply the OpenAI client could not read: {type(exc).__name__}"
 
 
 def _finish_reason(raw: Any) -> str:

@@ -1,5 +1,6 @@
 """Automatic retries for transient provider failures, each one announced as a progress notice;
-and the one place model output is redacted before anything else sees it.
+and the one place model output is cleaned (`hitl_desktop.core.text_safety`) and redacted before
+anything else sees it. Every provider's output, and every error it raises, passes through here.
 
 Only a call that has produced nothing yet is retried: once text has streamed out, a retry would
 repeat it, so a later failure is reported with the partial text kept. Waits grow exponentially
@@ -19,6 +20,7 @@ from hitl_desktop.core.providers import http_errors
 from hitl_desktop.core.providers.base import ChatModel, Message, NoticeCallback, Usage
 from hitl_desktop.core.providers.redacting_stream import StreamRedactor
 from hitl_desktop.core.redaction import redact
+from hitl_desktop.core.text_safety import StreamCleaner, clean_text
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +56,12 @@ class RetryingChatModel:
     """
 
     def __init__(self, inner: ChatModel, policy: RetryPolicy | None = None,
-                 on_notice: NoticeCallback | None = None) -> None:
+                 on_notice: NoticeCallback | None = None, *, secret: str = "") -> None:
         self.inner = inner
         self.policy = policy or RetryPolicy()
+        # The configured key, taken out of output and messages whatever its shape or length
+        # (the shared redactor skips very short "secrets", which would mangle ordinary words).
+        self._secrets = (secret,) if secret else ()
         self.last_usage = Usage()
         self._on_notice: NoticeCallback | None = None
         self.on_notice = on_notice
@@ -77,19 +82,23 @@ class RetryingChatModel:
     async def stream_chat(self, messages: Sequence[Message]) -> AsyncIterator[str]:
         attempts = max(1, self.policy.attempts)
         self.last_usage = Usage()
+        # What goes out is valid text too: a lone surrogate in a topic cannot even be encoded.
+        messages = [Message(m.role, clean_text(m.content)) for m in messages]
         for attempt in range(1, attempts + 1):
             produced = False
-            redactor = StreamRedactor()
+            cleaner = StreamCleaner()
+            redactor = StreamRedactor(self._secrets)
             try:
                 async for piece in self.inner.stream_chat(messages):
                     produced = True
-                    safe = redactor.feed(piece)
+                    safe = redactor.feed(cleaner.feed(piece))
                     if safe:
                         yield safe
             except UserFacingError as error:
-                error.partial_output = redact(error.partial_output)
+                self._scrub(error)
                 if produced:
-                    tail = redactor.flush()  # the last word, held back until now: show it too
+                    # The last word, held back until now: show it too.
+                    tail = redactor.feed(cleaner.flush()) + redactor.flush()
                     if tail:
                         yield tail
                     raise
@@ -102,11 +111,20 @@ class RetryingChatModel:
                              f"(attempt {attempt + 1} of {attempts})…")
                 await self.policy.sleep(delay)
                 continue
-            tail = redactor.flush()
+            tail = redactor.feed(cleaner.flush()) + redactor.flush()
             if tail:
                 yield tail
             self._report_usage()
             return
+
+    def _scrub(self, error: UserFacingError) -> None:
+        """The error's words and partial text, as valid text with every secret taken out."""
+        def scrub(text: str) -> str:
+            return redact(clean_text(text), also=self._secrets)
+
+        error.partial_output = scrub(error.partial_output)
+        error.message, error.hint = scrub(error.message), scrub(error.hint)
+        error.args = (error.message, *error.args[1:])
 
     def _report_usage(self) -> None:
         usage = self.inner.last_usage

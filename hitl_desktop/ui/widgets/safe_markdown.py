@@ -2,7 +2,9 @@
 
 Qt's Markdown importer, given a raw `<script>`, silently drops everything after it, and raw HTML
 could pull remote images. We render the GitHub dialect with raw HTML switched off (tags show as
-text), and views refuse to load anything that is not a local resource.
+text), and views refuse to load anything that is not a local resource. A link to anything but a
+web or mail address (javascript:, data:, file:) is shown as its Markdown text, as the exports
+show it, never as a link.
 """
 
 from __future__ import annotations
@@ -37,13 +39,49 @@ DOCUMENT_MARGIN = 14
 def set_markdown(document: QTextDocument, markdown: str) -> None:
     document.setMarkdown(markdown, MARKDOWN_FEATURES)
     document.setDocumentMargin(DOCUMENT_MARGIN)
+    unlink_unsafe(document, 0)
     polish_blocks(document, 0)
 
 
 def insert_markdown(cursor: QTextCursor, markdown: str) -> None:
     start = cursor.position()
     cursor.insertMarkdown(markdown, MARKDOWN_FEATURES)
+    unlink_unsafe(cursor.document(), start)
     polish_blocks(cursor.document(), start)
+
+
+def unlink_unsafe(document: QTextDocument, from_position: int) -> None:
+    """Turn links that are not web or mail addresses back into their Markdown text (unlinked)."""
+    from hitl_desktop.core.export.parsing import is_safe_link
+
+    links: list[list] = []  # [position, end, text, href]: one per link (its runs merged)
+    block = document.findBlock(from_position)
+    while block.isValid():
+        fragments = block.begin()
+        while not fragments.atEnd():
+            fragment = fragments.fragment()
+            fmt = fragment.charFormat()
+            href = fmt.anchorHref()
+            if fmt.isAnchor() and href and not is_safe_link(href):
+                if links and links[-1][1] == fragment.position() and links[-1][3] == href:
+                    links[-1][1] += fragment.length()  # the same link, another run (bold, say)
+                    links[-1][2] += fragment.text()
+                else:
+                    links.append([fragment.position(), fragment.position() + fragment.length(),
+                                  fragment.text(), href])
+            fragments += 1
+        block = block.next()
+    cursor = QTextCursor(document)
+    for position, end, text, href in reversed(links):  # from the end: positions stay valid
+        shown = text if text == href else f"[{text}]({href})"
+        cursor.setPosition(position)
+        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+        plain = cursor.charFormat()
+        plain.setAnchor(False)
+        plain.setAnchorHref("")
+        plain.clearForeground()
+        plain.setFontUnderline(False)
+        cursor.insertText(shown, plain)
 
 
 def polish_blocks(document: QTextDocument, from_position: int) -> None:

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QLabel, QPlainTextEdit, QWidget
 
 from hitl_desktop.core.errors import UserFacingError
 from hitl_desktop.core.models import MAX_TOPIC_CHARS, validate_topic
+from hitl_desktop.core.text_safety import clean_text
 
 
 class TopicEditor(QObject):
@@ -32,7 +33,9 @@ class TopicEditor(QObject):
         self._check()
 
     def text(self) -> str:
-        return self.input.toPlainText()
+        """The topic as typed or pasted, as valid text: a NUL or another control character pasted
+        from elsewhere goes no further (see `hitl_desktop.core.text_safety`)."""
+        return clean_text(self.input.toPlainText())
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
         # A text edit takes Ctrl+Enter as a line break before any window shortcut sees it.
