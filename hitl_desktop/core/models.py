@@ -9,6 +9,7 @@ from enum import StrEnum
 
 from hitl_desktop.core.citations import Citation
 from hitl_desktop.core.errors import ErrorKind, UserFacingError
+from hitl_desktop.core.text_safety import clean_text
 
 MAX_TOPIC_CHARS = 8_000
 
@@ -114,7 +115,7 @@ def draft_report(request: ReviewRequest, written: str, model: str = "") -> Repor
 
 def validate_topic(text: str) -> str:
     """The topic as it will be sent, or a UserFacingError saying why it cannot be."""
-    topic = text.strip()
+    topic = clean_text(text).strip()  # invalid code points and stray controls never go further
     if not any(unicodedata.category(char)[0] not in "CZ" for char in topic):
         # Empty, or only invisible characters (zero-width spaces, controls): nothing to research.
         raise UserFacingError("Type a topic to research.", kind=ErrorKind.BAD_INPUT)

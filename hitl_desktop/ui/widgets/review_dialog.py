@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from hitl_desktop.core.models import ReviewDecision, ReviewRequest
+from hitl_desktop.core.text_safety import clean_text
 from hitl_desktop.ui.widgets.placement import centre_on_parent
 from hitl_desktop.ui.widgets.safe_markdown import SafeTextBrowser
 from hitl_desktop.ui.widgets.source_triage import DROP, PIN, SourceTriage
@@ -200,18 +201,23 @@ class ReviewDialog(QDialog):
 
     def _approve(self) -> None:
         self._decide(ReviewDecision(round=self.request.round, approved=True,
-                                    feedback=self.feedbackInput.toPlainText().strip(),
-                                    edited_notes=self.edited_notes(), **self._triage()))
+                                    feedback=clean_text(self.feedbackInput.toPlainText()).strip(),
+                                    edited_notes=self._clean_edits(), **self._triage()))
 
     def _send_back(self) -> None:
-        feedback = self.feedbackInput.toPlainText().strip()
+        feedback = clean_text(self.feedbackInput.toPlainText()).strip()
         if not feedback:
             self.feedbackInput.setFocus()
             return
         self._decide(ReviewDecision(round=self.request.round, approved=False, feedback=feedback,
-                                    edited_notes=self.edited_notes(), **self._triage()))
+                                    edited_notes=self._clean_edits(), **self._triage()))
+
+    def _clean_edits(self) -> str | None:
+        edited = self.edited_notes()
+        return clean_text(edited) if edited is not None else None
 
     def _triage(self) -> dict[str, tuple[str, ...]]:
+        # Sources are files and pages the app named itself: nothing typed to clean here.
         return {"dropped_sources": self.sourceTriage.sources_with(DROP),
                 "pinned_sources": self.sourceTriage.sources_with(PIN)}
 
