@@ -1,11 +1,14 @@
-"""Reports the export tests share: an ordinary one, a many-scripts one and a hostile one."""
+"""Reports the export tests share: an ordinary one, a many-scripts one and a hostile one, and
+the ordinary one carrying how it was made."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
 from html.parser import HTMLParser
 
 from hitl_desktop.core.models import Report
+from hitl_desktop.core.provenance import CitedDocument, Provenance, RoundRecord
 
 WHEN = datetime(2026, 11, 25, 14, 30, tzinfo=timezone.utc)
 
@@ -90,6 +93,30 @@ Text after the script must survive.
 
 def report(markdown: str = ORDINARY_MARKDOWN, topic: str = "Tidal power in Europe") -> Report:
     return Report(topic=topic, markdown=markdown, rounds=2, model="qwen-plus", created_at=WHEN)
+
+
+# Feedback a reviewer typed, with characters that would be markup anywhere.
+FEEDBACK = 'Cover costs per MWh: "Sihwa" & #2 <b>[more](javascript:x)</b>'
+
+PROVENANCE = Provenance(
+    rounds=(RoundRecord(1, approved=False, feedback=FEEDBACK, decided_at=WHEN),
+            RoundRecord(2, approved=True, decided_at=WHEN + timedelta(minutes=9), edited=True,
+                        lines_added=3, lines_removed=1)),
+    model="DashScope · qwen-plus", temperature=0.3, max_tokens=4096,
+    documents=(CitedDocument("Tidal Atlas 2025", "/docs/tidal-atlas.pdf"),
+               CitedDocument("Ofgem tidal review", "https://www.ofgem.gov.uk/tidal")),
+    app_version="0.1.0")
+
+# What the appendix says, in every format that has one.
+APPENDIX = ["How this report was made", "Round 1: sent back", "Cover costs per MWh", "Round 2: approved",
+            "3 lines added, 1 removed", "DashScope · qwen-plus", "temperature 0.3",
+            "at most 4,096 tokens per reply", "Tidal Atlas 2025", "Ofgem tidal review", "HITL Desktop 0.1.0"]
+# None of which may appear with provenance off, nor anything of where the report came from.
+MADE = [*APPENDIX, "qwen-plus", "research round", "HITL Desktop", "Sihwa", "2026-11-25"]
+
+
+def made_report() -> Report:
+    return replace(report(), provenance=PROVENANCE)
 
 
 class _Collect(HTMLParser):

@@ -10,6 +10,7 @@ from enum import StrEnum
 from hitl_desktop.core.citations import Citation
 from hitl_desktop.core.errors import ErrorKind, UserFacingError
 from hitl_desktop.core.text_safety import clean_text
+from hitl_desktop.core.provenance import Provenance
 
 MAX_TOPIC_CHARS = 8_000
 
@@ -96,6 +97,7 @@ class Report:
     rounds: int
     model: str = ""
     created_at: datetime = field(default_factory=utc_now)
+    provenance: Provenance | None = None  # how it was made, for the exports (core/provenance.py)
 
 
 RunUpdate = ProgressUpdate | ResearchDelta | ReviewRequest | ReportDelta | StepFailure

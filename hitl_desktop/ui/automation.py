@@ -20,6 +20,7 @@ from hitl_desktop.core.errors import UserFacingError
 from hitl_desktop.core.models import Report, ReviewRequest, StepFailure
 from hitl_desktop.ui.widgets.main_window import MainWindow
 from hitl_desktop.ui.widgets.review_dialog import ReviewDialog
+from hitl_desktop.ui.window_state import include_provenance
 
 log = logging.getLogger(__name__)
 
@@ -77,9 +78,11 @@ class AutomatedRun(QObject):
             self._finish(0, f"Report finished ({len(report.markdown):,} characters).")
             return
         target = self._save_to
+        provenance = include_provenance()  # as the person last chose in the window
         # The same background write the Save dialog starts, so closing waits for it as it would.
         self._window.write_report_files(
-            f"Saving {target.name}…", lambda: [export.save_report(target, report)],
+            f"Saving {target.name}…",
+            lambda: [export.save_report(target, report, provenance=provenance)],
             then=lambda paths: self._finish(0, f"Saved the report to {paths[0]}"),
             failed=lambda error: self._finish(1, f"Could not save the report: {error}"))
 

@@ -20,6 +20,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from hitl_desktop.core import export
+from hitl_desktop.core.export.appendix import appendix_markdown
 from hitl_desktop.core.export.html import body_html
 from hitl_desktop.core.export.parsing import provenance_items, report_title
 from hitl_desktop.core.models import Report
@@ -52,6 +53,7 @@ table { border-collapse: collapse; border-color: #aeb5bf; border-style: solid;
 th { background-color: #e9edf2; font-weight: 600; border: 1px solid #aeb5bf; padding: 4PT; text-align: left; }
 td { border: 1px solid #aeb5bf; padding: 4PT; }
 p.meta { color: #5c6370; font-size: 8.5pt; margin-bottom: 4PT; }
+div.how-made { color: #4a5260; font-size: 9.5pt; }
 """
 _POINTS = re.compile(r"(\d+(?:\.\d+)?)PT")
 
@@ -66,8 +68,10 @@ def _stylesheet() -> str:
 _app_we_made = None  # keeps a lazily created QGuiApplication alive for the process
 
 
-def render_pdf(report: Report, *, page_size: str | None = None) -> bytes:
-    """The report as PDF bytes. `page_size` is "A4" or "Letter"; None follows the locale."""
+def render_pdf(report: Report, *, page_size: str | None = None, provenance: bool = True) -> bytes:
+    """The report as PDF bytes. `page_size` is "A4" or "Letter"; None follows the locale. With
+    `provenance` off the PDF says nothing of where or how the report was made (no line under the
+    title, no appendix, no creator)."""
     from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF
     from PySide6.QtGui import QPageLayout, QPdfWriter
 
@@ -78,23 +82,26 @@ def render_pdf(report: Report, *, page_size: str | None = None) -> bytes:
     writer = QPdfWriter(buffer)
     writer.setResolution(300)
     writer.setTitle(report_title(report))
-    writer.setCreator(dict(provenance_items(report))["Generator"])
+    if provenance:
+        writer.setCreator(dict(provenance_items(report))["Generator"])
+        if report.provenance is not None and hasattr(writer, "setAuthor"):  # Qt 6.8 and later
+            writer.setAuthor(report.provenance.redacted().generator)
     layout = QPageLayout(_page_size(page_size), QPageLayout.Orientation.Portrait,
                          QMarginsF(*_MARGINS_MM), QPageLayout.Unit.Millimeter)
     writer.setPageLayout(layout)
-    paint_report(writer, report)
+    paint_report(writer, report, provenance=provenance)
     buffer.close()
     return bytes(data.data())
 
 
-def paint_report(device: QPagedPaintDevice, report: Report) -> int:
+def paint_report(device: QPagedPaintDevice, report: Report, *, provenance: bool = True) -> int:
     """Lay the report out on `device` (a QPdfWriter or QPrinter) page by page; returns pages."""
     from PySide6.QtCore import QRectF, QSizeF
     from PySide6.QtGui import QPainter
 
     _ensure_gui_app()
     report = export.clean_report(report)  # printing does not pass through export.render
-    document = build_document(report, device)
+    document = build_document(report, device, provenance=provenance)
     resolution = device.logicalDpiY()
     footer_px = _FOOTER_MM / 25.4 * resolution
     body = QSizeF(device.width(), device.height() - footer_px)
@@ -117,8 +124,10 @@ def paint_report(device: QPagedPaintDevice, report: Report) -> int:
     return pages
 
 
-def build_document(report: Report, device: QPagedPaintDevice | None = None) -> QTextDocument:
-    """A QTextDocument holding the report as it appears on paper (provenance line first)."""
+def build_document(report: Report, device: QPagedPaintDevice | None = None, *,
+                   provenance: bool = True) -> QTextDocument:
+    """A QTextDocument holding the report as it appears on paper (provenance line first, the
+    appendix on how it was made last, unless `provenance` is off)."""
     from PySide6.QtGui import QFont, QTextDocument
 
     _ensure_gui_app()
@@ -132,15 +141,22 @@ def build_document(report: Report, device: QPagedPaintDevice | None = None) -> Q
     document.setDefaultStyleSheet(_stylesheet())
     document.setDocumentMargin(0)
     document.setMetaInformation(QTextDocument.MetaInformation.DocumentTitle, report_title(report))
-    document.setHtml(_document_html(report))
+    document.setHtml(_document_html(report, provenance=provenance))
     return document
 
 
-def _document_html(report: Report) -> str:
+def _document_html(report: Report, *, provenance: bool = True) -> str:
+    body = body_html(report.markdown, for_qt=True)
+    if not provenance:
+        return f"<html><body>{body}</body></html>"
     meta = " · ".join(f"{label}: {value}" if label in ("Topic", "Model") else value
                       for label, value in provenance_items(report) if label != "Generator")
+    appendix = ""
+    if report.provenance is not None:
+        appendix = (f'<hr/><div class="how-made">'
+                    f"{body_html(appendix_markdown(report.provenance), for_qt=True)}</div>")
     return (f'<html><body><p class="meta">{html.escape(meta)}</p><hr/>'
-            f"{body_html(report.markdown, for_qt=True)}</body></html>")
+            f"{body}{appendix}</body></html>")
 
 
 def _draw_page(painter, document: QTextDocument, clip) -> None:  # type: ignore[no-untyped-def]
@@ -255,7 +271,8 @@ def _script_of(char: str) -> str:
 
 def drawing_losses(report: Report) -> tuple[str, str] | None:
     """The characters this PDF will be missing, said as (message, hint), or None."""
-    missing = undrawable_characters(f"{report.topic}\n{report.markdown}")
+    appendix = appendix_markdown(report.provenance) if report.provenance is not None else ""
+    missing = undrawable_characters(f"{report.topic}\n{report.markdown}\n{appendix}")
     if not missing:
         return None
     total = sum(missing.values())

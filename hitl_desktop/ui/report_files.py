@@ -39,11 +39,12 @@ class ReportFileWriter(QObject):
         self._task: asyncio.Task[None] | None = None  # a strong reference while it runs
 
     def write(self, description: str, write: Callable[[], list[Path]], *,
-              then: Written | None = None, failed: Failed | None = None) -> None:
+              then: Written | None = None, failed: Failed | None = None, provenance: bool = True) -> None:
         """Run `write` (it saves the current report's files and returns their paths) off the UI
         thread. Success is announced (`written`; `lost` for anything a format could not keep;
         then `then`), a failure too (`failed`, then `failed`); a write asked for while another
-        runs fails at once as busy."""
+        runs fails at once as busy. `provenance` says whether the files include how the report
+        was made, so only what they hold is checked for losses."""
         try:
             report = self._rules.begin_write()
         except UserFacingError as busy:
@@ -57,7 +58,8 @@ class ReportFileWriter(QObject):
 
         def write_and_check() -> tuple[list[Path], list[tuple[str, str]]]:
             paths = write()
-            return paths, export.losses_in(paths, report) if report is not None else []
+            return paths, (export.losses_in(paths, report, provenance=provenance)
+                           if report is not None else [])
 
         self._task = asyncio.get_running_loop().create_task(self._write(write_and_check, then, failed),
                                                             name="write-report-files")

@@ -13,3 +13,17 @@ FILE_NAME = "window.ini"
 
 def window_state() -> QSettings:
     return QSettings(str(paths.config_dir() / FILE_NAME), QSettings.Format.IniFormat)
+
+
+INCLUDE_PROVENANCE_KEY = "export/includeProvenance"
+
+
+def include_provenance() -> bool:
+    """Whether saved and printed reports say where and how they were made (on unless the person
+    turned it off with File > Include How the Report Was Made). Every export call takes it as
+    its `provenance` argument."""
+    return bool(window_state().value(INCLUDE_PROVENANCE_KEY, True, type=bool))
+
+
+def set_include_provenance(on: bool) -> None:
+    window_state().setValue(INCLUDE_PROVENANCE_KEY, bool(on))

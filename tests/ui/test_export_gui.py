@@ -222,12 +222,12 @@ class GatedWriter:
         self.release = threading.Event()
         self.threads: list[threading.Thread] = []
 
-    def __call__(self, path, report):  # type: ignore[no-untyped-def]
+    def __call__(self, path, report, **options):  # type: ignore[no-untyped-def]
         self.threads.append(threading.current_thread())
         assert self.release.wait(timeout=20)
         if self._fail_with is not None:
             raise self._fail_with
-        return self._real(path, report)
+        return self._real(path, report, **options)
 
 
 def save_through_dialog(window: MainWindow, target: Path) -> None:

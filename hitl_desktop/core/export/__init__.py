@@ -4,6 +4,10 @@ The core's formats (Markdown, HTML, Word, plain text) are registered here; each 
 is imported only when it is used (python-docx is slow to import). PDF renders through Qt, so it
 lives in the UI layer and registers itself (`hitl_desktop.ui.pdf_export`): a script that uses only
 the core saves the four Qt-free formats.
+
+Every format says where a report came from and, when the report carries its provenance
+(`hitl_desktop.core.provenance`), how it was made. `provenance=False` leaves all of that out: the
+person saving decides, and every call here takes the switch (on by default).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 from hitl_desktop.core.atomic_file import atomic_write_bytes
 from hitl_desktop.core.errors import ErrorKind, UserFacingError
@@ -25,38 +30,44 @@ from hitl_desktop.core.text_safety import clean_text
 log = logging.getLogger(__name__)
 
 
+class Renderer(Protocol):
+    """Renders a report as a file's bytes; `provenance` False leaves out where and how it was made."""
+
+    def __call__(self, report: Report, *, provenance: bool = True) -> bytes: ...
+
+
 @dataclass(frozen=True)
 class ExportFormat:
     suffix: str
     label: str
-    render: Callable[[Report], bytes]
+    render: Renderer
     # What this format cannot keep of a report, as (message, hint) for the person saving it, or
     # None when nothing is lost (a PDF cannot show characters no installed font draws).
     losses: Callable[[Report], tuple[str, str] | None] | None = None
 
 
-def _render_markdown(report: Report) -> bytes:
+def _render_markdown(report: Report, *, provenance: bool = True) -> bytes:
     from hitl_desktop.core.export.markdown import render_markdown
 
-    return render_markdown(report).encode("utf-8")
+    return render_markdown(report, provenance=provenance).encode("utf-8")
 
 
-def _render_html(report: Report) -> bytes:
+def _render_html(report: Report, *, provenance: bool = True) -> bytes:
     from hitl_desktop.core.export.html import render_html
 
-    return render_html(report).encode("utf-8")
+    return render_html(report, provenance=provenance).encode("utf-8")
 
 
-def _render_docx(report: Report) -> bytes:
+def _render_docx(report: Report, *, provenance: bool = True) -> bytes:
     from hitl_desktop.core.export import docx
 
-    return docx.render_docx(report)
+    return docx.render_docx(report, provenance=provenance)
 
 
-def _render_text(report: Report) -> bytes:
+def _render_text(report: Report, *, provenance: bool = True) -> bytes:
     from hitl_desktop.core.export.text import render_text
 
-    return render_text(report).encode("utf-8")
+    return render_text(report, provenance=provenance).encode("utf-8")
 
 
 # In the order the save dialog offers them.
@@ -134,11 +145,11 @@ def format_for(path: Path) -> ExportFormat:
     return fmt
 
 
-def render(report: Report, fmt: ExportFormat) -> bytes:
+def render(report: Report, fmt: ExportFormat, *, provenance: bool = True) -> bytes:
     """The report in one format, or a UserFacingError (a renderer bug must not lose the report)."""
     report = clean_report(report)
     try:
-        return fmt.render(report)
+        return fmt.render(report, provenance=provenance)
     except UserFacingError:
         raise
     except Exception as exc:  # noqa: BLE001 - any renderer failure becomes one clear message
@@ -159,10 +170,11 @@ def clean_report(report: Report) -> Report:
     return replace(report, topic=topic, markdown=markdown, model=model)
 
 
-def save_report(path: Path | str, report: Report) -> Path:
-    """Write `report` to `path` in the format its suffix names. Raises UserFacingError."""
+def save_report(path: Path | str, report: Report, *, provenance: bool = True) -> Path:
+    """Write `report` to `path` in the format its suffix names, saying where and how it was made
+    unless `provenance` is False. Raises UserFacingError."""
     path = Path(path)
-    data = render(report, format_for(path))
+    data = render(report, format_for(path), provenance=provenance)
     try:
         atomic_write_bytes(path, data)
     except OSError as exc:
@@ -170,10 +182,12 @@ def save_report(path: Path | str, report: Report) -> Path:
     return path
 
 
-def losses_in(paths: list[Path], report: Report) -> list[tuple[str, str]]:
+def losses_in(paths: list[Path], report: Report, *, provenance: bool = True) -> list[tuple[str, str]]:
     """What the files at `paths` could not keep of `report`, one (message, hint) per file that
     lost something. Saving never fails for this: the person is told, and the other formats keep
     everything."""
+    if not provenance:
+        report = replace(report, provenance=None)
     found = []
     for path in paths:
         fmt = format_for(path)
@@ -189,10 +203,10 @@ def all_format_paths(folder: Path | str, stem: str) -> list[Path]:
     return [Path(folder) / f"{stem}{suffix}" for suffix in FORMATS]
 
 
-def save_all(folder: Path | str, stem: str, report: Report) -> list[Path]:
+def save_all(folder: Path | str, stem: str, report: Report, *, provenance: bool = True) -> list[Path]:
     """Write every format into `folder`. Stops at the first failure (files already written stay,
     each complete). Raises UserFacingError."""
-    return [save_report(path, report) for path in all_format_paths(folder, stem)]
+    return [save_report(path, report, provenance=provenance) for path in all_format_paths(folder, stem)]
 
 
 def _save_error(path: Path, exc: OSError) -> UserFacingError:

@@ -24,6 +24,7 @@ from docx.shared import Mm, Pt, RGBColor
 from docx.text.paragraph import Paragraph
 from markdown_it.token import Token
 
+from hitl_desktop.core.export.appendix import appendix_markdown
 from hitl_desktop.core.export.page import default_page_size
 from hitl_desktop.core.export.parsing import is_rtl, parse, provenance_items, read_table, report_title
 from hitl_desktop.core.models import Report
@@ -43,14 +44,21 @@ _AFTER_BIDI = ("w:adjustRightInd", "w:snapToGrid", "w:spacing", "w:ind", "w:cont
                "w:sectPr", "w:pPrChange")
 
 
-def render_docx(report: Report, *, page_size: str | None = None) -> bytes:
+def render_docx(report: Report, *, page_size: str | None = None, provenance: bool = True) -> bytes:
+    """The report as a Word file. With `provenance` on, a line under the title says where it came
+    from, an appendix how it was made (when the report carries that), and the document
+    properties say both; with it off, the properties keep only the title and topic."""
     document = Document()
     _set_up_page(document, page_size or default_page_size())
     _set_up_styles(document)
-    _set_properties(document, report)
-    _add_provenance(document, report)
+    _set_properties(document, report, provenance=provenance)
+    if provenance:
+        _add_provenance(document, report)
     _add_footer(document, report_title(report))
     _DocxWriter(document).write(parse(report.markdown))
+    if provenance and report.provenance is not None:
+        _bottom_border(document.add_paragraph()._p.get_or_add_pPr())
+        _DocxWriter(document).write(parse(appendix_markdown(report.provenance)))
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
@@ -112,16 +120,24 @@ def _set_up_styles(document: DocxDocument) -> None:
     _bottom_border(meta.element.get_or_add_pPr())
 
 
-def _set_properties(document: DocxDocument, report: Report) -> None:
+def _set_properties(document: DocxDocument, report: Report, *, provenance: bool) -> None:
     props = document.core_properties
-    info = dict(provenance_items(report))
     props.title = report_title(report)[:250]
     props.subject = report.topic[:250]
+    props.created = props.modified = report.created_at.replace(tzinfo=None)
+    props.revision = 1
+    if not provenance:  # python-docx's template names itself as author: say nothing at all
+        props.author = props.last_modified_by = props.comments = ""
+        return
+    info = dict(provenance_items(report))
     props.author = info["Generator"]
     props.last_modified_by = info["Generator"]
     props.comments = f"{info.get('Model', '')} · {info['Research']}".strip(" ·")
-    props.created = props.modified = report.created_at.replace(tzinfo=None)
-    props.revision = 1
+    if report.provenance is not None:
+        made = report.provenance.redacted()
+        props.comments = made.summary()[:1000]
+        props.version = made.app_version[:250]
+        props.content_status = ("Reviewed" if any(r.approved for r in made.rounds) else "")
 
 
 def _add_provenance(document: DocxDocument, report: Report) -> None:

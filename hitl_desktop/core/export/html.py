@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 from markdown_it.token import Token
 
+from hitl_desktop.core.export.appendix import appendix_markdown
 from hitl_desktop.core.export.parsing import is_rtl, parse, parser, provenance_items, report_title
 from hitl_desktop.core.models import Report
 
@@ -37,6 +38,10 @@ header.provenance { border-bottom: 2px solid var(--rule); margin-bottom: 1.8rem;
 header.provenance dl { display: grid; grid-template-columns: max-content 1fr; gap: .15rem 1rem; margin: 0; }
 header.provenance dt { font-weight: 600; }
 header.provenance dd { margin: 0; }
+section.how-made { border-top: 2px solid var(--rule); margin-top: 3rem; padding-top: .4rem;
+                   color: var(--muted); font-size: .9rem; }
+section.how-made h2 { border-bottom: 0; font-size: 1.2rem; margin-top: 1rem; }
+section.how-made h3 { font-size: 1rem; }
 footer.provenance { border-top: 1px solid var(--rule); margin-top: 3rem; padding-top: .6rem;
                     color: var(--muted); font-size: .8rem; }
 h1, h2, h3, h4, h5, h6 { line-height: 1.25; margin: 1.8em 0 .6em; }
@@ -75,16 +80,23 @@ hr { border: 0; border-top: 1px solid var(--rule); margin: 2em 0; }
 """
 
 
-def render_html(report: Report) -> str:
-    """The complete standalone HTML document for `report`."""
-    title = html.escape(report_title(report))
-    body = body_html(report.markdown)
-    header = _provenance_header(report)
+def render_html(report: Report, *, provenance: bool = True) -> str:
+    """The complete standalone HTML document for `report`. With `provenance` off it says nothing
+    of where the report came from: no header, footer, generator or appendix."""
     from hitl_desktop import __version__
 
-    footer = (f'<footer class="provenance" dir="auto">Written by {html.escape(report.model or "a model")} '
-              f"with HITL Desktop {html.escape(__version__)} after {report.rounds} reviewed research "
-              f"round{'s' if report.rounds != 1 else ''}.</footer>")
+    title = html.escape(report_title(report))
+    body = body_html(report.markdown)
+    header = footer = generator = appendix = ""
+    if provenance:
+        header = _provenance_header(report) + "\n"
+        footer = (f'<footer class="provenance" dir="auto">Written by {html.escape(report.model or "a model")} '
+                  f"with HITL Desktop {html.escape(__version__)} after {report.rounds} reviewed research "
+                  f"round{'s' if report.rounds != 1 else ''}.</footer>\n")
+        generator = f'<meta name="generator" content="HITL Desktop {html.escape(__version__)}">\n'
+        if report.provenance is not None:
+            appendix = (f'<section class="how-made" id="how-this-report-was-made">\n'
+                        f"{body_html(appendix_markdown(report.provenance))}</section>\n")
     return (
         "<!DOCTYPE html>\n"
         f'<html lang="{guess_language(report.markdown)}" dir="{_page_dir(report.markdown)}">\n<head>\n'
@@ -92,9 +104,9 @@ def render_html(report: Report) -> str:
         f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">\n'
         '<meta name="referrer" content="no-referrer">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f'<meta name="generator" content="HITL Desktop {html.escape(__version__)}">\n'
+        f"{generator}"
         f"<title>{title}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
-        f"{header}\n<main>\n{body}</main>\n{footer}\n</body>\n</html>\n"
+        f"{header}<main>\n{body}</main>\n{appendix}{footer}</body>\n</html>\n"
     )
 
 

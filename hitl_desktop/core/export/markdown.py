@@ -1,10 +1,13 @@
-"""Markdown export: the report as written, under a small provenance front matter."""
+"""Markdown export: the report as written, under a provenance front matter: where it came from
+and, when the report carries its provenance, how it was made (rounds, decisions, settings,
+documents). The person saving may leave all of it out."""
 
 from __future__ import annotations
 
 import json
 
 from hitl_desktop import __version__
+from hitl_desktop.core.export.appendix import front_matter_lines
 from hitl_desktop.core.models import Report
 
 
@@ -19,6 +22,8 @@ def front_matter(report: Report) -> str:
         "generator": f"HITL Desktop {__version__}",
     }
     lines = [f"{key}: {json.dumps(value, ensure_ascii=False)}" for key, value in fields.items()]
+    if report.provenance is not None:
+        lines += front_matter_lines(report.provenance)
     return "---\n" + "\n".join(lines) + "\n---\n\n"
 
 

@@ -10,14 +10,22 @@ import unicodedata
 
 from markdown_it.token import Token
 
+from hitl_desktop.core.export.appendix import appendix_markdown
 from hitl_desktop.core.export.parsing import parse, provenance_items, read_table
 from hitl_desktop.core.models import Report
 
 
-def render_text(report: Report) -> str:
+def render_text(report: Report, *, provenance: bool = True) -> str:
+    """The report as plain text: a header saying where it came from and, when the report carries
+    its provenance, an appendix saying how it was made; with `provenance` off, the body alone."""
+    body = _TextWriter().write(parse(report.markdown)).rstrip()
+    if not provenance:
+        return f"{body}\n"
     header = "\n".join(f"{label}: {value}" for label, value in provenance_items(report))
-    body = _TextWriter().write(parse(report.markdown))
-    return f"{header}\n\n{body.rstrip()}\n"
+    if report.provenance is not None:
+        appendix = _TextWriter().write(parse(appendix_markdown(report.provenance))).rstrip()
+        body = f"{body}\n\n\n{appendix}"
+    return f"{header}\n\n{body}\n"
 
 
 

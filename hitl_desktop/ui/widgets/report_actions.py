@@ -1,6 +1,9 @@
 """What a person does with a finished report: save it, export every format at once, copy it (as
 Markdown or as rich text), print it. The actions are enabled only while a report exists.
 
+One checkable action, always enabled, says whether saved and printed reports include how they
+were made (the provenance front matter and appendix); the choice is remembered.
+
 Dialogs open with open() and answer through signals: the qasync loop is never blocked.
 """
 
@@ -18,7 +21,7 @@ from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox, QWidget
 from hitl_desktop.core import export
 from hitl_desktop.core.errors import ErrorKind, UserFacingError
 from hitl_desktop.core.models import Report
-from hitl_desktop.ui.window_state import window_state
+from hitl_desktop.ui.window_state import include_provenance, set_include_provenance, window_state
 
 LAST_FOLDER_KEY = "export/lastFolder"
 
@@ -53,6 +56,13 @@ class ReportActions(QObject):
                                                QKeySequence("Ctrl+Alt+C"), self.copy_rich_text)
         self.printAction = self._action("&Print…", "printAction",
                                         QKeySequence(QKeySequence.StandardKey.Print), self.ask_print)
+        self.includeProvenanceAction = QAction("Include &How the Report Was Made", self._window,
+                                               objectName="includeProvenanceAction", checkable=True)
+        self.includeProvenanceAction.setChecked(include_provenance())
+        self.includeProvenanceAction.setToolTip(
+            "Saved and printed reports say how they were made: the research rounds, your decisions "
+            "and feedback, the model and its settings, the documents cited and the app version.")
+        self.includeProvenanceAction.toggled.connect(set_include_provenance)
         self.update_enabled()
 
     def _action(self, text: str, name: str, shortcut: QKeySequence, slot: Callable[[], None]) -> QAction:
@@ -63,7 +73,13 @@ class ReportActions(QObject):
 
     @property
     def file_actions(self) -> list[QAction]:
-        return [self.saveReportAction, self.exportAllAction, self.printAction]
+        return [self.saveReportAction, self.exportAllAction, self.printAction, self.includeProvenanceAction]
+
+    @property
+    def include_provenance(self) -> bool:
+        """Whether saved and printed reports say how they were made (the `provenance` argument
+        of every export call)."""
+        return self.includeProvenanceAction.isChecked()
 
     @property
     def edit_actions(self) -> list[QAction]:
@@ -73,7 +89,7 @@ class ReportActions(QObject):
         """Enable the actions while there is a report; Save and Export All not while files are
         written."""
         has_report = self._report() is not None
-        for action in (*self.file_actions, *self.edit_actions):
+        for action in (self.printAction, *self.edit_actions):
             action.setEnabled(has_report)
         self.saveReportAction.setEnabled(has_report and not writing)
         self.exportAllAction.setEnabled(has_report and not writing)
@@ -104,7 +120,9 @@ class ReportActions(QObject):
             if then is not None:
                 then()
 
-        self._write_files(f"Saving {path.name}…", lambda: [export.save_report(path, report)], then=saved)
+        provenance = self.include_provenance
+        self._write_files(f"Saving {path.name}…",
+                          lambda: [export.save_report(path, report, provenance=provenance)], then=saved)
 
     # ----- copy ------------------------------------------------------------------------------
 
@@ -170,8 +188,9 @@ class ReportActions(QObject):
         report = self._report()
         if report is None:
             return
+        provenance = self.include_provenance
         self._write_files(f"Exporting {stem} in every format…",
-                          lambda: export.save_all(folder, stem, report),
+                          lambda: export.save_all(folder, stem, report, provenance=provenance),
                           then=lambda _paths: window_state().setValue(LAST_FOLDER_KEY, str(folder)))
 
     # ----- print -----------------------------------------------------------------------------
@@ -196,7 +215,7 @@ class ReportActions(QObject):
         from hitl_desktop.ui.pdf_export import paint_report
 
         try:
-            return paint_report(printer, report)
+            return paint_report(printer, report, provenance=self.include_provenance)
         except Exception as exc:  # noqa: BLE001 - a printing failure must reach the user, not crash
             self._failed(UserFacingError(f"Printing failed: {type(exc).__name__}.",
                                          "The report is still in the app; try saving it as PDF.",
