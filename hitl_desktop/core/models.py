@@ -54,6 +54,8 @@ class ReviewRequest:
     # The reviewer's unsent answer, kept from before the app last quit: the dialog starts from it.
     draft_notes: str | None = None
     draft_feedback: str = ""
+    # The notes the reviewer sent back (as they left them), for "what changed" in later rounds.
+    previous_notes: str | None = None
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from hitl_desktop.core.citations import Citation, PassageSearch
+from hitl_desktop.core.provenance import ProvenanceRecorder
 from hitl_desktop.core.errors import ErrorKind, UserFacingError
 from hitl_desktop.core.models import (
     ProgressUpdate,
@@ -46,11 +47,13 @@ Answer = ReviewDecision | RetryDecision
 
 class ResearchSession:
     def __init__(self, model_source: ChatModelSource, sources: PassageSearch | None = None,
-                 recorder: RunRecorder | None = None) -> None:
+                 recorder: RunRecorder | None = None, provenance: ProvenanceRecorder | None = None) -> None:
         self._model_source = model_source
         self._sources = sources
         self._recorder = recorder  # writes the run into the run store as it happens
+        self._provenance = provenance or ProvenanceRecorder()  # how the report was made
         self._keeping = False
+        self._sent_back: str | None = None  # the notes of the round last sent back
         self._answers: asyncio.Queue[Answer] = asyncio.Queue()
         self._pending: ReviewRequest | None = None
         self._failure: StepFailure | None = None
@@ -71,7 +74,8 @@ class ResearchSession:
         """The report as far as it was written, marked unfinished (None before any was written)."""
         if self._last_review is None:
             return None
-        return draft_report(self._last_review, "".join(self._report_pieces), self._report_model)
+        draft = draft_report(self._last_review, "".join(self._report_pieces), self._report_model)
+        return self._provenance.attach(draft) if draft is not None else None
 
     def submit_retry(self, answer: RetryDecision) -> bool:
         """Answer the failure the run is waiting on: retry the failed call, or give up."""
@@ -90,6 +94,9 @@ class ResearchSession:
         if self._pending is None or decision.round != self._pending.round:
             log.info("Ignoring a decision for round %s: no such review is open", decision.round)
             return False
+        self._provenance.record_decision(self._pending, decision)
+        if not decision.approved:
+            self._sent_back = decision.edited_notes if decision.edited_notes is not None else self._pending.notes
         self._pending = None
         if self._recorder is not None:
             self._recorder.decided(decision)
@@ -167,8 +174,8 @@ class ResearchSession:
             with contextlib.suppress(asyncio.CancelledError):
                 await forwarder
         # A key pasted into the topic must not reach the dialog, the report or a file name.
-        report = Report(topic=redact(result.topic), markdown=result.report, rounds=result.rounds,
-                        model=result.model)
+        report = self._provenance.attach(Report(topic=redact(result.topic), markdown=result.report,
+                                                rounds=result.rounds, model=result.model))
         if recorder is not None:
             recorder.finished(report)
         return report
@@ -201,7 +208,8 @@ class ResearchSession:
         if isinstance(event, wf.ResearchReadyEvent):
             self._pending = ReviewRequest(round=event.round, topic=redact(event.topic), notes=event.notes,
                                           citations=tuple(Citation.from_dict(c) for c in event.citations),
-                                          citation_problems=tuple(event.problems))
+                                          citation_problems=tuple(event.problems),
+                                          previous_notes=self._sent_back if event.round > 1 else None)
             self._last_review = self._pending
             return self._pending
         if isinstance(event, wf.StepFailedForReviewEvent):

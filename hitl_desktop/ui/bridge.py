@@ -77,6 +77,7 @@ class WorkflowBridge(QObject):
         super().__init__(parent)
         self.sources = sources
         self.store = store
+        self._settings = settings
         self._model_source = model_source or chat_model_factory or model_source_for(
             settings if settings is not None else SettingsService(SecretStore()))
         self._task: asyncio.Task[None] | None = None
@@ -104,7 +105,7 @@ class WorkflowBridge(QObject):
 
         # Made here, not in the task: between now and the task's first step, pending_review and
         # submit_decision must already speak of this run, not the previous one.
-        self._session = ResearchSession(self._model_source, self.sources, self._recorder())
+        self._session = ResearchSession(self._model_source, self.sources, self._recorder(), self._provenance())
         self._begin(self._session.run(topic, self._emit))
 
     def resume(self, run_id: str) -> None:
@@ -129,7 +130,8 @@ class WorkflowBridge(QObject):
         if isinstance(waiting_on, Request) and stored.draft is not None and stored.draft.round == waiting_on.round:
             waiting_on = replace(waiting_on, draft_notes=stored.draft.edited_notes or None,
                                  draft_feedback=stored.draft.feedback)
-        self._session = ResearchSession(self._model_source, self.sources, self._recorder(run_id))
+        self._session = ResearchSession(self._model_source, self.sources, self._recorder(run_id),
+                                        self._provenance())
         self._begin(self._session.resume(waiting_on, stored.pending.context, self._emit))
 
     def save_draft(self, edited_notes: str, feedback: str) -> None:
@@ -148,6 +150,14 @@ class WorkflowBridge(QObject):
         from hitl_desktop.core.run_recorder import RunRecorder
 
         return RunRecorder(self.store, run_id)
+
+    def _provenance(self):  # type: ignore[no-untyped-def]
+        """How the report is made: the model and settings a run starts with (never the key)."""
+        from hitl_desktop.core.provenance import ProvenanceRecorder
+
+        if self._settings is None:
+            return ProvenanceRecorder()
+        return ProvenanceRecorder.for_settings(self._settings.current(with_key=False))
 
     def _begin(self, work) -> None:  # type: ignore[no-untyped-def]
         self._task = asyncio.get_running_loop().create_task(self._run(work), name="research-run")

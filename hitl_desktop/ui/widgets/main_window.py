@@ -204,7 +204,7 @@ class MainWindow(QMainWindow):
         if report is None:
             raise UserFacingError("There is no finished report to save yet.",
                                   "Run the research and approve it first.", ErrorKind.BAD_INPUT)
-        saved = export.save_report(path, report)
+        saved = export.save_report(path, report, provenance=self.reportActions.include_provenance)
         self.runs.report_saved = True
         self._note_saved([saved])
         return saved

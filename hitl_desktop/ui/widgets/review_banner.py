@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QWidget
 
 from hitl_desktop.core.models import ReviewRequest
+from hitl_desktop.ui.notifier import ReviewNotifier
 from hitl_desktop.ui.widgets.banner import Banner
 from hitl_desktop.ui.widgets.review_dialog import ReviewDialog
 
@@ -25,9 +26,13 @@ class ReviewBanner(Banner):
         self.dialog: ReviewDialog | None = None
         self.button = self.add_button("Review Research…", "reviewPendingButton", self.open_dialog)
         self.button.setToolTip("Ctrl+R")
+        # Told when a round is ready while the window is in the background.
+        self.notifier = ReviewNotifier(window)
+        self.notifier.openRequested.connect(self.open_dialog)
 
     def show_request(self, request: ReviewRequest) -> None:
         self.discard()
+        self.notifier.review_ready(request.topic, request.round)
         self.dialog = ReviewDialog(request, self._window)
         self.dialog.decided.connect(self.decided)
         self.dialog.draftChanged.connect(self.draftChanged)
@@ -44,6 +49,7 @@ class ReviewBanner(Banner):
 
     def decision_taken(self) -> None:
         """The run accepted the dialog's decision: the round is closed."""
+        self.notifier.clear()
         self.hide()
         if self.dialog is not None:
             self.dialog.deleteLater()
@@ -51,6 +57,7 @@ class ReviewBanner(Banner):
 
     def discard(self) -> None:
         """The run moved on or ended: the round can no longer be decided."""
+        self.notifier.clear()
         self.hide()
         if self.dialog is not None:
             self.dialog.finished.disconnect(self._on_dialog_closed)

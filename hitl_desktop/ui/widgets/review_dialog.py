@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from hitl_desktop.core.models import ReviewDecision, ReviewRequest
 from hitl_desktop.core.text_safety import clean_text
 from hitl_desktop.ui.widgets.placement import centre_on_parent
+from hitl_desktop.ui.widgets.round_diff import RoundDiff
 from hitl_desktop.ui.widgets.safe_markdown import SafeTextBrowser
 from hitl_desktop.ui.widgets.source_triage import DROP, PIN, SourceTriage
 
@@ -91,6 +92,9 @@ class ReviewDialog(QDialog):
         self.sourceTriage = SourceTriage(self.request.citations, self)
         documents = len({c.source for c in self.request.citations})
         self.notesTabs.addTab(self.sourceTriage, f"Sources ({documents})")
+        if self.request.previous_notes is not None:  # what changed since the notes sent back
+            self.roundDiff = RoundDiff(self.request.previous_notes, self.request.notes, self)
+            self.notesTabs.addTab(self.roundDiff, "Changes")
         # What the citation check found: shown before the reviewer approves, never hidden.
         self.citationProblems = QLabel(objectName="citationProblems")
         self.citationProblems.setWordWrap(True)
