@@ -13,7 +13,6 @@ import re
 import unicodedata
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
-from pathlib import Path
 from typing import Any, Protocol
 
 # [3], [1, 4], [2,5-7] — but not Markdown links [text](url) nor checkboxes [x].
@@ -119,8 +118,11 @@ def references(text: str, citations: Sequence[Citation]) -> str:
         return ""
     lines = ["## References", ""]
     for citation in used:
-        where = f", {citation.location}" if citation.location else ""
-        lines.append(f"{citation.number}. {citation.title}{where}. <{_link(citation.source)}>")
+        where = f", {citation.location}" if citation.location and citation.location != citation.title else ""
+        # A page is a link; a file is named by its path (exports link only web addresses: a file
+        # link in a shared report would point into someone else's disk).
+        source = f"<{citation.source}>" if citation.is_web else f"`{citation.source}`"
+        lines.append(f"{citation.number}. {citation.title}{where}. {source}")
     return "\n".join(lines) + "\n"
 
 
@@ -130,12 +132,6 @@ def sources_by_document(citations: Sequence[Citation]) -> dict[str, list[Citatio
     for citation in sorted(citations, key=lambda c: c.number):
         grouped.setdefault(citation.source, []).append(citation)
     return grouped
-
-
-def _link(source: str) -> str:
-    if source.startswith(("http://", "https://")):
-        return source
-    return Path(source).as_uri() if Path(source).is_absolute() else source
 
 
 def _expand(spec: str) -> list[int]:

@@ -63,7 +63,7 @@ def test_with_no_key_the_offline_engine_researches_and_reports_with_references(q
     assert "Offline, extractive report" in body and window.report.model == "Offline · extractive"
     for number in markers_in(body):
         assert f"\n{number}. " in references
-    assert "tidal%20costs.md" in references and "Sourdough" not in report
+    assert "tidal costs.md`" in references and "Sourdough" not in report
 
 
 def test_feedback_and_a_dropped_source_change_the_next_round_and_edits_reach_the_report(  # type: ignore[no-untyped-def]
@@ -86,4 +86,4 @@ def test_feedback_and_a_dropped_source_change_the_next_round_and_edits_reach_the
     qtbot.waitUntil(lambda: window.report is not None, timeout=10_000)
     report = window.report.markdown
     assert "The reviewer adds: compare it with offshore wind [1]" in report
-    assert "tidal%20costs.md" not in report and "lagoons.md" in report
+    assert "tidal costs.md" not in report and "lagoons.md" in report
