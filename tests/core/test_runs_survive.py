@@ -80,10 +80,10 @@ def test_a_pending_review_survives_quitting_and_resumes_without_re_researching(t
     assert [d.approved for d in done.decisions] == [True] and done.pending is None
 
 
-def test_a_run_quit_mid_report_is_interrupted_and_keeps_what_was_written(tmp_path: Path) -> None:
-    gate = Gate(after_chunks=2)
-    model = ScriptedChatModel("notes", ScriptedReply(["# Report\n\n", "First part. ", "never"], gate=gate))
-    store = RunStore.open(tmp_path / "runs.sqlite3", heartbeat=False)
+def approve_then_cancel_mid_report(store: RunStore, model: ScriptedChatModel, gate: Gate, *,
+                                   written: str, keep: bool) -> RunRecorder:
+    """Approve round 1, wait until the report has `written` in it, then cancel the run: kept for
+    later (the app quitting) or not (Stop)."""
     recorder = RunRecorder(store)
 
     async def go() -> None:
@@ -96,12 +96,21 @@ def test_a_run_quit_mid_report_is_interrupted_and_keeps_what_was_written(tmp_pat
 
         task = asyncio.create_task(session.run("tides", emit))
         await gate.reached.wait()
-        await until(lambda: session.draft is not None and "First part." in session.draft.markdown)
-        session.keep_for_later()
+        await until(lambda: session.draft is not None and written in session.draft.markdown)
+        if keep:
+            session.keep_for_later()
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
 
     asyncio.run(go())
+    return recorder
+
+
+def test_a_run_quit_mid_report_is_interrupted_and_keeps_what_was_written(tmp_path: Path) -> None:
+    gate = Gate(after_chunks=2)
+    model = ScriptedChatModel("notes", ScriptedReply(["# Report\n\n", "First part. ", "never"], gate=gate))
+    store = RunStore.open(tmp_path / "runs.sqlite3", heartbeat=False)
+    recorder = approve_then_cancel_mid_report(store, model, gate, written="First part.", keep=True)
     stored = store.get(recorder.run_id)
     assert stored.summary.status is RunStatus.INTERRUPTED
     assert stored.report is not None and not stored.report.final
@@ -112,23 +121,7 @@ def test_stopping_records_a_stopped_run_with_its_draft_and_progress(tmp_path: Pa
     gate = Gate(after_chunks=1)
     model = ScriptedChatModel("notes", ScriptedReply(["# Draft\n\n", "more"], gate=gate))
     store = RunStore.open(tmp_path / "runs.sqlite3", heartbeat=False)
-    recorder = RunRecorder(store)
-
-    async def go() -> None:
-        session = ResearchSession(lambda: model, recorder=recorder)
-
-        def emit(update: object) -> None:
-            if isinstance(update, ReviewRequest):
-                asyncio.get_running_loop().call_soon(session.submit_decision,
-                                                     ReviewDecision(round=1, approved=True))
-
-        task = asyncio.create_task(session.run("tides", emit))
-        await gate.reached.wait()
-        await until(lambda: session.draft is not None)
-        task.cancel()  # Stop: not kept for later
-        await asyncio.gather(task, return_exceptions=True)
-
-    asyncio.run(go())
+    recorder = approve_then_cancel_mid_report(store, model, gate, written="# Draft", keep=False)
     stored = store.get(recorder.run_id)
     assert stored.summary.status is RunStatus.STOPPED and "Draft: this report is unfinished" in stored.report.markdown
     assert any("Researching round 1" in line.message for line in stored.progress)
