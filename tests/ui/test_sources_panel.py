@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QMarginsF, QSizeF
 from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter, QTextDocument
-from PySide6.QtWidgets import QFileDialog, QProgressBar, QPushButton, QTreeWidget
+from PySide6.QtWidgets import QFileDialog, QLabel, QProgressBar, QPushButton, QTreeWidget
 
 from hitl_desktop.core.errors import UserFacingError
 from hitl_desktop.core.resources import sample_corpus_dir
@@ -218,3 +218,22 @@ def test_the_sample_corpus_is_the_default(make_panel, qtbot) -> None:  # type: i
     assert label == "Sample documents" and len(children) == 30
     assert int(total) == sum(int(count) for _, count in children)
     assert panel.library().roots == [sample_corpus_dir()]
+
+
+def test_missing_sample_documents_are_said_and_the_panel_still_works(qtbot, qloop, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A damaged install that lost its sample documents still starts; the panel says so."""
+    import hitl_desktop.core.resources as resources
+
+    def missing() -> Path:
+        raise UserFacingError("The application's resource files are missing.",
+                              "The installation looks damaged: reinstall HITL Desktop.")
+
+    monkeypatch.setattr(resources, "sample_corpus_dir", missing)
+    panel = SourcesPanel([], cache_dir=tmp_path / "cache", save=None)
+    qtbot.addWidget(panel)
+    panel.show()
+    qtbot.waitUntil(lambda: panel.summary() is not None, timeout=10_000)
+    error = panel.findChild(QLabel, "sourcesError")
+    assert error.isVisible() and "sample documents are missing" in error.text()
+    assert panel.library().search("tidal power") == []

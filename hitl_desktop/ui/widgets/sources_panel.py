@@ -215,13 +215,21 @@ class SourcesPanel(QWidget):
 
         if self._roots:
             return SourceLibrary(self._roots, self._cache_dir / "documents")
-        return SourceLibrary([self._sample()], self._cache_dir / "sample")
+        sample = self._sample()
+        return SourceLibrary([sample] if sample is not None else [], self._cache_dir / "sample")
 
-    def _sample(self) -> Path:
+    def _sample(self) -> Path | None:
+        """The sample documents, or None when a damaged install lost them (said in the panel:
+        the app still works on documents the user adds)."""
         if self._sample_dir is None:
             from hitl_desktop.core.resources import sample_corpus_dir
 
-            self._sample_dir = sample_corpus_dir()
+            try:
+                self._sample_dir = sample_corpus_dir()
+            except UserFacingError as error:
+                self._show_error(f"The sample documents are missing: {error.hint} Add your own "
+                                 "documents meanwhile.")
+                return None
         return self._sample_dir
 
     def _set_roots(self, roots: list[Path]) -> None:
@@ -296,7 +304,7 @@ class SourcesPanel(QWidget):
             font = top.font(0)
             font.setItalic(True)
             top.setFont(0, font)
-            parents = {str(self._sample()): top}
+            parents = {str(self._sample()): top} if self._sample() is not None else {}
             self._tree.addTopLevelItem(top)
         else:
             parents = {}
