@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from hitl_desktop.core.errors import UserFacingError
 from hitl_desktop.core.providers import http_errors
 from hitl_desktop.core.providers.base import ChatModel, Message, NoticeCallback, Usage
+from hitl_desktop.core.providers.loop_share import LoopShare
 from hitl_desktop.core.providers.redacting_stream import StreamRedactor
 from hitl_desktop.core.redaction import redact
 
@@ -80,12 +81,14 @@ class RetryingChatModel:
         for attempt in range(1, attempts + 1):
             produced = False
             redactor = StreamRedactor()
+            share = LoopShare()
             try:
                 async for piece in self.inner.stream_chat(messages):
                     produced = True
                     safe = redactor.feed(piece)
                     if safe:
                         yield safe
+                    await share.turn()  # a fast server must not freeze the window
             except UserFacingError as error:
                 error.partial_output = redact(error.partial_output)
                 if produced:
