@@ -7,7 +7,11 @@ text), and views refuse to load anything that is not a local resource.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QUrl
+import time
+from collections.abc import Callable, Iterator
+
+import shiboken6
+from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QDesktopServices,
     QGuiApplication,
@@ -18,7 +22,9 @@ from PySide6.QtGui import (
     QTextDocument,
     QTextFormat,
 )
-from PySide6.QtWidgets import QTextBrowser, QWidget
+from PySide6.QtWidgets import QTextBrowser, QTextEdit, QWidget
+
+from hitl_desktop.ui.widgets.markdown_blocks import for_view, slices
 
 _Feature = QTextDocument.MarkdownFeature
 MARKDOWN_FEATURES = _Feature(_Feature.MarkdownDialectGitHub.value | _Feature.MarkdownNoHTML.value)
@@ -31,7 +37,15 @@ _PARAGRAPH_SPACE_BELOW = 8
 _LINE_HEIGHT_PERCENT = 125
 
 
+_THROWAWAY = "\u2063\u2063"  # invisible separators: a paragraph that is inserted, then removed
+# Markdown up to this size is rendered at once (a few milliseconds); longer text in slices.
+_RENDER_AT_ONCE_CHARS = 20_000
+_STEP_BUDGET_S = 0.008  # per turn of the event loop while rendering in slices
+_POLISH_BATCH = 300     # blocks polished per step
+
+
 def set_markdown(document: QTextDocument, markdown: str) -> None:
+    """Render `markdown` into `document` at once (its whole text, uncapped)."""
     document.setMarkdown(markdown, MARKDOWN_FEATURES)
     document.setDocumentMargin(14)
     polish_blocks(document, 0)
@@ -43,12 +57,46 @@ def insert_markdown(cursor: QTextCursor, markdown: str) -> None:
     polish_blocks(cursor.document(), start)
 
 
+def append_markdown(cursor: QTextCursor, markdown: str, *, polish: bool = True) -> int:
+    """Insert `markdown` at `cursor` (the document's end) as blocks of their own; returns the
+    position where they start. Qt gives a fragment's first block the format of the block it is
+    inserted after (a paragraph after a list became a list item, a code block a bullet), so a
+    throwaway first paragraph takes that and is then removed."""
+    document = cursor.document()
+    start = cursor.position()
+    if not markdown.strip():
+        return start
+    if start == 0:
+        cursor.insertMarkdown(markdown, MARKDOWN_FEATURES)
+    else:
+        cursor.insertMarkdown(f"{_THROWAWAY}\n\n{markdown}", MARKDOWN_FEATURES)
+        throwaway = document.find(_THROWAWAY, start)
+        removed = QTextCursor(document)
+        removed.setPosition(start)
+        removed.setPosition(throwaway.selectionEnd(), QTextCursor.MoveMode.KeepAnchor)
+        removed.removeSelectedText()
+    if polish:
+        # From the block before: whether a code block ends there depends on what follows it.
+        polish_blocks(document, max(0, start - 1))
+    return start
+
+
 def polish_blocks(document: QTextDocument, from_position: int) -> None:
     """Give Qt's tightly packed Markdown blocks the spacing of a readable document."""
-    cursor = QTextCursor(document)
-    code_background = QGuiApplication.palette().color(QPalette.ColorRole.AlternateBase)
     block = document.findBlock(from_position)
     while block.isValid():
+        block = _polish_some(document, block, 1 << 30)
+
+
+def _polish_some(document: QTextDocument, block: QTextBlock, count: int) -> QTextBlock:
+    """Polish up to `count` blocks from `block`; returns the next block to polish (or an invalid one).
+
+    One edit block: in a document a view shows, each format change would otherwise lay out the
+    table or list around it again (minutes for a long table)."""
+    cursor = QTextCursor(document)
+    cursor.beginEditBlock()
+    code_background = QGuiApplication.palette().color(QPalette.ColorRole.AlternateBase)
+    while block.isValid() and count > 0:
         fmt = block.blockFormat()
         level = fmt.headingLevel()
         if _is_code(block):
@@ -67,12 +115,83 @@ def polish_blocks(document: QTextDocument, from_position: int) -> None:
         cursor.setPosition(block.position())
         cursor.setBlockFormat(fmt)
         block = block.next()
+        count -= 1
+    cursor.endEditBlock()
+    return block
+
+
+def render_steps(document: QTextDocument, markdown: str) -> Iterator[None]:
+    """Render `markdown` into the empty `document` a slice at a time, yielding after each step
+    (a slice inserted, or a batch of blocks polished): the same document as `set_markdown`."""
+    document.setDocumentMargin(14)
+    cursor = QTextCursor(document)
+    for piece in slices(markdown):
+        start = append_markdown(cursor, piece, polish=False)
+        yield
+        block = document.findBlock(max(0, start - 1))
+        while block.isValid():
+            block = _polish_some(document, block, _POLISH_BATCH)
+            yield
 
 
 def _is_code(block: QTextBlock) -> bool:
     """A line of a fenced or indented code block, as Qt's Markdown importer marks it."""
     return block.isValid() and (block.blockFormat().hasProperty(QTextFormat.Property.BlockCodeFence)
                                 or block.charFormat().fontFixedPitch())
+
+
+class MarkdownRender:
+    """Builds the document of `markdown` for `view` in steps of a few milliseconds on the UI loop
+    (at once when it is short), then hands it to `done`. The view keeps showing its old document
+    meanwhile: nothing is laid out twice, and the window stays responsive."""
+
+    def __init__(self, view: QTextEdit, markdown: str, done: Callable[[QTextDocument], None]) -> None:
+        self._view = view
+        self.document = _document_like(view.document(), view)
+        self._steps = render_steps(self.document, markdown)
+        self._done = done
+        self._at_once = len(markdown) <= _RENDER_AT_ONCE_CHARS
+        self.finished = False
+        self._cancelled = False
+
+    def start(self) -> None:
+        self._run()
+
+    def finish_now(self) -> None:
+        """Render the rest at once (a caller that needs the document now)."""
+        self._at_once = True
+        self._run()
+
+    def cancel(self) -> None:
+        if not self.finished and not self._cancelled:
+            self._cancelled = True
+            self._steps.close()
+            self.document.deleteLater()
+
+    def _run(self) -> None:
+        if self.finished or self._cancelled:
+            return
+        deadline = time.perf_counter() + _STEP_BUDGET_S
+        for _ in self._steps:
+            if not self._at_once and time.perf_counter() >= deadline:
+                # The view as context: if it is gone, so is the document, and nothing runs.
+                QTimer.singleShot(0, self._view, self._run)
+                return
+        self.finished = True
+        self._done(self.document)
+
+
+def _document_like(template: QTextDocument, parent: QObject) -> QTextDocument:
+    """An empty document with `template`'s defaults. Its parent is the view: the view's
+    loadResource (which refuses remote URLs) then answers for it."""
+    document = QTextDocument(parent)
+    document.setUndoRedoEnabled(False)
+    document.setDefaultFont(template.defaultFont())
+    document.setDefaultTextOption(template.defaultTextOption())
+    document.setDefaultStyleSheet(template.defaultStyleSheet())
+    document.setIndentWidth(template.indentWidth())
+    document.setUseDesignMetrics(template.useDesignMetrics())
+    return document
 
 
 def _must_not_load(url: QUrl) -> bool:
@@ -83,19 +202,62 @@ def _must_not_load(url: QUrl) -> bool:
 class SafeTextBrowser(QTextBrowser):
     """A QTextBrowser that never fetches remote resources and opens web links in the browser."""
 
+    rendered = Signal()  # what the last set_safe_markdown asked for is shown
+    # Ends the lines saying what the view leaves out of a long text (see markdown_blocks.for_view).
+    kept_note = ""
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setOpenLinks(False)
         self.anchorClicked.connect(self._open_link)
+        # Long text is laid out once: with the scroll bar shown only as needed, showing it
+        # lays everything out again at the narrower width (a long table three times).
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
+        self._render: MarkdownRender | None = None
 
     def loadResource(self, resource_type: int, url: QUrl) -> object:  # noqa: N802 (Qt override)
         return None if _must_not_load(url) else super().loadResource(resource_type, url)
 
-    def set_safe_markdown(self, markdown: str) -> None:
-        """Show `markdown` from its top: a reader starts at the beginning."""
-        set_markdown(self.document(), markdown)
-        self.moveCursor(QTextCursor.MoveOperation.Start)
-        self.verticalScrollBar().setValue(0)
+    def set_safe_markdown(self, markdown: str, then: Callable[[], None] | None = None) -> None:
+        """Show `markdown` from its top (a reader starts at the beginning), or call `then`
+        once it is shown instead. What is shown is capped (see `markdown_blocks.for_view`).
+
+        Short text is shown at once; long text is rendered in slices between frames and shown
+        when complete (`rendered`, `is_rendering`), the old text showing meanwhile."""
+        self.cancel_rendering()
+        render = MarkdownRender(self, for_view(markdown, self.kept_note),
+                                lambda document: self._show_rendered(render, document, then))
+        self._render = render
+        render.start()
+
+    def is_rendering(self) -> bool:
+        return self._render is not None
+
+    def finish_rendering(self) -> None:
+        """Complete a rendering in progress at once."""
+        if self._render is not None:
+            self._render.finish_now()
+
+    def cancel_rendering(self) -> None:
+        if self._render is not None:
+            self._render.cancel()
+            self._render = None
+
+    def _show_rendered(self, render: MarkdownRender, document: QTextDocument,
+                       then: Callable[[], None] | None) -> None:
+        if self._render is not render:
+            return
+        self._render = None
+        old = self.document()
+        self.setDocument(document)  # Qt deletes the old one if the view owns it
+        if shiboken6.isValid(old) and old.parent() is self:
+            old.deleteLater()
+        if then is not None:
+            then()
+        else:
+            self.moveCursor(QTextCursor.MoveOperation.Start)
+            self.verticalScrollBar().setValue(0)
+        self.rendered.emit()
 
     @staticmethod
     def _open_link(url: QUrl) -> None:
