@@ -30,6 +30,7 @@ from hitl_desktop.ui.widgets.progress_list import ProgressList
 from hitl_desktop.ui.widgets.provider_status import ProviderStatus
 from hitl_desktop.ui.widgets.report_actions import ReportActions
 from hitl_desktop.ui.widgets.report_view import ReportView
+from hitl_desktop.ui.widgets.research_preview import ResearchPreview
 from hitl_desktop.ui.widgets.review_banner import ReviewBanner
 from hitl_desktop.ui.widgets.run_questions import RunQuestions
 from hitl_desktop.ui.widgets.settings_dialog import SettingsDialog
@@ -145,7 +146,8 @@ class MainWindow(QMainWindow):
         self.reportView = ReportView(self)
         self.reportView.setAccessibleName("Report")
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.addWidget(_titled("Progress", self.progressList))
+        self.researchPreview = ResearchPreview(self.bridge, self)
+        self.splitter.addWidget(self.researchPreview.beside(_titled("Progress", self.progressList)))
         self.splitter.addWidget(_titled("Report", self.reportView))
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 2)
