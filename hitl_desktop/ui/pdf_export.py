@@ -20,8 +20,6 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from hitl_desktop.core import export
-from hitl_desktop.core.export.html import body_html
-from hitl_desktop.core.export.parsing import provenance_items, report_title
 from hitl_desktop.core.models import Report
 
 if TYPE_CHECKING:
@@ -71,6 +69,8 @@ def render_pdf(report: Report, *, page_size: str | None = None) -> bytes:
     from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF
     from PySide6.QtGui import QPageLayout, QPdfWriter
 
+    from hitl_desktop.core.export.parsing import provenance_items, report_title
+
     _ensure_gui_app()
     data = QByteArray()
     buffer = QBuffer(data)
@@ -91,6 +91,8 @@ def paint_report(device: QPagedPaintDevice, report: Report) -> int:
     """Lay the report out on `device` (a QPdfWriter or QPrinter) page by page; returns pages."""
     from PySide6.QtCore import QRectF, QSizeF
     from PySide6.QtGui import QPainter
+
+    from hitl_desktop.core.export.parsing import report_title
 
     _ensure_gui_app()
     document = build_document(report, device)
@@ -120,6 +122,8 @@ def build_document(report: Report, device: QPagedPaintDevice | None = None) -> Q
     """A QTextDocument holding the report as it appears on paper (provenance line first)."""
     from PySide6.QtGui import QFont, QTextDocument
 
+    from hitl_desktop.core.export.parsing import report_title
+
     _ensure_gui_app()
     document = QTextDocument()
     if device is not None:
@@ -136,6 +140,11 @@ def build_document(report: Report, device: QPagedPaintDevice | None = None) -> Q
 
 
 def _document_html(report: Report) -> str:
+    # Imported here, not at the top: the app registers this format at start-up, and the
+    # Markdown parser is not needed for the window's first frame.
+    from hitl_desktop.core.export.html import body_html
+    from hitl_desktop.core.export.parsing import provenance_items
+
     meta = " · ".join(f"{label}: {value}" if label in ("Topic", "Model") else value
                       for label, value in provenance_items(report) if label != "Generator")
     return (f'<html><body><p class="meta">{html.escape(meta)}</p><hr/>'
