@@ -13,16 +13,19 @@ from hitl_desktop.core.models import Report, ReviewRequest
 from hitl_desktop.ui.widgets.markdown_blocks import (
     SAVED_FILE_KEEPS_ALL,
     VIEW_MAX_CHARS,
-    VIEW_TABLE_ROWS,
     cap_length,
     cap_tables,
     cuts,
     slices,
     split_at_first_note,
+    view_rows,
 )
 from hitl_desktop.ui.widgets.report_view import ReportView
 from hitl_desktop.ui.widgets.review_dialog import ReviewDialog
 from hitl_desktop.ui.widgets.safe_markdown import render_steps, set_markdown
+
+
+SHOWN = view_rows(3)  # rows a view shows of the 3-column tables below
 
 
 def table(rows: int, first: int = 1) -> str:
@@ -79,7 +82,7 @@ def test_cuts_are_never_inside_a_list_a_quote_indented_code_or_a_fence() -> None
 
 def test_a_report_rendered_in_slices_is_the_document_rendered_whole(qapp) -> None:  # type: ignore[no-untyped-def]
     markdown = VARIED * 30
-    assert len(slices(markdown)) > 3
+    assert len(list(slices(markdown))) > 3
     whole = QTextDocument()
     set_markdown(whole, markdown)
     sliced = QTextDocument()
@@ -90,21 +93,76 @@ def test_a_report_rendered_in_slices_is_the_document_rendered_whole(qapp) -> Non
     assert ["https://example.org/source"] in [row[-1] for row in structure(sliced)]
 
 
-def test_show_report_of_a_long_report_renders_between_frames_and_keeps_the_old_text_meanwhile(qtbot) -> None:  # type: ignore[no-untyped-def]
+BLOCKS = {"code": "```\nx\n```\n", "indented code": "    code\n", "paragraph": "para\n", "list": "- item\n",
+          "numbered": "1. one\n", "heading": "# H\n", "table": "| a | b |\n|---|---|\n| 1 | 2 |\n",
+          "quote": "> q\n", "rule": "---\n", "tilde code": "~~~\ny\n~~~\n", "star rule": "***\n",
+          "setext": "Title\n===\n", "nested list": "- a\n  - b\n"}
+
+
+def test_cutting_at_every_clean_cut_renders_any_three_blocks_as_the_whole_does(qapp, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Qt's importer has quirks at some block boundaries (a table right after code, anything
+    next to a horizontal rule); cuts there are not clean."""
+    import itertools
+
+    from hitl_desktop.ui.widgets import safe_markdown
+
+    monkeypatch.setattr(safe_markdown, "slices", lambda markdown: slices(markdown, size=1))
+    differ = []
+    for names in itertools.product(BLOCKS, repeat=3):
+        markdown = "\n".join(BLOCKS[name] for name in names)
+        whole, cut = QTextDocument(), QTextDocument()
+        set_markdown(whole, markdown)
+        for _ in render_steps(cut, markdown):
+            pass
+        if structure(cut) != structure(whole):
+            differ.append(names)
+    assert differ == []
+
+
+def test_show_report_of_a_long_report_renders_it_top_down_between_frames(qtbot) -> None:  # type: ignore[no-untyped-def]
     view = ReportView()
     qtbot.addWidget(view)
-    view.show_report("# Streamed so far\n\nThe old text.\n")
     long_report = "# Long report\n\n" + "".join(f"## Part {n}\n\n{'Words of the part. ' * 40}\n\n"
-                                                for n in range(2_000))
+                                                for n in range(600))
     view.show_report(long_report)
     assert view.is_rendering()  # show_report returned before the rendering was done
-    assert "The old text." in view.toPlainText()
     assert view.markdown() == long_report  # the report itself is complete at once
+    qtbot.waitUntil(lambda: "Part 0" in view.toPlainText(), timeout=30_000)
+    assert view.is_rendering() and "Part 599" not in view.toPlainText()  # the top first
     with qtbot.waitSignal(view.rendered, timeout=30_000):
         pass
+    assert not view.is_rendering() and "Part 599" in view.toPlainText()
+
+
+def test_the_end_of_a_clean_stream_renders_only_its_last_blocks(qtbot) -> None:  # type: ignore[no-untyped-def]
+    view = ReportView()
+    qtbot.addWidget(view)
+    markdown = VARIED.replace("[src]: https://example.org/source\n", "") * 40
+    for start in range(0, len(markdown), 50):
+        view.append_delta(markdown[start:start + 50])
+        if start % 5_000 == 0:
+            view.flush_now()
+    view.flush_now()
+    first_block = view.document().begin()
+    view.show_report(markdown.strip())
     assert not view.is_rendering()
-    shown = view.toPlainText()
-    assert shown.startswith("Long report") and "The old text." not in shown
+    assert view.document().begin() == first_block  # the streamed document was kept
+    whole = QTextDocument()
+    set_markdown(whole, markdown)
+    assert structure(view.document()) == structure(whole)
+
+
+def test_a_stream_with_reference_links_is_rendered_again_at_its_end(qtbot) -> None:  # type: ignore[no-untyped-def]
+    view = ReportView()
+    qtbot.addWidget(view)
+    markdown = VARIED * 20
+    view.append_delta(markdown)
+    view.flush_now()
+    view.show_report(markdown)
+    qtbot.waitUntil(lambda: not view.is_rendering(), timeout=30_000)
+    whole = QTextDocument()
+    set_markdown(whole, markdown)
+    assert structure(view.document()) == structure(whole)  # the links resolve, as in the whole
 
 
 def test_a_huge_table_shows_its_first_rows_and_the_saved_file_keeps_them_all(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -115,8 +173,8 @@ def test_a_huge_table_shows_its_first_rows_and_the_saved_file_keeps_them_all(qtb
     view.show_report(markdown)
     qtbot.waitUntil(lambda: not view.is_rendering(), timeout=30_000)
     shown = view.toPlainText()
-    assert f"Site {VIEW_TABLE_ROWS}" in shown and f"Site {VIEW_TABLE_ROWS + 1}" not in shown
-    assert f"{rows - VIEW_TABLE_ROWS:,} more rows, not shown here: all kept in the saved file." in shown
+    assert f"Site {SHOWN}" in shown and f"Site {SHOWN + 1}" not in shown
+    assert f"{rows - SHOWN:,} more rows, not shown here: all kept in the saved file." in shown
     assert "The end." in shown
     assert view.markdown() == markdown
     saved = export.save_report(tmp_path / "sites.md", Report(topic="Sites", markdown=markdown, rounds=1))
@@ -126,13 +184,13 @@ def test_a_huge_table_shows_its_first_rows_and_the_saved_file_keeps_them_all(qtb
 def test_a_table_streaming_in_shows_at_most_the_rows_the_finished_view_shows(qtbot) -> None:  # type: ignore[no-untyped-def]
     view = ReportView()
     qtbot.addWidget(view)
-    markdown = "Intro.\n\n" + table(VIEW_TABLE_ROWS * 3)
+    markdown = "Intro.\n\n" + table(SHOWN * 3)
     for start in range(0, len(markdown), 400):
         view.append_delta(markdown[start:start + 400])
         view.flush_now()
     shown = view.toPlainText()
-    assert f"Site {VIEW_TABLE_ROWS}" in shown and f"Site {VIEW_TABLE_ROWS + 1}" not in shown
-    assert f"{VIEW_TABLE_ROWS * 2:,} more rows" in shown
+    assert f"Site {SHOWN}" in shown and f"Site {SHOWN + 1}" not in shown
+    assert f"{SHOWN * 2:,} more rows" in shown
 
 
 def test_a_text_longer_than_the_view_shows_says_how_much_more_the_file_keeps() -> None:
@@ -146,11 +204,12 @@ def test_a_text_longer_than_the_view_shows_says_how_much_more_the_file_keeps() -
 
 
 def test_capping_leaves_tables_in_code_alone_and_marks_where_rows_were_left_out() -> None:
-    code = "```\n" + table(VIEW_TABLE_ROWS + 5) + "```\n"
+    assert view_rows(6) < view_rows(3) < view_rows(2)  # a view shows about as many cells of each
+    code = "```\n" + table(SHOWN + 5) + "```\n"
     assert cap_tables(code) == code
-    capped = cap_tables("Before.\n\n" + table(VIEW_TABLE_ROWS + 5) + "# Next\n")
+    capped = cap_tables("Before.\n\n" + table(SHOWN + 5) + "# Next\n")
     head, rest = split_at_first_note(capped)
-    assert head.endswith(f"| {VIEW_TABLE_ROWS} | Site {VIEW_TABLE_ROWS} | {VIEW_TABLE_ROWS * 3} |\n\n")
+    assert head.endswith(f"| {SHOWN} | Site {SHOWN} | {SHOWN * 3} |\n\n")
     assert rest.startswith("*… 5 more rows") and rest.endswith("\n\n# Next\n")
 
 

@@ -19,13 +19,23 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
+_RULE = re.compile(r" {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
 _LIST_MARKER = re.compile(r"(?:[-+*]|\d{1,9}[.)])(?:[ \t]|$)")
 _REFERENCE_DEFINITION = re.compile(r" {0,3}\[(?:[^\]\\]|\\.)+\]:[ \t]*\S")
 
-# What a view shows of a report (saved files keep all of it). A table is laid out as one unit,
-# about 0.25 ms a row on a 2-core machine, so 100 rows stay inside a few frames.
-VIEW_TABLE_ROWS = 100
+# What a view shows of a report (saved files keep all of it). Qt lays a table out as one unit,
+# about 0.04 ms a cell on a 2-core machine (and imports one in time quadratic in its rows), so a
+# view shows the first rows of a table up to about 300 cells: 50 rows of 6 columns, 100 of 3.
+VIEW_TABLE_CELLS = 300
+VIEW_MIN_TABLE_ROWS = 25
 VIEW_MAX_CHARS = 600_000
+# Qt renders a list nested 10,000 deep in one call of 60 ms and more; a view shows 32 levels.
+VIEW_MAX_NESTING = 32
+
+
+def view_rows(columns: int) -> int:
+    """How many rows of a table with `columns` columns a view shows."""
+    return max(VIEW_MIN_TABLE_ROWS, VIEW_TABLE_CELLS // max(columns, 1))
 
 
 def fence_after(line: str, fence: str | None) -> str | None:
@@ -60,11 +70,16 @@ class BlockScanner:
         self._after_blank = True
         self._list_open = False   # a list that a list item after a blank line would continue
         self._quote_open = False
+        # What the last block was: Qt renders a table right after code or a quote, and the
+        # blocks around a horizontal rule, differently on their own (an empty block more or less).
+        self._last_kind = ""
 
-    def scan(self, text: str) -> list[Cut]:
+    def scan(self, text: str, end: int | None = None) -> list[Cut]:
+        """The cuts in the complete lines not scanned yet (that start before `end`, if given)."""
         found = []
         position = self.position
-        while True:
+        stop = len(text) if end is None else end
+        while position < stop:
             newline = text.find("\n", position)
             if newline == -1:
                 break
@@ -78,15 +93,21 @@ class BlockScanner:
                 at_margin = line[0] not in " \t"
                 marker = at_margin and _LIST_MARKER.match(line) is not None
                 quote = at_margin and line.startswith(">")
+                rule = _RULE.match(line) is not None
                 if self._after_blank and at_margin:
                     if position > 0:
-                        found.append(Cut(position, not (marker and self._list_open)
+                        quirk = (("|" in line and self._last_kind in ("code", "quote"))
+                                 or rule or self._last_kind == "rule")
+                        found.append(Cut(position, not (marker and self._list_open) and not quirk
                                          and not (quote and self._quote_open)))
                     self._list_open, self._quote_open = marker, quote
                 else:  # inside a block: a list or a quote may start without a blank line before it
                     self._list_open = self._list_open or marker
                     self._quote_open = self._quote_open or quote
                 self._fence = fence_after(line, None)
+                if self._after_blank:
+                    self._last_kind = ("code" if self._fence is not None or not at_margin else
+                                       "quote" if quote else "rule" if rule else "other")
                 self._after_blank = False
             position = newline + 1
         self.position = position
@@ -98,19 +119,35 @@ def cuts(text: str) -> list[Cut]:
     return BlockScanner().scan(text)
 
 
-def slices(markdown: str, size: int = 6_000) -> list[str]:
-    """`markdown` in consecutive pieces of about `size` characters, cut only where it is safe.
+def slices(markdown: str, size: int = 6_000) -> Iterator[str]:
+    """`markdown` in consecutive pieces of about `size` characters, cut only where it is clean,
+    each found when it is asked for (scanning a megabyte at once would be a step of its own).
     Reference-style link definitions apply to the whole text, so each piece carries them."""
-    pieces, begin = [], 0
-    for cut in cuts(markdown):
-        if cut.safe and cut.position - begin >= size:
-            pieces.append(markdown[begin:cut.position])
-            begin = cut.position
-    pieces.append(markdown[begin:])
-    definitions = reference_definitions(markdown)
-    if definitions and len(pieces) > 1:
-        pieces = [f"{piece.rstrip()}\n\n{definitions}\n" for piece in pieces]
-    return pieces
+    definitions = reference_definitions(markdown) if has_reference_definitions(markdown) else ""
+    scanner = BlockScanner()
+    clean: list[int] = []  # clean cuts found after `begin`
+    begin = limit = 0
+    while begin < len(markdown):
+        end = next((position for position in clean if position - begin >= size), None)
+        while end is None:
+            limit = max(limit, begin) + size
+            scanned = scanner.position
+            clean += [cut.position for cut in scanner.scan(markdown, limit) if cut.safe]
+            end = next((position for position in clean if position - begin >= size), None)
+            if end is None and scanner.position == scanned and limit >= len(markdown):
+                end = len(markdown)  # no cut left: the rest is the last piece
+        clean = [position for position in clean if position > end]
+        piece = markdown[begin:end]
+        yield f"{piece.rstrip()}\n\n{definitions}\n" if definitions else piece
+        begin = end
+
+
+_ANY_REFERENCE_DEFINITION = re.compile(r"\n {0,3}\[(?:[^\]\\\n]|\\.)+\]:[ \t]*\S")
+
+
+def has_reference_definitions(markdown: str) -> bool:
+    """Whether `markdown` may define reference-style links (a quick scan; code is not excluded)."""
+    return _ANY_REFERENCE_DEFINITION.search("\n" + markdown) is not None
 
 
 def reference_definitions(markdown: str) -> str:
@@ -127,26 +164,24 @@ def reference_definitions(markdown: str) -> str:
 SAVED_FILE_KEEPS_ALL = ": all kept in the saved file"
 
 
-def cap_tables(markdown: str, max_rows: int = VIEW_TABLE_ROWS, kept: str = "") -> str:
-    """`markdown` with each table cut to its first `max_rows` rows, and a line after it saying
-    how many more there are, then `kept` (where they are). Scans with regular expressions, not
-    line by line in Python: a table of 100,000 rows takes milliseconds."""
-    if markdown.count("\n") <= max_rows + 2:
+def cap_tables(markdown: str, max_rows: int | None = None, kept: str = "") -> str:
+    """`markdown` with each table cut to its first `max_rows` rows (default: `view_rows` of its
+    columns), and a line after it saying how many more there are, then `kept` (where they are).
+    Scans with regular expressions that skip a table's body: 100,000 rows take milliseconds."""
+    if markdown.count("\n") <= (max_rows or VIEW_MIN_TABLE_ROWS) + 2:
         return markdown
     out: list[str] = []
     done = 0  # markdown[:done] is in `out`
-    for header_start, body_start in _tables(markdown):
-        if body_start < done:
-            continue
-        end = _table_end(markdown, body_start)
+    for columns, body_start, end in _tables(markdown):
+        limit = max_rows or view_rows(columns)
         rows = markdown.count("\n", body_start, end) + (end > body_start and markdown[end - 1] != "\n")
-        if rows <= max_rows:
+        if rows <= limit:
             continue
         keep = body_start
-        for _ in range(max_rows):
+        for _ in range(limit):
             keep = markdown.index("\n", keep) + 1
         out.append(markdown[done:keep])
-        out.append(f"\n{more_rows_note(rows - max_rows, kept)}\n")
+        out.append(f"\n{more_rows_note(rows - limit, kept)}\n")
         if end < len(markdown) and markdown[end:end + 1].strip():
             out.append("\n")  # a heading or fence right after the table: a blank line before it
         done = end
@@ -154,34 +189,39 @@ def cap_tables(markdown: str, max_rows: int = VIEW_TABLE_ROWS, kept: str = "") -
     return "".join(out)
 
 
-_FENCE_LINE = re.compile(r"^ {0,3}(?:`{3,}|~{3,}).*$", re.MULTILINE)
-_DELIMITER_LINE = re.compile(r"^ {0,3}\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*$", re.MULTILINE)
-# Where a table's body ends: at a blank line, or a line that starts another block.
-_TABLE_END = re.compile(r"^(?:[ \t]*$| {0,3}(?:#|>|`{3,}|~{3,}))", re.MULTILINE)
+# Each starts with a line break, so the regular expression engine skips to line starts quickly
+# (a pattern anchored with ^ in MULTILINE mode is tried at every character: 4 ms a megabyte).
+_FENCE_OR_DELIMITER = re.compile(
+    r"\n( {0,3}(?:`{3,}|~{3,})[^\n]*)"  # a fence line
+    r"|\n( {0,3}\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*)(?=\n|\Z)")  # a delimiter row
+# Where a table's body ends: before a blank line, or a line that starts another block.
+_TABLE_END = re.compile(r"\n(?=[ \t]*(?:\n|\Z)| {0,3}(?:#|>|`{3,}|~{3,}))")
 
 
-def _tables(markdown: str) -> Iterator[tuple[int, int]]:
-    """(header line start, first body line start) of each table outside code fences."""
-    events = sorted([(m.start(), True, m) for m in _FENCE_LINE.finditer(markdown)]
-                    + [(m.start(), False, m) for m in _DELIMITER_LINE.finditer(markdown)
-                       if "|" in m.group(0)], key=lambda event: event[0])
+def _tables(markdown: str) -> Iterator[tuple[int, int, int]]:
+    """(columns, first body line start, end) of each table outside code fences, in order."""
+    text = "\n" + markdown  # so the first line is found like any other; positions shift by one
     fence: str | None = None
-    for position, is_fence, match in events:
-        if is_fence:
-            fence = fence_after(match.group(0), fence)
+    position = 0
+    while True:
+        match = _FENCE_OR_DELIMITER.search(text, position)
+        if match is None:
+            return
+        position = match.end()
+        if match.group(1) is not None:
+            fence = fence_after(match.group(1), fence)
             continue
-        if fence is not None or position == 0:
+        delimiter = match.group(2)
+        if fence is not None or "|" not in delimiter or match.start() == 0:
             continue
-        header_start = markdown.rfind("\n", 0, position - 1) + 1
-        if "|" not in markdown[header_start:position]:
+        header_start = text.rfind("\n", 0, match.start()) + 1
+        if "|" not in text[header_start:match.start()]:
             continue
-        yield header_start, min(match.end() + 1, len(markdown))
-
-
-def _table_end(markdown: str, body_start: int) -> int:
-    """Where the table whose body starts at `body_start` ends (a line start, or the text's end)."""
-    match = _TABLE_END.search(markdown, body_start)
-    return match.start() if match else len(markdown)
+        body_start = min(match.end() + 1, len(text))
+        ending = _TABLE_END.search(text, match.end())
+        end = ending.start() + 1 if ending else len(text)
+        yield delimiter.strip().strip("|").count("|") + 1, body_start - 1, end - 1
+        position = max(position, end - 1)  # the body holds no fence or table to look for
 
 
 def more_rows_note(hidden: int, kept: str = "") -> str:
@@ -222,7 +262,27 @@ def cap_length(markdown: str, max_chars: int = VIEW_MAX_CHARS, kept: str = "") -
     return f"{markdown[:end].rstrip()}\n\n{more_text_note(len(markdown) - end, kept)}\n"
 
 
+_MARKER = r"[ \t]*(?:[-+*]|\d{1,9}[.)])[ \t]+"
+_DEEP_MARKERS = re.compile(rf"\n((?:{_MARKER}){{{VIEW_MAX_NESTING}}})(?:{_MARKER})+")
+_DEEP_INDENT = re.compile(rf"\n([ \t]{{{VIEW_MAX_NESTING * 4}}})[ \t]+")
+
+
+def cap_nesting(markdown: str) -> str:
+    """`markdown` with lists nested at most `VIEW_MAX_NESTING` deep: deeper list markers at a line's
+    start are dropped, deeper indentation is cut to that depth's (the text itself is kept)."""
+    text = "\n" + markdown
+    for deep in (_DEEP_MARKERS, _DEEP_INDENT):
+        if deep.search(text):
+            text = deep.sub(r"\n\1", text)
+    return text[1:]
+
+
+def shown_piece(markdown: str, kept: str = "") -> str:
+    """What a view shows of a piece of a report: nesting and each table capped."""
+    return cap_tables(cap_nesting(markdown), kept=kept)
+
+
 def for_view(markdown: str, kept: str = "") -> str:
-    """What a view shows of `markdown`: each table capped in rows, then the whole in length;
+    """What a view shows of `markdown`: nesting and each table capped, then the whole in length;
     each note of what is left out ends with `kept`."""
-    return cap_length(cap_tables(markdown, kept=kept), kept=kept)
+    return cap_length(shown_piece(markdown, kept), kept=kept)

@@ -23,13 +23,15 @@ from hitl_desktop.ui.widgets.markdown_blocks import (
     VIEW_MAX_CHARS,
     BlockScanner,
     Cut,
-    cap_tables,
+    has_reference_definitions,
     more_text_note,
+    shown_piece,
     split_at_first_note,
 )
 from hitl_desktop.ui.widgets.markdown_blocks import fence_after as _fence_after
 from hitl_desktop.ui.widgets.safe_markdown import SafeTextBrowser, append_markdown
 
+_DOCUMENT_MARGIN = 14  # as safe_markdown renders a whole document
 _FLUSH_INTERVAL_MS = 40
 _MAX_FLUSH_INTERVAL_MS = 400
 # An unfinished tail longer than this is committed at its last block start even where that is
@@ -81,6 +83,8 @@ class StreamingMarkdownView(SafeTextBrowser):
         self._scanner = BlockScanner()
         self._cuts: list[Cut] = []  # block starts after _committed found so far
         self._capped = False     # the view shows no more of the text (see markdown_blocks.VIEW_MAX_CHARS)
+        # Every finished block was rendered from a clean cut: the document is the whole render.
+        self._clean = True
         self._tail_position = 0  # document position where the unfinished tail starts
         # The tail as last rendered, in two parts: up to the end of a table that is longer than
         # the view shows (more rows do not change it, so it is not rendered again), and the rest.
@@ -89,6 +93,7 @@ class StreamingMarkdownView(SafeTextBrowser):
         self._rest_position = 0  # document position where the tail's rest starts
         self._flush_timer = QTimer(self, singleShot=True, interval=_FLUSH_INTERVAL_MS)
         self._flush_timer.timeout.connect(self._flush)
+        self.document().setDocumentMargin(_DOCUMENT_MARGIN)
 
     def markdown(self) -> str:
         return self._text()
@@ -98,6 +103,7 @@ class StreamingMarkdownView(SafeTextBrowser):
         self.cancel_rendering()
         self._reset("")
         self.clear()
+        self.document().setDocumentMargin(_DOCUMENT_MARGIN)
 
     def append_delta(self, delta: str) -> None:
         self._pieces.append(delta)
@@ -106,15 +112,39 @@ class StreamingMarkdownView(SafeTextBrowser):
             self._flush_timer.start()
 
     def show_report(self, markdown: str) -> None:
-        """Show the complete report (end of a stream, or a report loaded whole), rendered whole
-        so lists and tables that spanned chunks come out exactly right. A long one is rendered
-        in slices; the streamed text stays in view until the new document replaces it."""
+        """Show the complete report (end of a stream, or a report loaded whole) as it renders
+        whole. When the stream was rendered at clean cuts only, the document already is that, up
+        to its last block: only that is rendered. Otherwise (a report loaded whole, a long loose
+        list, reference-style links) it is rendered again, top down in slices if long."""
         self._flush_timer.stop()
+        if self._finish_stream(markdown):
+            return
         following = self._is_following()
         scroll = self.verticalScrollBar().value()
         self._reset(markdown)
         self._committed = len(markdown)
         self.set_safe_markdown(markdown, then=lambda: self._shown_whole(following, scroll))
+
+    def _finish_stream(self, markdown: str) -> bool:
+        """Render the streamed text's last blocks as finished if the document is then the whole
+        render of `markdown` (the stream's text, but for white space at its ends)."""
+        text = self._text()
+        if (self.is_rendering() or not self._clean or self._capped or not text.strip()
+                or text.strip() != markdown.strip() or has_reference_definitions(markdown)):
+            return False
+        following = self._is_following()
+        cursor = QTextCursor(self.document())
+        cursor.beginEditBlock()
+        cursor.setPosition(self._tail_position)
+        cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
+        append_markdown(cursor, shown_piece(text[self._committed:], self.kept_note))
+        cursor.endEditBlock()
+        self._reset(markdown)
+        self._committed = len(markdown)
+        self._shown_whole(following, self.verticalScrollBar().value())
+        self.rendered.emit()
+        return True
 
     def flush_now(self) -> None:
         self._flush_timer.stop()
@@ -128,6 +158,7 @@ class StreamingMarkdownView(SafeTextBrowser):
         self._scanner = BlockScanner()
         self._cuts = []
         self._capped = False
+        self._clean = True
         self._tail_position = 0
         self._tail_head = None
         self._tail_rest = ""
@@ -162,7 +193,7 @@ class StreamingMarkdownView(SafeTextBrowser):
         cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
         cursor.removeSelectedText()
         if commit_to > self._committed:
-            append_markdown(cursor, cap_tables(text[self._committed:commit_to], kept=self.kept_note))
+            append_markdown(cursor, shown_piece(text[self._committed:commit_to], self.kept_note))
             self._committed = commit_to
             self._cuts = [cut for cut in self._cuts if cut.position > commit_to]
             self._tail_position = cursor.position()
@@ -191,12 +222,13 @@ class StreamingMarkdownView(SafeTextBrowser):
         point = next((cut.position for cut in reversed(self._cuts) if cut.safe), self._committed)
         if self._cuts and length - point > _LONG_TAIL_CHARS:
             point = self._cuts[-1].position
+            self._clean = self._clean and self._cuts[-1].safe
         return point
 
     def _tail_markdown(self, text: str, start: int) -> str:
         if self._capped:
             return more_text_note(len(text) - start, self.kept_note)
-        return cap_tables(text[start:], kept=self.kept_note)
+        return shown_piece(text[start:], self.kept_note)
 
     def _is_following(self) -> bool:
         bar = self.verticalScrollBar()
