@@ -190,14 +190,14 @@ async def run_once(window: object, topic: str = "tidal power") -> RunTimes:
         times.finished = time.perf_counter()
         times.report = report
 
-    original_flush = view._flush
+    original_flush = type(view)._flush
 
     def timed_flush() -> None:
         start = time.perf_counter()
-        original_flush()
+        original_flush(view)
         times.renders.append((start, time.perf_counter() - start, len(view.markdown())))
 
-    view._flush = timed_flush
+    view._flush = timed_flush  # flush_now calls it too
     view._flush_timer.timeout.disconnect()
     view._flush_timer.timeout.connect(timed_flush)
     connections = [(bridge.researchDelta, on_research), (bridge.reportDelta, on_report),
@@ -205,6 +205,7 @@ async def run_once(window: object, topic: str = "tidal power") -> RunTimes:
                    (bridge.finished, on_finished)]
     for signal, slot in connections:
         signal.connect(slot)
+    window.runs.report_saved = True  # type: ignore[attr-defined]  # no "save the last report?" question
     automation = AutomatedRun(window, topic, auto_approve=True, save_to=None, quit_when_done=False,
                               timeout_s=600)
     times.started = time.perf_counter()
@@ -214,6 +215,9 @@ async def run_once(window: object, topic: str = "tidal power") -> RunTimes:
     times.shown = time.perf_counter()
     for signal, slot in connections:
         signal.disconnect(slot)
+    view._flush_timer.timeout.disconnect()
+    view._flush_timer.timeout.connect(view._flush)
+    del view._flush  # the class's again: the next run's measurement holds no reference to this one
     automation.deleteLater()
     if automation.exit_code != 0:
         raise RuntimeError(f"the run failed ({automation.exit_code}): {window.messageBar.message()}")  # type: ignore[attr-defined]
