@@ -71,7 +71,7 @@ async def measure(names: list[str]) -> None:
         await asyncio.sleep(0.2)
         started = time.perf_counter()
         view.show_report(text)
-        while view.is_rendering():
+        while getattr(view, "is_rendering", lambda: False)():
             await asyncio.sleep(0.005)
         shown = time.perf_counter()
         await asyncio.sleep(1.0)

@@ -123,6 +123,7 @@ def measured_env(home: Path, **extra: str) -> dict[str, str]:
     time, the bundle carries them), whatever this shell says about writing them."""
     env = isolated_env(home, **extra)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPATH"] = str(REPO)  # the tree this benchmark is in, whatever is installed
     return env
 
 
