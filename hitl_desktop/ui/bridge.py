@@ -34,7 +34,7 @@ from hitl_desktop.ui.threads import run_on_daemon_thread
 log = logging.getLogger(__name__)
 
 # Imported in the background once the window is up, so the first Run does not stall the UI: what
-# a run imports, for the chosen provider only (the other's SDK is 0.6 s and 30 MB more).
+# a run imports, for the chosen provider only (the OpenAI SDK is 0.3 s and 26 MB more).
 _RUN_MODULES = ("hitl_desktop.core.session", "hitl_desktop.core.workflow.research",
                 "hitl_desktop.core.providers.retry", "llama_index.core.llms",
                 # What the workflow package imports only once a workflow runs.
