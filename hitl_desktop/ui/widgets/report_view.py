@@ -4,10 +4,11 @@ Re-rendering the whole document for every token would be quadratic and flicker. 
 to the last finished block is rendered once and kept; only the unfinished tail is re-rendered, at
 most every 40 ms (less often when that is slow). A block is finished where the text may be cut
 without changing how it renders (`markdown_blocks.cuts`: a new top-level block after a blank
-line, outside code, not continuing a list), so what streams looks like the finished report.
-When the stream ends, the document is rendered whole once more, in slices between frames (see
-`SafeTextBrowser.set_safe_markdown`), and replaces the streamed one when complete. The view shows
-each table's first rows and a bounded length (`markdown_blocks.for_view`); the report keeps all.
+line, outside code, not continuing a list, away from Qt's quirks), so what streams is what the
+finished report looks like: at the end only the last blocks are rendered. A report shown whole
+(or a stream that had to be cut elsewhere) is rendered top down in steps between frames (see
+`SafeTextBrowser.set_safe_markdown`). The view shows each table's first rows and a bounded
+length (`markdown_blocks.for_view`); the report keeps all of it.
 """
 
 from __future__ import annotations
@@ -62,14 +63,6 @@ def stable_prefix_end(text: str, start: int, fence: str | None = None) -> int:
     """Where the finished blocks of `text` end (never before `start`): after the last blank line
     that is not inside an open code fence."""
     return scan_finished_blocks(text, start, fence)[0]
-
-
-def fence_at_end(text: str) -> str | None:
-    """The code fence still open after the last complete line of `text` (None if none)."""
-    fence: str | None = None
-    for line in text.split("\n")[:-1]:
-        fence = _fence_after(line, fence)
-    return fence
 
 
 class StreamingMarkdownView(SafeTextBrowser):

@@ -3,6 +3,10 @@
 Qt's Markdown importer, given a raw `<script>`, silently drops everything after it, and raw HTML
 could pull remote images. We render the GitHub dialect with raw HTML switched off (tags show as
 text), and views refuse to load anything that is not a local resource.
+
+Qt imports Markdown in one call and lays a table out as one unit, both holding the GUI thread, so
+a view renders long text top down in steps of a few milliseconds (`MarkdownRender`), and shows a
+bounded amount of it (`markdown_blocks.for_view`).
 """
 
 from __future__ import annotations
@@ -48,12 +52,6 @@ def set_markdown(document: QTextDocument, markdown: str) -> None:
     document.setMarkdown(markdown, MARKDOWN_FEATURES)
     document.setDocumentMargin(14)
     polish_blocks(document, 0)
-
-
-def insert_markdown(cursor: QTextCursor, markdown: str) -> None:
-    start = cursor.position()
-    cursor.insertMarkdown(markdown, MARKDOWN_FEATURES)
-    polish_blocks(cursor.document(), start)
 
 
 def append_markdown(cursor: QTextCursor, markdown: str, *, polish: bool = True) -> int:
