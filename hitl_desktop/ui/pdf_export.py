@@ -20,9 +20,6 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from hitl_desktop.core import export
-from hitl_desktop.core.export.appendix import appendix_markdown
-from hitl_desktop.core.export.html import body_html
-from hitl_desktop.core.export.parsing import provenance_items, report_title
 from hitl_desktop.core.models import Report
 
 if TYPE_CHECKING:
@@ -75,6 +72,8 @@ def render_pdf(report: Report, *, page_size: str | None = None, provenance: bool
     from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF
     from PySide6.QtGui import QPageLayout, QPdfWriter
 
+    from hitl_desktop.core.export.parsing import provenance_items, report_title
+
     _ensure_gui_app()
     data = QByteArray()
     buffer = QBuffer(data)
@@ -98,6 +97,8 @@ def paint_report(device: QPagedPaintDevice, report: Report, *, provenance: bool 
     """Lay the report out on `device` (a QPdfWriter or QPrinter) page by page; returns pages."""
     from PySide6.QtCore import QRectF, QSizeF
     from PySide6.QtGui import QPainter
+
+    from hitl_desktop.core.export.parsing import report_title
 
     _ensure_gui_app()
     report = export.clean_report(report)  # printing does not pass through export.render
@@ -130,6 +131,8 @@ def build_document(report: Report, device: QPagedPaintDevice | None = None, *,
     appendix on how it was made last, unless `provenance` is off)."""
     from PySide6.QtGui import QFont, QTextDocument
 
+    from hitl_desktop.core.export.parsing import report_title
+
     _ensure_gui_app()
     document = QTextDocument()
     if device is not None:
@@ -146,6 +149,12 @@ def build_document(report: Report, device: QPagedPaintDevice | None = None, *,
 
 
 def _document_html(report: Report, *, provenance: bool = True) -> str:
+    # Imported here, not at the top: the app registers this format at start-up, and the
+    # Markdown parser is not needed for the window's first frame.
+    from hitl_desktop.core.export.appendix import appendix_markdown
+    from hitl_desktop.core.export.html import body_html
+    from hitl_desktop.core.export.parsing import provenance_items
+
     body = body_html(report.markdown, for_qt=True)
     if not provenance:
         return f"<html><body>{body}</body></html>"
@@ -271,6 +280,8 @@ def _script_of(char: str) -> str:
 
 def drawing_losses(report: Report) -> tuple[str, str] | None:
     """The characters this PDF will be missing, said as (message, hint), or None."""
+    from hitl_desktop.core.export.appendix import appendix_markdown
+
     appendix = appendix_markdown(report.provenance) if report.provenance is not None else ""
     missing = undrawable_characters(f"{report.topic}\n{report.markdown}\n{appendix}")
     if not missing:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import time
 
 import fake_dashscope as ds
 import fake_openai as oa
 import pytest
 
 from hitl_desktop.core.errors import ErrorKind, UserFacingError
-from hitl_desktop.core.providers import Message, build_chat_model
+from hitl_desktop.core.providers import Message, Usage, build_chat_model
 from hitl_desktop.core.providers.retry import RetryPolicy
 from hitl_desktop.core.settings import OPENAI_COMPATIBLE, ProviderSettings, load_settings
 
@@ -175,3 +176,40 @@ def test_timeouts_bound_silence_not_the_length_of_a_reply(fake_dashscope: ds.Fak
     assert caught.value.kind is ErrorKind.TIMEOUT
     assert "DashScope did not answer within 0.5 seconds" in caught.value.message
     assert recorder.slept == []
+
+
+class _ReadyStream:
+    """A model whose whole reply is already buffered: its stream never has to wait for data."""
+
+    description = "ready"
+
+    def __init__(self, pieces: int, busy_s: float) -> None:
+        self.on_notice = None
+        self.last_usage = Usage()
+        self._pieces, self._busy_s = pieces, busy_s
+
+    async def stream_chat(self, messages):  # type: ignore[no-untyped-def]
+        for number in range(self._pieces):
+            time.sleep(self._busy_s)  # the work of handling one piece, without ever awaiting
+            yield f"w{number} "
+
+
+def test_a_stream_that_never_waits_still_lets_the_loop_run_other_tasks() -> None:
+    """A fast server fills the client's buffer, so reading it never suspends; the window shares
+    the loop, so the stream must hand it over now and then (here: well before its end)."""
+    from hitl_desktop.core.providers.retry import RetryingChatModel
+
+    order: list[str] = []
+
+    async def other_task() -> None:
+        order.append("other")
+
+    async def go() -> None:
+        model = RetryingChatModel(_ReadyStream(pieces=40, busy_s=0.002))
+        other = asyncio.get_running_loop().create_task(other_task())
+        async for piece in model.stream_chat([Message("user", "hi")]):
+            order.append(piece)
+        await other
+
+    asyncio.run(go())
+    assert "other" in order[:-10], order  # it ran while the stream was still going

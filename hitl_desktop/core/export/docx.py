@@ -21,6 +21,8 @@ from docx.opc.constants import RELATIONSHIP_TYPE
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
+from docx.oxml.table import CT_Tbl
+from docx.table import Table
 from docx.text.paragraph import Paragraph
 from markdown_it.token import Token
 
@@ -219,15 +221,49 @@ class _Inline:
 
 
 class _DocxWriter:
+    """Writes the tokens into `document`, making the XML python-docx's own calls make, faster
+    (profiled on a 300-page report, 2.6 s before):
+    - styles are given by id, looked up once: `style=` resolves each again, first comparing it
+      with its type's default style, found by reading every style in the document (1 ms each);
+    - paragraphs and tables go straight before the body's closing section properties: python-docx
+      finds those by scanning the whole body first, for every paragraph;
+    - a run's plain text goes into one w:t at once, not character by character;
+    - each link target gets its relationship once (python-docx scans every one to find it)."""
+
     def __init__(self, document: DocxDocument) -> None:
         self.document = document
         self.lists: list[_List] = []
         self.quote_depth = 0
-        self._styles = {name: document.styles[name] for name in (
+        self._body = document._body  # noqa: SLF001 (the container its paragraphs and tables have)
+        self._block_width = document._block_width  # noqa: SLF001 (the same for every table)
+        self._end = document.element.body.sectPr  # body content goes before this
+        self._links: dict[str, str] = {}
+        self._styles = {name: _style_id(document, name) for name in (
             "List Bullet", "List Bullet 2", "List Bullet 3", "List Number", "List Number 2",
             "List Number 3", "List Continue", "List Continue 2", "List Continue 3", "Quote",
             "Code Block", "Inline Code", "Hyperlink", "Table Grid")}
-        self._headings = {level: document.styles[f"Heading {level}"] for level in range(1, 7)}
+        self._headings = {level: _style_id(document, f"Heading {level}") for level in range(1, 7)}
+        self._numbering_styles = {name: document.styles[name] for name in (
+            "List Number", "List Number 2", "List Number 3")}
+
+    def _paragraph(self, style_id: str | None = None) -> Paragraph:
+        p = OxmlElement("w:p")
+        self._append(p)
+        if style_id is not None:
+            p.style = style_id
+        return Paragraph(p, self._body)
+
+    def _new_table(self, rows: int, columns: int) -> Table:
+        tbl = CT_Tbl.new_tbl(rows, columns, self._block_width)
+        self._append(tbl)
+        tbl.tblStyle_val = self._styles["Table Grid"]
+        return Table(tbl, self._body)
+
+    def _append(self, element) -> None:  # type: ignore[no-untyped-def]
+        if self._end is not None:
+            self._end.addprevious(element)
+        else:
+            self.document.element.body.append(element)
 
     def write(self, tokens: list[Token]) -> None:
         index = 0
@@ -238,11 +274,11 @@ class _DocxWriter:
         token = tokens[index]
         kind = token.type
         if kind == "heading_open":
-            paragraph = self.document.add_paragraph(style=self._headings[int(token.tag[1])])
+            paragraph = self._paragraph(self._headings[int(token.tag[1])])
             self._inline(paragraph, tokens[index + 1])
             return index + 3
         if kind == "paragraph_open":
-            paragraph = self.document.add_paragraph(style=self._paragraph_style())
+            paragraph = self._paragraph(self._paragraph_style())
             self._inline(paragraph, tokens[index + 1])
             return index + 3
         if kind in ("bullet_list_open", "ordered_list_open"):
@@ -261,7 +297,7 @@ class _DocxWriter:
         elif kind in ("fence", "code_block"):
             self._code(token.content)
         elif kind == "hr":
-            _bottom_border(self.document.add_paragraph()._p.get_or_add_pPr())
+            _bottom_border(self._paragraph()._p.get_or_add_pPr())
         elif kind == "table_open":
             return self._table(tokens, index)
         return index + 1
@@ -341,7 +377,13 @@ class _DocxWriter:
         return self._run_of(paragraph, text, state, code=code)
 
     def _run_of(self, paragraph: Paragraph, text: str, state: _Inline, *, code: bool = False):  # type: ignore[no-untyped-def]
-        run = paragraph.add_run(text, self._styles["Inline Code"] if code else None)
+        run = paragraph.add_run()
+        if "\t" in text or "\n" in text or "\r" in text:
+            run.text = text  # tabs and breaks become elements of their own
+        elif text:
+            run._r.add_t(text)
+        if code:
+            run._r.style = self._styles["Inline Code"]
         if state.bold:
             run.bold = True
         if state.italic:
@@ -350,14 +392,17 @@ class _DocxWriter:
             run.font.strike = True
         if state.link is not None:
             if not code:
-                run.style = self._styles["Hyperlink"]
+                run._r.style = self._styles["Hyperlink"]
             state.link.append(run._r)  # moves the run inside <w:hyperlink>
         return run
 
     def _hyperlink(self, paragraph: Paragraph, url: str):  # type: ignore[no-untyped-def]
         if not url or url.startswith("#"):
             return None  # in-document anchors have no bookmark to point at in Word
-        rel_id = paragraph.part.relate_to(url, RELATIONSHIP_TYPE.HYPERLINK, is_external=True)
+        rel_id = self._links.get(url)
+        if rel_id is None:
+            rel_id = self._links[url] = paragraph.part.relate_to(url, RELATIONSHIP_TYPE.HYPERLINK,
+                                                                 is_external=True)
         element = OxmlElement("w:hyperlink")
         element.set(qn("r:id"), rel_id)
         element.set(qn("w:history"), "1")
@@ -365,7 +410,7 @@ class _DocxWriter:
         return element
 
     def _code(self, content: str) -> None:
-        paragraph = self.document.add_paragraph(style=self._styles["Code Block"])
+        paragraph = self._paragraph(self._styles["Code Block"])
         lines = content.rstrip("\n").split("\n")
         for number, line in enumerate(lines):
             run = paragraph.add_run(line.replace("\t", "    "))
@@ -376,7 +421,7 @@ class _DocxWriter:
 
     def _new_numbering(self, style_name: str, start: int) -> int | None:
         """A fresh w:num for one ordered list, so each list counts from its own start."""
-        style = self._styles[style_name]
+        style = self._numbering_styles[style_name]
         p_pr = style.element.pPr
         if p_pr is None or p_pr.numPr is None or p_pr.numPr.numId is None:
             return None
@@ -394,8 +439,7 @@ class _DocxWriter:
         rows, header_rows, columns = parsed.rows, parsed.header_rows, parsed.columns
         if not columns:
             return parsed.end
-        table = self.document.add_table(rows=len(rows), cols=columns)
-        table.style = self._styles["Table Grid"]
+        table = self._new_table(len(rows), columns)
         _pad_cells(table)
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
         for row_number, (row, cells) in enumerate(zip(table.rows, rows)):
@@ -413,8 +457,14 @@ class _DocxWriter:
                     _set_bidi(paragraph)
                 if align:
                     paragraph.alignment = _ALIGN[align]
-        self.document.add_paragraph().paragraph_format.space_after = Pt(0)
+        self._paragraph().paragraph_format.space_after = Pt(0)
         return parsed.end
+
+
+def _style_id(document: DocxDocument, name: str) -> str | None:
+    """What python-docx writes for `style=name`: the style's id, or None for its type's default."""
+    style = document.styles[name]
+    return None if style == document.styles.default(style.type) else style.style_id
 
 
 def _pad_cells(table) -> None:  # type: ignore[no-untyped-def]

@@ -212,14 +212,36 @@ async def _idle_limited(stream: Any, timeout_s: float) -> AsyncIterator[Any]:
     """`stream`'s items, failing with asyncio.TimeoutError after `timeout_s` without one.
 
     The timeout cancels the pending read, which unwinds the SDK's generators (and closes their
-    HTTP session) inside this task.
+    HTTP session) inside this task. One watchdog timer serves the whole stream, re-armed about
+    once per `timeout_s`: a timeout per item leaves a timer per item behind (qasync keeps a
+    cancelled timer until it would have fired: 20,000 of them, 10 MB, for one long report).
     """
+    loop = asyncio.get_running_loop()
     iterator = stream.__aiter__()
-    while True:
-        try:
-            # In this task: the SDK's aiohttp timers and reads stay in the task that began them.
-            async with asyncio.timeout(timeout_s):
-                item = await iterator.__anext__()
-        except StopAsyncIteration:
+    reading: asyncio.Timeout | None = None  # the read in progress, if any
+    read_started = loop.time()
+
+    def watch() -> None:
+        nonlocal watchdog
+        now = loop.time()
+        if reading is not None and now - read_started >= timeout_s:
+            reading.reschedule(now)  # expires at once: the read is cancelled, in this task
             return
-        yield item
+        left = timeout_s - (now - read_started) if reading is not None else timeout_s
+        watchdog = loop.call_later(max(left, 0.0), watch)
+
+    watchdog = loop.call_later(timeout_s, watch)
+    try:
+        while True:
+            try:
+                # In this task: the SDK's aiohttp timers and reads stay in the task that began them.
+                async with asyncio.timeout(None) as reading:
+                    read_started = loop.time()
+                    item = await iterator.__anext__()
+            except StopAsyncIteration:
+                return
+            finally:
+                reading = None
+            yield item
+    finally:
+        watchdog.cancel()

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from hitl_desktop.core.errors import UserFacingError
 from hitl_desktop.core.providers import http_errors
 from hitl_desktop.core.providers.base import ChatModel, Message, NoticeCallback, Usage
+from hitl_desktop.core.providers.loop_share import LoopShare
 from hitl_desktop.core.providers.redacting_stream import StreamRedactor
 from hitl_desktop.core.redaction import redact
 from hitl_desktop.core.text_safety import StreamCleaner, clean_text
@@ -88,12 +89,14 @@ class RetryingChatModel:
             produced = False
             cleaner = StreamCleaner()
             redactor = StreamRedactor(self._secrets)
+            share = LoopShare()
             try:
                 async for piece in self.inner.stream_chat(messages):
                     produced = True
                     safe = redactor.feed(cleaner.feed(piece))
                     if safe:
                         yield safe
+                    await share.turn()  # a fast server must not freeze the window
             except UserFacingError as error:
                 self._scrub(error)
                 if produced:

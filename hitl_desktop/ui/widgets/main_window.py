@@ -30,6 +30,7 @@ from hitl_desktop.ui.widgets.banner import ProblemBar, SetupBanner
 from hitl_desktop.ui.widgets.main_menus import install_menus
 from hitl_desktop.ui.widgets.provider_status import ProviderStatus
 from hitl_desktop.ui.widgets.report_view import ReportView
+from hitl_desktop.ui.widgets.research_preview import ResearchPreview
 from hitl_desktop.ui.widgets.review_banner import ReviewBanner
 from hitl_desktop.ui.widgets.run_questions import RunQuestions
 from hitl_desktop.ui.widgets.settings_dialog import SettingsDialog
@@ -117,7 +118,8 @@ class MainWindow(QMainWindow):
         self.history.showRun.connect(self._show_stored_run)
         self.history.resumeRequested.connect(self._resume)
         self.history.failed.connect(self.messageBar.show_user_error)
-        self.splitter.addWidget(_titled("Research", self.sidePanes))
+        self.researchPreview = ResearchPreview(self.bridge, self)
+        self.splitter.addWidget(self.researchPreview.beside(_titled("Research", self.sidePanes)))
         self.splitter.addWidget(_titled("Report", self.reportView))
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 2)

@@ -1,39 +1,43 @@
 """ReportView: shows the report as rendered Markdown while it streams in.
 
 Re-rendering the whole document for every token would be quadratic and flicker. Instead, text up
-to the last finished block (a blank line outside a code fence) is rendered once and kept; only
-the unfinished tail is re-rendered, at most once per frame. When the stream ends, the document is
-rendered whole once more so lists and tables that spanned chunks come out exactly right.
+to the last finished block is rendered once and kept; only the unfinished tail is re-rendered, at
+most every 40 ms (less often when that is slow). A block is finished where the text may be cut
+without changing how it renders (`markdown_blocks.cuts`: a new top-level block after a blank
+line, outside code, not continuing a list, away from Qt's quirks), so what streams is what the
+finished report looks like: at the end only the last blocks are rendered. A report shown whole
+(or a stream that had to be cut elsewhere) is rendered top down in steps between frames (see
+`SafeTextBrowser.set_safe_markdown`). The view shows each table's first rows and a bounded
+length (`markdown_blocks.for_view`); the report keeps all of it.
 """
 
 from __future__ import annotations
 
-import re
+import time
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QWidget
 
-from hitl_desktop.ui.widgets.safe_markdown import DOCUMENT_MARGIN, SafeTextBrowser, insert_markdown
+from hitl_desktop.ui.widgets.markdown_blocks import (
+    SAVED_FILE_KEEPS_ALL,
+    VIEW_MAX_CHARS,
+    BlockScanner,
+    Cut,
+    has_reference_definitions,
+    more_text_note,
+    shown_piece,
+    split_at_first_note,
+)
+from hitl_desktop.ui.widgets.markdown_blocks import fence_after as _fence_after
+from hitl_desktop.ui.widgets.safe_markdown import SafeTextBrowser, append_markdown
 
-_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
+_DOCUMENT_MARGIN = 14  # as safe_markdown renders a whole document
 _FLUSH_INTERVAL_MS = 40
-_THROWAWAY = "\u2063\u2063"  # invisible separators: a paragraph that is inserted, then removed
-
-
-def _fence_after(line: str, fence: str | None) -> str | None:
-    """The open fence marker after `line`, given the one open before it (None: outside a fence).
-
-    A fence is closed only by the same character at least as many times, with nothing but spaces
-    after it, so a ``` line inside a ~~~ block is code, not the block's end."""
-    match = _FENCE.match(line)
-    if match is None:
-        return fence
-    marker = match.group(1)
-    if fence is None:
-        return marker
-    closes = marker[0] == fence[0] and len(marker) >= len(fence) and not line[match.end():].strip()
-    return None if closes else fence
+_MAX_FLUSH_INTERVAL_MS = 400
+# An unfinished tail longer than this is committed at its last block start even where that is
+# not a clean cut (a loose list of hundreds of items), so no flush re-renders more than this.
+_LONG_TAIL_CHARS = 16_000
 
 
 def scan_finished_blocks(text: str, start: int, fence: str | None = None) -> tuple[int, str | None]:
@@ -61,100 +65,177 @@ def stable_prefix_end(text: str, start: int, fence: str | None = None) -> int:
     return scan_finished_blocks(text, start, fence)[0]
 
 
-def fence_at_end(text: str) -> str | None:
-    """The code fence still open after the last complete line of `text` (None if none)."""
-    fence: str | None = None
-    for line in text.split("\n")[:-1]:
-        fence = _fence_after(line, fence)
-    return fence
+class StreamingMarkdownView(SafeTextBrowser):
+    """Markdown that arrives in pieces (`append_delta`), shown as it grows; `show_report` ends it."""
 
-
-class ReportView(SafeTextBrowser):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setObjectName("reportView")
-        self.setPlaceholderText("The report appears here, as it is written, once you approve the research.")
-        self._text = ""
-        self._committed = 0      # characters of _text rendered as finished blocks
-        # The code fence open at _committed; committed text never changes, so it is kept, not rescanned.
-        self._committed_fence: str | None = None
+        self._pieces: list[str] = []  # the text so far, joined when it is rendered
+        self._length = 0
+        self._committed = 0      # characters of the text rendered as finished blocks
+        self._scanner = BlockScanner()
+        self._cuts: list[Cut] = []  # block starts after _committed found so far
+        self._capped = False     # the view shows no more of the text (see markdown_blocks.VIEW_MAX_CHARS)
+        # Every finished block was rendered from a clean cut: the document is the whole render.
+        self._clean = True
         self._tail_position = 0  # document position where the unfinished tail starts
-        self.document().setDocumentMargin(DOCUMENT_MARGIN)  # as a whole render has it, from the start
+        # The tail as last rendered, in two parts: up to the end of a table that is longer than
+        # the view shows (more rows do not change it, so it is not rendered again), and the rest.
+        self._tail_head: str | None = None
+        self._tail_rest = ""
+        self._rest_position = 0  # document position where the tail's rest starts
         self._flush_timer = QTimer(self, singleShot=True, interval=_FLUSH_INTERVAL_MS)
         self._flush_timer.timeout.connect(self._flush)
+        self.document().setDocumentMargin(_DOCUMENT_MARGIN)
 
     def markdown(self) -> str:
-        return self._text
+        return self._text()
 
     def clear_report(self) -> None:
         self._flush_timer.stop()
-        self._text = ""
-        self._committed = 0
-        self._committed_fence = None
-        self._tail_position = 0
+        self.cancel_rendering()
+        self._reset("")
         self.clear()
-        self.document().setDocumentMargin(DOCUMENT_MARGIN)
+        self.document().setDocumentMargin(_DOCUMENT_MARGIN)
 
     def append_delta(self, delta: str) -> None:
-        self._text += delta
+        self._pieces.append(delta)
+        self._length += len(delta)
         if not self._flush_timer.isActive():
             self._flush_timer.start()
 
     def show_report(self, markdown: str) -> None:
-        """Render the complete report once (end of a stream, or a report loaded whole)."""
+        """Show the complete report (end of a stream, or a report loaded whole) as it renders
+        whole. When the stream was rendered at clean cuts only, the document already is that, up
+        to its last block: only that is rendered. Otherwise (a report loaded whole, a long loose
+        list, reference-style links) it is rendered again, top down in slices if long."""
         self._flush_timer.stop()
+        if self._finish_stream(markdown):
+            return
         following = self._is_following()
         scroll = self.verticalScrollBar().value()
-        self._text = markdown
-        self.set_safe_markdown(markdown)
+        self._reset(markdown)
         self._committed = len(markdown)
-        self._committed_fence = fence_at_end(markdown)
-        self._tail_position = self._end_position()
-        self.verticalScrollBar().setValue(self.verticalScrollBar().maximum() if following else scroll)
+        self.set_safe_markdown(markdown, then=lambda: self._shown_whole(following, scroll))
 
-    def flush_now(self) -> None:
-        self._flush_timer.stop()
-        self._flush()
-
-    def _flush(self) -> None:
+    def _finish_stream(self, markdown: str) -> bool:
+        """Render the streamed text's last blocks as finished if the document is then the whole
+        render of `markdown` (the stream's text, but for white space at its ends)."""
+        text = self._text()
+        if (self.is_rendering() or not self._clean or self._capped or not text.strip()
+                or text.strip() != markdown.strip() or has_reference_definitions(markdown)):
+            return False
         following = self._is_following()
         cursor = QTextCursor(self.document())
         cursor.beginEditBlock()
         cursor.setPosition(self._tail_position)
         cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
         cursor.removeSelectedText()
-        finished_end, fence = scan_finished_blocks(self._text, self._committed, self._committed_fence)
-        if finished_end > self._committed:
-            self._insert_blocks(cursor, self._text[self._committed:finished_end])
-            self._committed, self._committed_fence = finished_end, fence
+        append_markdown(cursor, shown_piece(text[self._committed:], self.kept_note))
+        cursor.endEditBlock()
+        self._reset(markdown)
+        self._committed = len(markdown)
+        self._shown_whole(following, self.verticalScrollBar().value())
+        self.rendered.emit()
+        return True
+
+    def flush_now(self) -> None:
+        self._flush_timer.stop()
+        if not self.is_rendering():
+            self._flush()
+
+    def _reset(self, text: str) -> None:
+        self._pieces = [text] if text else []
+        self._length = len(text)
+        self._committed = 0
+        self._scanner = BlockScanner()
+        self._cuts = []
+        self._capped = False
+        self._clean = True
+        self._tail_position = 0
+        self._tail_head = None
+        self._tail_rest = ""
+        self._rest_position = 0
+
+    def _text(self) -> str:
+        if len(self._pieces) > 1:
+            self._pieces = ["".join(self._pieces)]
+        return self._pieces[0] if self._pieces else ""
+
+    def _shown_whole(self, following: bool, scroll: int) -> None:
+        self._tail_position = self._rest_position = self._end_position()
+        self._tail_head, self._tail_rest = "", ""
+        self.verticalScrollBar().setValue(self.verticalScrollBar().maximum() if following else scroll)
+
+    def _flush(self) -> None:
+        started = time.perf_counter()
+        text = self._text()
+        self._cuts.extend(self._scanner.scan(text))
+        commit_to = self._commit_point(len(text))
+        head, rest = split_at_first_note(self._tail_markdown(text, commit_to))
+        if commit_to == self._committed and head == self._tail_head and rest == self._tail_rest:
+            return  # nothing new to show
+        following = self._is_following()
+        cursor = QTextCursor(self.document())
+        cursor.beginEditBlock()
+        if commit_to == self._committed and head and head == self._tail_head:
+            # More rows of a table longer than the view shows: only the line after it changes.
+            cursor.setPosition(self._rest_position)
+        else:
+            cursor.setPosition(self._tail_position)
+        cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
+        if commit_to > self._committed:
+            append_markdown(cursor, shown_piece(text[self._committed:commit_to], self.kept_note))
+            self._committed = commit_to
+            self._cuts = [cut for cut in self._cuts if cut.position > commit_to]
             self._tail_position = cursor.position()
-        self._insert_blocks(cursor, self._text[self._committed:])
+        if cursor.position() == self._tail_position:
+            append_markdown(cursor, head)
+            self._rest_position = cursor.position()
+        append_markdown(cursor, rest)
+        self._tail_head, self._tail_rest = head, rest
         cursor.endEditBlock()
         if following:
             self.verticalScrollBar().setValue(self.verticalScrollBar().maximum())
+        # A tail that is slow to render (a long table) is rendered less often.
+        took_ms = (time.perf_counter() - started) * 1000
+        self._flush_timer.setInterval(int(min(max(_FLUSH_INTERVAL_MS, 4 * took_ms), _MAX_FLUSH_INTERVAL_MS)))
 
-    def _insert_blocks(self, cursor: QTextCursor, markdown: str) -> None:
-        """Append `markdown` as blocks of their own. Qt gives a fragment's first block the format
-        of the block it is inserted after (a paragraph after a list became a list item, a code
-        block a bullet), so a throwaway first paragraph takes that and is then removed."""
-        if not markdown.strip():
-            return
-        if cursor.position() == 0:
-            insert_markdown(cursor, markdown)
-            return
-        start = cursor.position()
-        insert_markdown(cursor, f"{_THROWAWAY}\n\n{markdown}")
-        throwaway = self.document().find(_THROWAWAY, start)
-        removed = QTextCursor(self.document())
-        removed.setPosition(start)
-        removed.setPosition(throwaway.selectionEnd(), QTextCursor.MoveMode.KeepAnchor)
-        removed.removeSelectedText()
+    def _commit_point(self, length: int) -> int:
+        """Where the finished blocks to render once end: the last block start where the text
+        may be cut (so the view matches the finished report), or, when the unfinished tail has
+        grown long, the last block start of any kind; at most the view's length cap."""
+        if self._capped:
+            return self._committed
+        if length > VIEW_MAX_CHARS:
+            self._capped = True
+            within = [cut.position for cut in self._cuts if cut.position <= VIEW_MAX_CHARS]
+            return max([self._committed, *within])
+        point = next((cut.position for cut in reversed(self._cuts) if cut.safe), self._committed)
+        if self._cuts and length - point > _LONG_TAIL_CHARS:
+            point = self._cuts[-1].position
+            self._clean = self._clean and self._cuts[-1].safe
+        return point
+
+    def _tail_markdown(self, text: str, start: int) -> str:
+        if self._capped:
+            return more_text_note(len(text) - start, self.kept_note)
+        return shown_piece(text[start:], self.kept_note)
 
     def _is_following(self) -> bool:
         bar = self.verticalScrollBar()
         return bar.value() >= bar.maximum() - 4
 
     def _end_position(self) -> int:
-        cursor = QTextCursor(self.document())
-        cursor.movePosition(QTextCursor.MoveOperation.End)
-        return cursor.position()
+        # Not a cursor moved to the end: outside an edit block that lays out the whole document.
+        return self.document().characterCount() - 1
+
+
+class ReportView(StreamingMarkdownView):
+    kept_note = SAVED_FILE_KEEPS_ALL
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("reportView")
+        self.setPlaceholderText("The report appears here, as it is written, once you approve the research.")

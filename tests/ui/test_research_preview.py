@@ -1,0 +1,47 @@
+"""The research notes stream into the window while a round runs, not just a character count."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+from scripted_model import ScriptedChatModel
+from window_driver import start_run, wait_for_review
+
+from hitl_desktop.core.models import ResearchDelta, ReviewRequest
+from hitl_desktop.ui.widgets.research_preview import ResearchPreview
+
+
+def test_research_notes_show_in_the_window_as_they_are_written(qtbot, window_with) -> None:  # type: ignore[no-untyped-def]
+    research = "## Key findings\n\n1. Tidal costs about 200 EUR/MWh.\n\n## Open questions\n\n- Sites?"
+    window = window_with(ScriptedChatModel(research, "# Report\n\nDone."))
+    preview = window.researchPreview
+    assert not preview.isVisible()
+    start_run(qtbot, window)
+    qtbot.waitUntil(lambda: "200 EUR/MWh" in preview.view.toPlainText(), timeout=10_000)
+    assert preview.isVisible() and preview.round == 1
+    wait_for_review(qtbot, window, 1)
+    assert preview.markdown() == research
+    assert "Open questions" in preview.view.toPlainText()
+
+
+class Updates(QObject):
+    """The bridge's research signals, without a run behind them."""
+
+    researchDelta = Signal(object)
+    reviewRequested = Signal(object)
+    runningChanged = Signal(bool)
+
+
+def test_each_round_replaces_the_last_and_a_new_run_clears_it(qtbot) -> None:  # type: ignore[no-untyped-def]
+    updates = Updates()
+    preview = ResearchPreview(updates)  # type: ignore[arg-type]
+    qtbot.addWidget(preview)
+    for piece in ("## Round one\n\n", "first notes"):
+        updates.researchDelta.emit(ResearchDelta(round=1, text=piece))
+    preview.view.flush_now()
+    assert "first notes" in preview.view.toPlainText() and "round 1" in preview.title.text()
+    updates.reviewRequested.emit(ReviewRequest(round=1, topic="t", notes="## Round one\n\nfirst notes"))
+    updates.researchDelta.emit(ResearchDelta(round=2, text="second notes"))
+    preview.view.flush_now()
+    assert preview.view.toPlainText() == "second notes" and "round 2" in preview.title.text()
+    updates.runningChanged.emit(True)
+    assert preview.markdown() == "" and preview.isHidden()

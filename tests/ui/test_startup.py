@@ -1,0 +1,57 @@
+"""Start-up imports only what the first frame needs, and the preload only what the chosen
+provider's run needs, without full garbage collections (which freeze the window)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from app_process import isolated_env
+
+
+def run_python(code: str, home: Path, **env: str) -> dict[str, object]:
+    result = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=isolated_env(home, **env),
+                            capture_output=True, text=True, timeout=180, check=False)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_the_first_frame_needs_no_markdown_parser_and_pyside_reads_no_module_sources(tmp_path: Path) -> None:
+    (tmp_path / "freshly_imported.py").write_text("VALUE = 1\n", encoding="utf-8")
+    found = run_python(f"""
+        import json, linecache, sys
+        sys.path.insert(0, {str(tmp_path)!r})
+        from PySide6.QtWidgets import QApplication
+        import qasync
+        app = QApplication([])
+        loop = qasync.QEventLoop(app, already_running=True)
+        from hitl_desktop.ui import MainWindow
+        window = MainWindow()
+        window.show()
+        app.processEvents()
+        import freshly_imported
+        print(json.dumps({{"parser": "markdown_it" in sys.modules,
+                          "read": any("freshly_imported" in name for name in linecache.cache)}}))
+    """, tmp_path / "home")
+    assert found == {"parser": False, "read": False}
+
+
+@pytest.mark.parametrize(("provider", "loaded", "left_out"), [("dashscope", "dashscope", "openai"),
+                                                            ("openai_compatible", "openai", "dashscope")])
+def test_the_preload_imports_the_chosen_providers_run_only_and_freezes_what_it_imported(
+        tmp_path: Path, provider: str, loaded: str, left_out: str) -> None:
+    found = run_python("""
+        import gc, json, sys
+        from hitl_desktop.ui import bridge
+        bridge._preload_run_modules()
+        print(json.dumps({"modules": sorted(m for m in ("dashscope", "openai", "llama_index.core.llms",
+                                                      "hitl_desktop.core.workflow.research") if m in sys.modules),
+                          "gc_on": gc.isenabled(), "frozen": gc.get_freeze_count()}))
+    """, tmp_path / "home", HITL_DESKTOP_PROVIDER=provider)
+    assert loaded in found["modules"] and left_out not in found["modules"]  # type: ignore[operator]
+    assert {"llama_index.core.llms", "hitl_desktop.core.workflow.research"} <= set(found["modules"])  # type: ignore[arg-type]
+    assert found["gc_on"] is True and found["frozen"] > 10_000  # type: ignore[operator]
