@@ -155,7 +155,8 @@ def round_record(request: ReviewRequest, decision: ReviewDecision,
 
 
 # A References entry as citations.references() writes it: "3. Title, location. <link>".
-_REFERENCE = re.compile(r"^\s*(\d+)\.\s+(.*?)\.?\s+<([^>\s]+)>\s*$")
+# "1. Title, where. <https://…>" for a web page, "1. Title, where. `/path/file.md`" for a file.
+_REFERENCE = re.compile(r"^(\d+)\.\s+(.*?)\.?\s+(?:<([^>]+)>|`([^`]+)`)\s*$")
 
 
 def documents_cited(markdown: str, citations: Sequence[Citation] = ()) -> tuple[CitedDocument, ...]:
@@ -187,7 +188,7 @@ def _reference_entries(markdown: str) -> Iterable[tuple[int, str, str]]:
     for line in section.splitlines():
         match = _REFERENCE.match(line)
         if match:
-            yield int(match.group(1)), match.group(2).strip(), match.group(3)
+            yield int(match.group(1)), match.group(2).strip(), match.group(3) or match.group(4)
 
 
 class ProvenanceRecorder:

@@ -87,7 +87,7 @@ def test_the_references_alone_name_the_documents() -> None:
     body = "Costly [1]; regulators agree [3]."
     markdown = f"{body}\n\n{references(body, CITATIONS)}"
     assert documents_cited(markdown) == (
-        CitedDocument("Tidal Atlas 2025, Costs", "file:///docs/tidal-atlas.pdf"),
+        CitedDocument("Tidal Atlas 2025, Costs", "/docs/tidal-atlas.pdf"),
         CitedDocument("Ofgem tidal review, ofgem.gov.uk", "https://www.ofgem.gov.uk/tidal"))
     assert documents_cited("No sources at all.") == ()
 
