@@ -6,13 +6,13 @@ bridge), and shows state. What Run, Stop, Quit and Save may do lives in the cont
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMainWindow, QPushButton, QSplitter, QStyle, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMainWindow, QPushButton, QSplitter, QStyle, QVBoxLayout,
+                               QWidget)
 
 from hitl_desktop import APP_NAME
 from hitl_desktop.core import export
@@ -38,8 +38,6 @@ from hitl_desktop.ui.widgets.side_panes import SidePanes
 from hitl_desktop.ui.widgets.status_bar import StatusBar
 from hitl_desktop.ui.widgets.topic_editor import TopicEditor
 from hitl_desktop.ui.window_state import window_state
-
-log = logging.getLogger(__name__)
 
 _GEOMETRY = "mainWindow/geometry"
 _SPLITTER = "mainWindow/splitter"
