@@ -44,6 +44,9 @@ def test_the_report_keeps_the_reviewers_edits_and_their_markers() -> None:
     text = report("Costs of tidal power", edited, [COSTS, SITES, LAGOON])
     assert text.startswith("# Costs of tidal power\n") and "Offline, extractive report" in text
     assert "## Key points" in text and "## Lagoons (reviewer's heading)" in text
+    key_points = text[text.index("## Key points"):].split("\n## ")[0]
+    assert "“" not in key_points and "”" not in key_points  # whole sentences, not half quotes
+    assert "- Its costs fell by 40% since 2015. [1]" in key_points or "- Tidal stream power is still expensive. [1]" in key_points
     assert "the Pentland Firth is the place to watch [2]" in text
     assert set(markers_in(text)) == {1, 2, 3} and check(text, [COSTS, SITES, LAGOON]) == []
 

@@ -134,6 +134,8 @@ def _first_sentence(item: str) -> str:
     marker = re.search(r"\s*(\[[\d,\s–-]+\])\s*$", text)
     cite = f" {marker.group(1)}" if marker else ""
     body = text[:marker.start()] if marker else text
+    body = re.sub(r"^[^“\"]{0,120}?:\s*(?=[“\"])", "", body)  # "Costs: “…”": the quote without its place
+    body = body.split(" … ")[0]  # the first of the quoted sentences
     first = _SENTENCE_END.split(body.strip(" “”\""), maxsplit=1)[0].strip(" “”\"")
     return f"{first}{cite}"
 
