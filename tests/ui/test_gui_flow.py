@@ -209,6 +209,8 @@ def test_stop_mid_report_keeps_the_partial_text(qtbot, window_with, tmp_path: Pa
     dialog = wait_for_review(qtbot, window, 1)
     qtbot.mouseClick(dialog.approveButton, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(gate.reached.is_set, timeout=10_000)
+    # Stopped once the reader sees the first paragraph (it may take a few turns of the loop).
+    qtbot.waitUntil(lambda: "First para." in window.reportView.toPlainText(), timeout=10_000)
     qtbot.mouseClick(window.stopButton, Qt.MouseButton.LeftButton)
     confirm = window.findChild(QMessageBox, "confirmStopBox")  # reviewed research would be lost
     assert confirm is not None and window.bridge.is_running
@@ -274,6 +276,7 @@ def approved_and_writing(qtbot, window_with) -> tuple[MainWindow, Gate]:  # type
     start_run(qtbot, window)
     qtbot.mouseClick(wait_for_review(qtbot, window, 1).approveButton, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(gate.reached.is_set, timeout=10_000)
+    qtbot.waitUntil(lambda: "Body" in window.reportView.toPlainText(), timeout=10_000)  # shown
     return window, gate
 
 
