@@ -234,9 +234,13 @@ class ProvenanceRecorder:
                           documents=documents_cited(report_markdown, self._citations))
 
     def attach(self, report: Report) -> Report:
-        """`report` carrying this run's provenance (the report's own model name wins when the
-        settings' description is empty)."""
-        return replace(report, provenance=self.provenance(report.markdown, model=self.model or report.model))
+        """`report` carrying this run's provenance."""
+        # The model that wrote the report is the one to name: the settings may name one that was
+        # not used (no key yet, so the offline engine ran), whose temperature then meant nothing.
+        provenance = self.provenance(report.markdown, model=report.model or self.model)
+        if report.model and report.model != self.model:
+            provenance = replace(provenance, temperature=None, max_tokens=None)
+        return replace(report, provenance=provenance)
 
 
 def _count(number: int, noun: str) -> str:

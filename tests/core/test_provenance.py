@@ -116,3 +116,13 @@ def test_redacted_removes_a_key_from_every_text() -> None:
     made = Provenance(rounds=(RoundRecord(1, True, f"use {KEY} please", WHEN),), model=f"x {KEY}",
                       documents=(CitedDocument(KEY, f"https://x.org/?k={KEY}"),)).redacted()
     assert KEY not in json.dumps(made.to_dict())
+
+
+def test_the_model_that_wrote_the_report_is_named_not_the_one_in_the_settings() -> None:
+    """No key yet: the settings name DashScope, but the offline engine wrote the report."""
+    recorder = ProvenanceRecorder("DashScope · qwen-plus", temperature=0.3, max_tokens=4096)
+    report = recorder.attach(Report(topic="tides", markdown="# Tides", rounds=1, model="Offline · extractive"))
+    assert report.provenance.model == "Offline · extractive"
+    assert report.provenance.temperature is None and report.provenance.max_tokens is None
+    same = recorder.attach(Report(topic="tides", markdown="# Tides", rounds=1, model="DashScope · qwen-plus"))
+    assert same.provenance.temperature == 0.3 and same.provenance.max_tokens == 4096
