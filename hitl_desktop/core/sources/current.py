@@ -29,8 +29,9 @@ class CurrentSources:
     def __init__(self, library: Callable[[], SourceLibrary], *, wait_s: float = WAIT_FOR_INDEX_S) -> None:
         self._library = library
         self._wait_s = wait_s
+        # Not ready until the first index run has ended: a run started at once (a script, a
+        # quick first click) must not search a library that was never indexed.
         self._ready = threading.Event()
-        self._ready.set()
 
     def indexing(self) -> None:
         """An index run started: searches wait for it."""
