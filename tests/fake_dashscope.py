@@ -8,12 +8,11 @@ Each request consumes the next scripted reply, so a test can say exactly what ha
 
 from __future__ import annotations
 
-import json
 import threading
 from dataclasses import dataclass, field
 
 # HTML_502, Drop and Raw are re-exported: tests script a proxy's error page or a dropped connection.
-from local_http_server import HTML_502, Drop, LocalHTTPServer, Raw, StreamingHandler  # noqa: F401
+from local_http_server import HTML_502, Drop, LocalHTTPServer, Raw, StreamingHandler, wire_json  # noqa: F401
 from typing import Any
 
 GENERATION_PATH = "/api/v1/services/aigc/text-generation/generation"
@@ -75,16 +74,6 @@ class FakeDashScope:
         return self.replies.pop(0) if self.replies else self.default
 
 
-def _json(payload: object) -> str:
-    """UTF-8 JSON as the service sends it; text that is not valid (a lone surrogate, which a test
-    may script) goes out escaped ("\\ud800"), as JSON allows and a broken server might."""
-    text = json.dumps(payload, ensure_ascii=False)
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return json.dumps(payload)
-    return text
-
 
 def _handler_for(fake: FakeDashScope) -> type[StreamingHandler]:
     class Handler(StreamingHandler):
@@ -124,7 +113,7 @@ def _handler_for(fake: FakeDashScope) -> type[StreamingHandler]:
                     "request_id": "fake-req",
                 }
                 self.send_chunk((f"id:{index}\nevent:result\n:HTTP_STATUS/200\n"
-                                 f"data:{_json(record)}\n\n").encode())
+                                 f"data:{wire_json(record)}\n\n").encode())
             self.end_stream()
 
     return Handler

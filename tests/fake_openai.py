@@ -9,13 +9,12 @@ Each request consumes the next scripted reply, so a test says exactly what happe
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from dataclasses import dataclass, field
 
 # HTML_502, Drop and Raw are re-exported: tests script a proxy's error page or a dropped connection.
-from local_http_server import HTML_502, Drop, LocalHTTPServer, Raw, StreamingHandler  # noqa: F401
+from local_http_server import HTML_502, Drop, LocalHTTPServer, Raw, StreamingHandler, wire_json  # noqa: F401
 from typing import Any
 
 CHAT_PATH = "/v1/chat/completions"
@@ -72,16 +71,6 @@ class FakeOpenAI:
     def next_reply(self) -> Reply:
         return self.replies.pop(0) if self.replies else self.default
 
-
-def _json(payload: object) -> str:
-    """UTF-8 JSON as servers send it; text that is not valid (a lone surrogate, which a test may
-    script) goes out escaped ("\\ud800"), as JSON allows and a broken server might."""
-    text = json.dumps(payload, ensure_ascii=False)
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return json.dumps(payload)
-    return text
 
 
 def _words(text: str) -> int:
@@ -153,7 +142,7 @@ def _handler_for(fake: FakeOpenAI) -> type[StreamingHandler]:
             self.end_stream()
 
         def _send_event(self, payload: dict[str, Any]) -> None:
-            self.send_chunk(f"data: {_json(payload)}\n\n".encode())
+            self.send_chunk(f"data: {wire_json(payload)}\n\n".encode())
 
     return Handler
 

@@ -10,6 +10,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 
+def wire_json(payload: object) -> str:
+    """UTF-8 JSON as servers send it; text that is not valid (a lone surrogate, which a test may
+    script) goes out escaped ("\\ud800"), as JSON allows and a broken server might."""
+    text = json.dumps(payload, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(payload)
+    return text
+
+
 @dataclass
 class Raw:
     """Send exactly these bytes as the reply: a proxy's HTML error page, or a stream of garbage.
