@@ -39,6 +39,7 @@ DASHSCOPE = "dashscope"
 OPENAI_COMPATIBLE = "openai_compatible"
 # The embedded default: research and report from the user's documents with no model at all.
 OFFLINE = "offline"
+OFFLINE_DESCRIPTION = "Offline · extractive"  # how the offline engine is named wherever a model is
 PROVIDERS = (DASHSCOPE, OPENAI_COMPATIBLE, OFFLINE)
 PROVIDER_LABELS = {DASHSCOPE: "DashScope", OPENAI_COMPATIBLE: "OpenAI-compatible",
                    OFFLINE: "Offline (your documents, no model)"}
@@ -81,7 +82,7 @@ class ProviderSettings:
 
     @property
     def description(self) -> str:
-        return "Offline · extractive" if self.provider == OFFLINE else f"{self.label} · {self.model}"
+        return OFFLINE_DESCRIPTION if self.provider == OFFLINE else f"{self.label} · {self.model}"
 
     @property
     def key_env_var(self) -> str:

@@ -7,6 +7,7 @@ and passes the reviewer's decisions back. Widgets see only signals and `hitl_des
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 import contextlib
 import gc
 import importlib
@@ -125,9 +126,6 @@ class WorkflowBridge(QObject):
         if self.is_running:
             raise UserFacingError("A run is already in progress.", "Finish it, or quit: it is kept.",
                                   ErrorKind.BAD_INPUT)
-        from dataclasses import replace
-
-        from hitl_desktop.core.models import ReviewRequest as Request
         from hitl_desktop.core.session import ResearchSession
         from hitl_desktop.core.store import request_from_json
 
@@ -138,7 +136,7 @@ class WorkflowBridge(QObject):
         if stored.pending is None:
             raise UserFacingError("That run is not waiting for anything.", "Start a new run.", ErrorKind.BAD_INPUT)
         waiting_on = request_from_json(stored.pending.request)
-        if isinstance(waiting_on, Request) and stored.draft is not None and stored.draft.round == waiting_on.round:
+        if isinstance(waiting_on, ReviewRequest) and stored.draft is not None and stored.draft.round == waiting_on.round:
             waiting_on = replace(waiting_on, draft_notes=stored.draft.edited_notes or None,
                                  draft_feedback=stored.draft.feedback)
         self._session = ResearchSession(self._model_source, self.sources, self._recorder(run_id),

@@ -14,8 +14,9 @@ from collections.abc import AsyncIterator, Sequence
 
 from hitl_desktop.core.citations import Citation, sources_by_document
 from hitl_desktop.core.providers.base import Message, NoticeCallback, Usage
+from hitl_desktop.core.settings import OFFLINE_DESCRIPTION
 
-DESCRIPTION = "Offline · extractive"
+DESCRIPTION = OFFLINE_DESCRIPTION
 RESEARCH_NOTE = ("> **Offline, extractive research.** These notes quote the passages of your documents "
                  "that best match the topic, word for word; no language model wrote them.")
 REPORT_NOTE = ("*Offline, extractive report: built from the approved research notes and the passages "

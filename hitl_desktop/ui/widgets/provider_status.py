@@ -10,7 +10,7 @@ import shiboken6
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QLabel, QWidget
 
-from hitl_desktop.core.settings import ProviderSettings, runs_offline, setup_needed
+from hitl_desktop.core.settings import OFFLINE_DESCRIPTION, ProviderSettings, runs_offline, setup_needed
 from hitl_desktop.core.settings_service import SettingsService
 from hitl_desktop.ui.threads import run_on_daemon_thread
 from hitl_desktop.ui.widgets.banner import SetupBanner
@@ -51,4 +51,4 @@ class ProviderStatus(QObject):
         settings = lookup.result()
         self._banner.show_need(setup_needed(settings))
         # Until a model is set up, runs use the offline engine: say so where the model is named.
-        self.label.setText("Offline · extractive" if runs_offline(settings) else settings.description)
+        self.label.setText(OFFLINE_DESCRIPTION if runs_offline(settings) else settings.description)
