@@ -63,7 +63,8 @@ def test_the_pages_found_are_listed_at_review_and_a_dropped_one_never_returns(  
     assert first.researchView.toPlainText() == "Costs fell [1]. Tides are predictable [2]. MeyGen grew [3]."
     first.notesTabs.setCurrentWidget(first.sourceTriage)
     first.sourceTriage.tree.setCurrentItem(listed[MEYGEN].child(0))
-    assert MEYGEN in first.sourceTriage.passageText.toPlainText()
+    shown = first.sourceTriage.passageText.toPlainText()
+    assert MEYGEN in shown and "quotes from it are not checked" in shown
     assert first.sourceTriage.openButton.isEnabled()
 
     first.sourceTriage.set_decision(MEYGEN, DROP)
