@@ -10,8 +10,8 @@ human decides to retry it (perhaps after fixing a key) or give up, so no earlier
 Research is grounded in sources: each round searches the user's documents (`sources`) for the
 topic and the reviewer's feedback, numbers the passages found, and has the notes cite them as
 [1], [2]; the citations are checked before the reviewer sees the notes. With web search on
-(Qwen on DashScope), the model also searches the web and the pages it cites join the round's
-sources, numbered after the passages. Sources the reviewer dropped never come back; pinned ones
+(Qwen on DashScope), the model also searches the web and the pages its search returned join the
+round's sources, numbered after the passages. Sources the reviewer dropped never come back; pinned ones
 always do. The report ends with References.
 """
 
