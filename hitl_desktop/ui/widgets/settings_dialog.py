@@ -180,7 +180,6 @@ class SettingsDialog(QDialog):
         key_label = QLabel("API &key:")
         key_label.setBuddy(self.apiKeyEdit)
         form.addRow(key_label, _stacked(key_row, self.keyStatusLabel, self.keyStorageBox))
-        form.addRow("Sources:", self.webSearchOption)
 
         limits_box = QGroupBox("Generation")
         limits = QFormLayout(limits_box)
@@ -223,7 +222,12 @@ class SettingsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.setSpacing(10)
         layout.addWidget(model_box)
-        layout.addWidget(limits_box)
+        # Side by side: the generation limits leave room beside them, and the dialog must still
+        # fit a small screen.
+        boxes = QHBoxLayout()
+        boxes.addWidget(limits_box, 1)
+        boxes.addWidget(self.webSearchOption, 1)
+        layout.addLayout(boxes)
         layout.addLayout(test_row)
         layout.addStretch(1)
         layout.addWidget(self.buttons)
