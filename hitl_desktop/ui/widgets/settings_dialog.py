@@ -1,4 +1,5 @@
-"""SettingsDialog: provider, model, endpoint, API key and generation limits, with Test Connection.
+"""SettingsDialog: provider, model, endpoint, API key, web search and generation limits, with Test
+Connection.
 
 A form: it collects values and shows what became of them. Where keys are kept, and how a Save
 waits on the keychain, is the settings service's business (`hitl_desktop.core.settings_service`,
@@ -60,6 +61,7 @@ from hitl_desktop.core.settings import (
 from hitl_desktop.core.settings_service import KeyState, SaveResult
 from hitl_desktop.ui.settings_service import AsyncSettingsService, SaveInProgress
 from hitl_desktop.ui.widgets.placement import centre_on_parent, keep_on_screen
+from hitl_desktop.ui.widgets.web_search_option import WebSearchOption
 
 ConnectionTester = Callable[[ProviderSettings], Awaitable[str]]
 CHECKING_KEYCHAIN = "Checking the keychain…"
@@ -165,6 +167,8 @@ class SettingsDialog(QDialog):
             spin.setMinimumWidth(140)
 
         self.urlHintLabel = _note_label("urlHintLabel")
+        # One switch for every provider (only DashScope acts on it), so it is not per form.
+        self.webSearchOption = WebSearchOption(self._settings.web_search)
         model_box = QGroupBox("Provider and model")
         form = QFormLayout(model_box)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
@@ -218,7 +222,12 @@ class SettingsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.setSpacing(10)
         layout.addWidget(model_box)
-        layout.addWidget(limits_box)
+        # Side by side: the generation limits leave room beside them, and the dialog must still
+        # fit a small screen.
+        boxes = QHBoxLayout()
+        boxes.addWidget(limits_box, 1)
+        boxes.addWidget(self.webSearchOption, 1)
+        layout.addLayout(boxes)
         layout.addLayout(test_row)
         layout.addStretch(1)
         layout.addWidget(self.buttons)
@@ -317,6 +326,7 @@ class SettingsDialog(QDialog):
         for field_ in (self.modelCombo, self.baseUrlEdit, self.apiKeyEdit, self.temperatureSpin,
                        self.maxTokensSpin, self.timeoutSpin):
             field_.setEnabled(not offline)
+        self.webSearchOption.show_for(provider)
         self.apiKeyEdit.clear()
         self._show_key_state()
         self._show_result("", ok=None)
@@ -407,7 +417,8 @@ class SettingsDialog(QDialog):
                        base_url=self.baseUrlEdit.text().strip(),
                        temperature=round(self.temperatureSpin.value(), 2),
                        max_output_tokens=self.maxTokensSpin.value(),
-                       request_timeout_s=float(self.timeoutSpin.value()), api_key="")
+                       request_timeout_s=float(self.timeoutSpin.value()),
+                       web_search=self.webSearchOption.is_on(), api_key="")
 
     def settings(self) -> ProviderSettings:
         """The settings as the form shows them, without any key."""
