@@ -23,6 +23,7 @@ def two_runs_waiting(qtbot, window: MainWindow) -> tuple[str, str]:  # type: ign
     tides = window.shown_run
     wait_for_review(qtbot, window, 1).reject()  # closed undecided: the run stays paused
     assert window.runButton.isEnabled() is False  # the same topic cannot start twice…
+    assert "change the topic" in window.runButton.toolTip()
     start_run(qtbot, window, BEES)  # …another can
     bees = window.shown_run
     assert bees != tides and window.bridge.run_ids == [tides, bees]
@@ -40,13 +41,14 @@ def test_two_runs_wait_each_with_its_dialog_and_interleaved_decisions_reach_the_
     # The panes show the run just started: its progress only.
     assert any("Researching round 1" in line for line in progress_lines(window))
     assert window.progressList.count() == len(window.store.get(bees).progress)
+    assert BEES in window.reportPane.label.text()  # the Report pane names the run it shows
     bees_dialog.reject()
     assert "2 reviews waiting" in window.reviewBanner.message()
     assert TIDES in window.reviewBanner.message() and BEES in window.reviewBanner.message()
     assert sum("waiting for review" in row for row in history_rows(window)) == 2
 
     choose_in_history(window, tides)  # the History chooses the run shown
-    assert window.shown_run == tides
+    assert window.shown_run == tides and TIDES in window.reportPane.label.text()
     assert window.progressList.count() == len(window.store.get(tides).progress)
     qtbot.mouseClick(window.reviewPendingButton, Qt.MouseButton.LeftButton)  # opens the shown run's review
     tides_dialog = wait_for_review(qtbot, window, 1)

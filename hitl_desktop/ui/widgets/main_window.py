@@ -37,7 +37,7 @@ from hitl_desktop.ui.widgets.run_questions import RunQuestions
 from hitl_desktop.ui.widgets.settings_dialog import open_settings_dialog
 from hitl_desktop.ui.widgets.side_panes import SidePanes
 from hitl_desktop.ui.widgets.status_bar import StatusBar
-from hitl_desktop.ui.widgets.titled import titled
+from hitl_desktop.ui.widgets.titled import TitledPane
 from hitl_desktop.ui.widgets.topic_editor import TopicEditor
 from hitl_desktop.ui.window_state import restore_layout, save_layout
 
@@ -116,8 +116,10 @@ class MainWindow(QMainWindow):
         self.history.failed.connect(self.messageBar.show_user_error)
         self.researchPreview = ResearchPreview(self)
         self.display = RunDisplay(self.progressList, self.reportView, self.researchPreview, self)
-        self.splitter.addWidget(self.researchPreview.beside(titled("Research", self.sidePanes)))
-        self.splitter.addWidget(titled("Report", self.reportView))
+        self.splitter.addWidget(self.researchPreview.beside(TitledPane("Research", self.sidePanes)))
+        self.reportPane = TitledPane("Report", self.reportView)  # titled with the run it shows
+        self.display.shownChanged.connect(self.reportPane.set_subject)
+        self.splitter.addWidget(self.reportPane)
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setChildrenCollapsible(False)
@@ -375,8 +377,10 @@ class MainWindow(QMainWindow):
 
     def _update_actions(self) -> None:
         # Another topic may start while runs go; the same one twice may not.
-        going = {self.bridge.topic_of(run_id) for run_id in self.bridge.run_ids}
-        self.runAction.setEnabled(self.topic.is_valid and self.topic.text().strip() not in going)
+        going = self.topic.text().strip() in {self.bridge.topic_of(run_id) for run_id in self.bridge.run_ids}
+        self.runAction.setEnabled(self.topic.is_valid and not going)
+        self.runButton.setToolTip("A run on this topic is going: change the topic to start another" if going
+                                  else "Start researching the topic (Ctrl+Enter)")
         self.runButton.setEnabled(self.runAction.isEnabled())
         shown_is_going = self.bridge.is_active(self.display.shown)
         self.stopAction.setEnabled(shown_is_going)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Signal
 
 from hitl_desktop.core.models import ProgressUpdate, ResearchDelta, ReviewRequest
 from hitl_desktop.core.store import StoredRun
@@ -30,6 +30,8 @@ class _RunSoFar:
 
 
 class RunDisplay(QObject):
+    shownChanged = Signal(str)  # the topic of the run now shown
+
     def __init__(self, progress: ProgressList, report: ReportView, research: ResearchPreview,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -59,6 +61,7 @@ class RunDisplay(QObject):
         if run is None:
             return False
         self.shown = run_id
+        self.shownChanged.emit(run.topic)
         self._progress.clear()
         for line, error in run.lines:
             self._progress.add(line, error=error)
@@ -75,6 +78,7 @@ class RunDisplay(QObject):
     def show_stored(self, run: StoredRun) -> None:
         """Put a run from the history on the panes as it was kept: its progress and its report."""
         self.shown = run.id
+        self.shownChanged.emit(run.summary.topic)
         self._progress.clear()
         for line in run.progress:
             self._progress.add(ProgressUpdate(line.message, at=line.at))
