@@ -141,11 +141,13 @@ class WorkflowBridge(QObject):
         return run.topic if run is not None else ""
 
     def pending_review(self, run_id: str | None) -> ReviewRequest | None:
-        run = self._runs.get(run_id)  # type: ignore[arg-type]
+        """The round run `run_id` waits to have reviewed (None: it waits for none, or is not going)."""
+        run = self._runs.get(run_id) if run_id is not None else None
         return run.session.pending_review if run is not None else None
 
     def pending_failure(self, run_id: str | None) -> StepFailure | None:
-        run = self._runs.get(run_id)  # type: ignore[arg-type]
+        """The failed step run `run_id` waits to have retried (None: none, or it is not going)."""
+        run = self._runs.get(run_id) if run_id is not None else None
         return run.session.pending_failure if run is not None else None
 
     @property
