@@ -1,7 +1,8 @@
 """MainWindow: topic in, progress list, review on request, streamed report out, saved as a file.
 
 It wires widgets to the run's rules (`core.run.RunController`) and to the workflow (through the
-bridge), and shows state. What Run, Stop, Quit and Save may do lives in the controller.
+bridge), and shows state. What Run, Stop, Quit and Save may do lives in the controller. Several
+runs may go at once; the panes show the one selected (`RunDisplay`), each has its review dialog.
 """
 
 from __future__ import annotations
