@@ -126,3 +126,28 @@ def test_a_run_waiting_for_retry_at_quit_waits_again_and_retry_completes_it(qtbo
     assert "After retry." in second.reportView.toPlainText()
     assert len(model.calls) == 3  # the failed call, its retry, the report
     qtbot.waitUntil(lambda: any("done" in row for row in history_rows(second)), timeout=5_000)
+
+
+def test_a_run_interrupted_before_its_first_pause_is_resumed_from_its_topic(qtbot, qloop) -> None:  # type: ignore[no-untyped-def]
+    gate = Gate(after_chunks=1)
+    model = ScriptedChatModel(ScriptedReply(["## Half ", "never"], gate=gate), "## Key findings\n\n1. Whole notes.")
+    first = MainWindow(WorkflowBridge(model_source=lambda: model))
+    qtbot.addWidget(first)
+    first.show()
+    start_run(qtbot, first, "tidal power in Europe")
+    qtbot.waitUntil(gate.reached.is_set, timeout=10_000)
+    first.close()  # mid-research, before any review: kept as interrupted
+    qtbot.waitUntil(lambda: not first.isVisible(), timeout=10_000)
+
+    second = MainWindow(WorkflowBridge(model_source=lambda: model))
+    qtbot.addWidget(second)
+    second.show()
+    qtbot.waitUntil(lambda: any("interrupted" in row for row in history_rows(second)), timeout=5_000)
+    choose_in_history(second, second.history.list.item(0).data(Qt.ItemDataRole.UserRole))
+    qtbot.mouseClick(second.history.resumeButton, Qt.MouseButton.LeftButton)
+    dialog = wait_for_review(qtbot, second, 1)  # researched again, from the topic
+    assert "Whole notes." in dialog.researchView.toPlainText()
+    assert len(model.calls) == 2 and second.history.list.count() == 1  # the same run, not a new one
+    dialog.reject()
+    second.bridge.stop()
+    qtbot.waitUntil(lambda: not second.bridge.is_running, timeout=10_000)
