@@ -615,6 +615,21 @@ class SettingsDialog(QDialog):
         super().closeEvent(event)
 
 
+def open_settings_dialog(parent: QWidget, service: AsyncSettingsService,
+                         tester: ConnectionTester,
+                         saved: Callable[[object], None]) -> None:
+    """Open Settings over `parent`, or bring forward the one already open there."""
+    existing = parent.findChild(SettingsDialog, "settingsDialog")
+    if existing is not None and existing.isVisible():
+        existing.raise_()
+        existing.activateWindow()
+        return
+    dialog = SettingsDialog(service, tester=tester, parent=parent)
+    dialog.saved.connect(saved)
+    dialog.finished.connect(dialog.deleteLater)
+    dialog.open()
+
+
 def _outcome(work: Callable[[], SaveResult]) -> SaveResult | Exception:
     """Run `work`; its error as a value, shown like one from the worker thread."""
     try:
