@@ -1,0 +1,53 @@
+"""The workflow store a `--database` names: a SQLite file, or a PostgreSQL server by URL.
+
+Both are llama-agents-server's own stores, which keep a paused run (its state and every event)
+across a restart or a crash. PostgreSQL is the one for a team: the SQLite store commits on the
+server's event loop (see README, "Team mode").
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from llama_agents.server import AbstractWorkflowStore, SqliteWorkflowStore
+
+from hitl_desktop.core import paths
+from hitl_desktop.core.redaction import register_secret
+
+POSTGRES_SCHEMES = ("postgresql", "postgres")
+DEFAULT_SQLITE_NAME = "team-server.sqlite3"
+
+
+def default_database() -> Path:
+    """Where the server keeps its runs unless told otherwise: the app's data folder."""
+    return paths.data_dir() / DEFAULT_SQLITE_NAME
+
+
+def is_postgres(database: str) -> bool:
+    return urlsplit(database).scheme in POSTGRES_SCHEMES
+
+
+def open_store(database: str) -> AbstractWorkflowStore:
+    """The store for `database`; a SQLite file's folder is created, a URL's password is
+    registered as a secret so no log line carries it."""
+    if is_postgres(database):
+        register_secret(urlsplit(database).password)
+        # Not exported from llama_agents.server (0.8): its module is the one way to reach it.
+        from llama_agents.server._store.postgres_workflow_store import PostgresWorkflowStore
+
+        return PostgresWorkflowStore(database)
+    path = Path(database).expanduser()
+    paths.ensure_dir(path.parent)
+    return SqliteWorkflowStore(str(path))
+
+
+def describe(database: str) -> str:
+    """The database as a log line may name it: a URL without its password."""
+    if not is_postgres(database):
+        return f"SQLite {Path(database).expanduser()}"
+    parts = urlsplit(database)
+    if parts.password is None:
+        return f"PostgreSQL {database}"
+    host = parts.netloc.rsplit("@", 1)[1]
+    return f"PostgreSQL {urlunsplit(parts._replace(netloc=f'{parts.username}:***@{host}'))}"
