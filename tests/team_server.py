@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 import signal
 import socket
 import subprocess
@@ -57,6 +59,7 @@ class TeamServer:
     host: str = "127.0.0.1"
     process: subprocess.Popen[bytes] | None = None
     starts: int = 0
+    last_pid: int = 0
 
     @property
     def base_url(self) -> str:
@@ -83,6 +86,7 @@ class TeamServer:
             log.flush()
             self.process = subprocess.Popen(self.command(), env=env, cwd=self.home, stdout=log,
                                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        self.last_pid = self.process.pid
         self._wait_until_healthy()
         return self
 
@@ -120,6 +124,18 @@ class TeamServer:
         token = self.token if token is ... else token
         return WorkflowClient(httpx_client=httpx.AsyncClient(base_url=self.base_url, headers=auth_headers(token),
                                                              timeout=EVENT_TIMEOUT_S))
+
+
+@asynccontextmanager
+async def clients(server: TeamServer, count: int = 1) -> AsyncIterator[list[WorkflowClient]]:
+    """`count` clients of `server` (as many reviewers' apps), closed afterwards."""
+    made = [server.client() for _ in range(count)]
+    try:
+        yield made
+    finally:
+        for client in made:
+            assert client.httpx_client is not None
+            await client.httpx_client.aclose()
 
 
 def auth_headers(token: str | None) -> dict[str, str]:

@@ -25,6 +25,10 @@ log = logging.getLogger("hitl_desktop.server")
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 TOKEN_ENV = "HITL_DESKTOP_SERVER_TOKEN"
+# On SIGTERM, open event streams are closed after this long: a reviewer's app keeps one open on
+# a paused run for hours, and would otherwise hold the shutdown until the service manager kills
+# the server. Clients reconnect from the last event they saw.
+GRACEFUL_SHUTDOWN_S = 5.0
 MIN_TOKEN_CHARS = 16  # guessing must be hopeless; `secrets.token_urlsafe()` gives 43
 # Request-by-request client chatter, and bm25s, which logs each index build at DEBUG level.
 QUIET_LOGGERS = ("httpx", "httpcore", "openai", "urllib3", "dashscope", "bm25s")
@@ -121,5 +125,6 @@ async def serve(args: argparse.Namespace) -> int:
              model, os.pathsep.join(str(r) for r in roots),
              "required on every request" if args.token else "not required (loopback only)")
     # log_config=None: uvicorn's loggers go through the redacting handler above.
-    await server.serve(args.host, args.port, uvicorn_config={"log_config": None})
+    await server.serve(args.host, args.port, uvicorn_config={
+        "log_config": None, "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_S})
     return 0

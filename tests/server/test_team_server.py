@@ -10,6 +10,7 @@ import subprocess
 import httpx
 from app_process import isolated_env
 from team_server import (
+    clients,
     SERVER_COMMAND,
     SERVER_KEY,
     decide,
@@ -24,20 +25,20 @@ def test_two_reviewers_answer_one_review_at_once_and_only_the_first_answer_count
     server = make_server(fake_openai).start()
 
     async def scenario():  # type: ignore[no-untyped-def]
-        ana, ben = server.client(), server.client()
-        handler_id = await start_run(ana, "tidal power")
-        seen_by_ana, _ = await events_until(ana, handler_id, "ResearchReadyEvent")
-        # Ben opens the queue: the run waits on a review, and he sees the same one.
-        queue = await ben.get_handlers(status=["running"])
-        assert handler_id in [h.handler_id for h in queue.handlers]
-        seen_by_ben, _ = await events_until(ben, handler_id, "ResearchReadyEvent")
-        review = seen_by_ana[-1]
-        assert seen_by_ben[-1].value == review.value and review.value["review_id"]
+        async with clients(server, 2) as (ana, ben):
+            handler_id = await start_run(ana, "tidal power")
+            seen_by_ana, _ = await events_until(ana, handler_id, "ResearchReadyEvent")
+            # Ben opens the queue: the run waits on a review, and he sees the same one.
+            queue = await ben.get_handlers(status=["running"])
+            assert handler_id in [h.handler_id for h in queue.handlers]
+            seen_by_ben, _ = await events_until(ben, handler_id, "ResearchReadyEvent")
+            review = seen_by_ana[-1]
+            assert seen_by_ben[-1].value == review.value and review.value["review_id"]
 
-        await asyncio.gather(decide(ana, handler_id, review, "Ana"), decide(ben, handler_id, review, "Ben"))
-        everything, _ = await events_until(ana, handler_id, "ReportFinishedEvent")
-        finished = await ana.get_handler(handler_id)
-        return everything, finished
+            await asyncio.gather(decide(ana, handler_id, review, "Ana"), decide(ben, handler_id, review, "Ben"))
+            everything, _ = await events_until(ana, handler_id, "ReportFinishedEvent")
+            finished = await ana.get_handler(handler_id)
+            return everything, finished
 
     everything, finished = asyncio.run(scenario())
     ignored = [e.value for e in everything if e.type == "DecisionIgnoredEvent"]
@@ -56,11 +57,11 @@ def test_the_model_key_stays_on_the_server(make_server, fake_openai) -> None:  #
     server = make_server(fake_openai).start()
 
     async def everything_a_client_can_read() -> str:
-        client = server.client()
-        handler_id = await start_run(client, "tidal power")
-        events, _ = await events_until(client, handler_id, "ResearchReadyEvent")
-        await decide(client, handler_id, events[-1], "Ana")
-        events, _ = await events_until(client, handler_id, "ReportFinishedEvent")
+        async with clients(server) as (client,):
+            handler_id = await start_run(client, "tidal power")
+            events, _ = await events_until(client, handler_id, "ResearchReadyEvent")
+            await decide(client, handler_id, events[-1], "Ana")
+            events, _ = await events_until(client, handler_id, "ReportFinishedEvent")
         async with httpx.AsyncClient(base_url=server.base_url) as plain:
             pages = [await plain.get(path) for path in (
                 "/handlers", f"/handlers/{handler_id}", f"/results/{handler_id}", "/workflows",
@@ -92,12 +93,12 @@ def test_with_a_token_every_request_must_carry_it_and_the_log_never_shows_it(mak
     assert allowed.status_code == 200 and allowed.json() == {"handlers": []}
 
     async def a_run_with_the_token() -> list[str]:
-        client = server.client()
-        handler_id = await start_run(client, "tidal power")
-        events, _ = await events_until(client, handler_id, "ResearchReadyEvent")
-        await decide(client, handler_id, events[-1], "Ana")
-        events, _ = await events_until(client, handler_id, "ReportFinishedEvent")
-        return [e.type for e in events]
+        async with clients(server) as (client,):
+            handler_id = await start_run(client, "tidal power")
+            events, _ = await events_until(client, handler_id, "ResearchReadyEvent")
+            await decide(client, handler_id, events[-1], "Ana")
+            events, _ = await events_until(client, handler_id, "ReportFinishedEvent")
+            return [e.type for e in events]
 
     assert "ReportFinishedEvent" in asyncio.run(a_run_with_the_token())
     server.stop()
@@ -128,13 +129,13 @@ def test_a_client_that_reconnects_resumes_after_the_last_event_it_saw(make_serve
     server = make_server(fake_openai).start()
 
     async def scenario():  # type: ignore[no-untyped-def]
-        client = server.client()
-        handler_id = await start_run(client, "tidal power")
-        before, last_seen = await events_until(client, handler_id, "ResearchReadyEvent")  # then the line drops
-        await decide(client, handler_id, before[-1], "Ana")
-        after, _ = await events_until(client, handler_id, "ReportFinishedEvent", after_sequence=last_seen)
-        whole, _ = await events_until(server.client(), handler_id, "ReportFinishedEvent")
-        return before, last_seen, after, whole
+        async with clients(server, 2) as (client, another):
+            handler_id = await start_run(client, "tidal power")
+            before, last_seen = await events_until(client, handler_id, "ResearchReadyEvent")  # then the line drops
+            await decide(client, handler_id, before[-1], "Ana")
+            after, _ = await events_until(client, handler_id, "ReportFinishedEvent", after_sequence=last_seen)
+            whole, _ = await events_until(another, handler_id, "ReportFinishedEvent")
+            return before, last_seen, after, whole
 
     before, last_seen, after, whole = asyncio.run(scenario())
     assert isinstance(last_seen, int)

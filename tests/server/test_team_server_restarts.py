@@ -1,0 +1,71 @@
+"""A review outlives the server: stopped by the service manager (SIGTERM) or killed (SIGKILL)
+while a run waits on a review, the server comes back on the same database with the review
+still open, and the approval finishes the report with no research run again. SQLite here;
+test_team_server_postgres.py runs the same story against a real PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from typing import Any
+
+import pytest
+from team_server import TeamServer, clients, decide, events_until, model_requests, start_run
+
+
+def review_survives_a_restart(server: TeamServer, fake: Any, how: signal.Signals) -> None:
+    """The story both stores must tell; assertions included."""
+
+    async def until_review() -> tuple[str, dict[str, Any]]:
+        async with clients(server) as (client,):
+            handler_id = await start_run(client, "tidal power")
+            events, _ = await events_until(client, handler_id, "ResearchReadyEvent")
+            return handler_id, events[-1].value
+
+    handler_id, review = asyncio.run(until_review())
+    assert model_requests(fake) == (1, 0)
+    server.stop(how)
+    server.start()
+
+    async def after_restart():  # type: ignore[no-untyped-def]
+        async with clients(server) as (client,):
+            waiting = await client.get_handler(handler_id)
+            events, _ = await events_until(client, handler_id, "ResearchReadyEvent")
+            reopened = events[-1]
+            await decide(client, handler_id, reopened, "Ana")
+            finished, _ = await events_until(client, handler_id, "ReportFinishedEvent")
+            return waiting, reopened.value, finished, await client.get_handler(handler_id)
+
+    waiting, reopened, finished, done = asyncio.run(after_restart())
+    assert waiting.status == "running"
+    assert reopened == review  # the same review, the same id: an answer from before still fits
+    assert done.status == "completed" and done.result is not None
+    assert done.result.value["report"] == finished[-1].value["report"]
+    assert model_requests(fake) == (1, 1)  # one report, and the research was not run again
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
+def test_a_pending_review_survives_the_server_stopping(make_server, fake_openai, how) -> None:  # type: ignore[no-untyped-def]
+    server = make_server(fake_openai).start()
+    review_survives_a_restart(server, fake_openai, how)
+    assert server.starts == 2
+
+
+def test_sigterm_ends_the_server_while_a_reviewer_still_watches_a_paused_run(make_server, fake_openai) -> None:  # type: ignore[no-untyped-def]
+    """A reviewer's app keeps its event stream open on a waiting run for hours; a service
+    manager's SIGTERM must still stop the server (the stream is closed; the app reconnects)."""
+    server = make_server(fake_openai).start()
+
+    async def stop_while_watching() -> int:
+        async with clients(server) as (client,):
+            handler_id = await start_run(client, "tidal power")
+            await events_until(client, handler_id, "ResearchReadyEvent")
+            assert client.httpx_client is not None
+            async with client.httpx_client.stream("GET", f"/events/{handler_id}",
+                                                  params={"after_sequence": "now"}) as watching:
+                assert watching.status_code == 200  # the server is streaming to us now
+                return await asyncio.to_thread(server.stop, signal.SIGTERM)
+
+    # uvicorn finishes its shutdown, then ends by the signal it caught (a clean stop to systemd).
+    assert asyncio.run(stop_while_watching()) == -signal.SIGTERM
+    assert server.log_text().rstrip().endswith("Finished server process [%d]" % server.last_pid)
