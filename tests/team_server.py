@@ -202,3 +202,36 @@ async def decide(client: WorkflowClient, handler_id: str, review: EventEnvelopeW
 
 def messages(events: list[EventEnvelopeWithMetadata]) -> list[str]:
     return [e.value["message"] for e in events if e.type == "ProgressEvent"]
+
+
+def review_survives_a_restart(server: TeamServer, fake: Any, how: signal.Signals) -> None:
+    """The story every store must tell, asserted: a run waits on a review; the server is
+    stopped `how` and started again on the same database; the review is there, the same one,
+    and its approval finishes the report without the research being run again."""
+
+    async def until_review() -> tuple[str, dict[str, Any]]:
+        async with clients(server) as (client,):
+            handler_id = await start_run(client, "tidal power")
+            events, _ = await events_until(client, handler_id, "ResearchReadyEvent")
+            return handler_id, events[-1].value
+
+    handler_id, review = asyncio.run(until_review())
+    assert model_requests(fake) == (1, 0)
+    server.stop(how)
+    server.start()
+
+    async def after_restart():  # type: ignore[no-untyped-def]
+        async with clients(server) as (client,):
+            waiting = await client.get_handler(handler_id)
+            events, _ = await events_until(client, handler_id, "ResearchReadyEvent")
+            reopened = events[-1]
+            await decide(client, handler_id, reopened, "Ana")
+            finished, _ = await events_until(client, handler_id, "ReportFinishedEvent")
+            return waiting, reopened.value, finished, await client.get_handler(handler_id)
+
+    waiting, reopened, finished, done = asyncio.run(after_restart())
+    assert waiting.status == "running"
+    assert reopened == review  # the same review, the same id: an answer from before still fits
+    assert done.status == "completed" and done.result is not None
+    assert done.result.value["report"] == finished[-1].value["report"]
+    assert model_requests(fake) == (1, 1)  # one report, and the research was not run again

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from postgres_server import postgres_cluster
 from team_server import SERVER_KEY, TeamServer, write_documents, write_model_settings
 
 MakeServer = Callable[..., TeamServer]
@@ -33,3 +34,10 @@ def make_server(tmp_path: Path) -> Iterator[MakeServer]:
     for server in servers:
         if server.process is not None:
             server.stop(signal.SIGKILL)
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A real PostgreSQL of its own for the test (skipped, saying why, where there is none)."""
+    with postgres_cluster() as url:
+        yield url

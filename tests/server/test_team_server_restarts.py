@@ -7,41 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from typing import Any
 
 import pytest
-from team_server import TeamServer, clients, decide, events_until, model_requests, start_run
-
-
-def review_survives_a_restart(server: TeamServer, fake: Any, how: signal.Signals) -> None:
-    """The story both stores must tell; assertions included."""
-
-    async def until_review() -> tuple[str, dict[str, Any]]:
-        async with clients(server) as (client,):
-            handler_id = await start_run(client, "tidal power")
-            events, _ = await events_until(client, handler_id, "ResearchReadyEvent")
-            return handler_id, events[-1].value
-
-    handler_id, review = asyncio.run(until_review())
-    assert model_requests(fake) == (1, 0)
-    server.stop(how)
-    server.start()
-
-    async def after_restart():  # type: ignore[no-untyped-def]
-        async with clients(server) as (client,):
-            waiting = await client.get_handler(handler_id)
-            events, _ = await events_until(client, handler_id, "ResearchReadyEvent")
-            reopened = events[-1]
-            await decide(client, handler_id, reopened, "Ana")
-            finished, _ = await events_until(client, handler_id, "ReportFinishedEvent")
-            return waiting, reopened.value, finished, await client.get_handler(handler_id)
-
-    waiting, reopened, finished, done = asyncio.run(after_restart())
-    assert waiting.status == "running"
-    assert reopened == review  # the same review, the same id: an answer from before still fits
-    assert done.status == "completed" and done.result is not None
-    assert done.result.value["report"] == finished[-1].value["report"]
-    assert model_requests(fake) == (1, 1)  # one report, and the research was not run again
+from team_server import clients, events_until, review_survives_a_restart, start_run
 
 
 @pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
