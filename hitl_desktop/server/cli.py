@@ -108,14 +108,21 @@ async def serve(args: argparse.Namespace) -> int:
     from hitl_desktop.core.settings_service import SettingsService
     from hitl_desktop.core.sources.roots import cache_dir, load_roots
     from hitl_desktop.server import stores
-    from hitl_desktop.server.app import LOOPBACK_NAMES, document_search, model_source_for, research_server
+    from hitl_desktop.server.app import (
+        LOOPBACK_NAMES,
+        document_search,
+        model_source_for,
+        research_server,
+        settle_before_serving,
+    )
 
     database = args.database or str(stores.default_database())
     settings = SettingsService(SecretStore())
     # The documents the desktop app would use here: saved roots and HITL_DESKTOP_DOCUMENTS, else
     # the sample corpus.
     roots = load_roots() or [sample_corpus_dir()]
-    server = research_server(stores.open_store(database), model_source_for(settings),
+    model_source = model_source_for(settings)
+    server = research_server(stores.open_store(database), model_source,
                              document_search(roots, cache_dir() / "server"), token=args.token,
                              allowed_hosts=LOOPBACK_NAMES if is_loopback(args.host) else ("*",))
     current = settings.current()
@@ -124,6 +131,7 @@ async def serve(args: argparse.Namespace) -> int:
              "access token %s", __version__, args.host, args.port, stores.describe(database),
              model, os.pathsep.join(str(r) for r in roots),
              "required on every request" if args.token else "not required (loopback only)")
+    await asyncio.to_thread(settle_before_serving, model_source)
     # log_config=None: uvicorn's loggers go through the redacting handler above.
     await server.serve(args.host, args.port, uvicorn_config={
         "log_config": None, "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_S})
