@@ -100,6 +100,13 @@ class RetryDecisionEvent(HumanResponseEvent):
     reviewer: str = ""
 
 
+class ResumeRequestedEvent(HumanResponseEvent):
+    """Sent to a served run to have it resumed now. After a crash, llama-agents-server resumes at
+    start-up only runs that started more than 30 s earlier; a younger one stays unloaded, showing
+    as running with no progress, until an event reaches it. This one does nothing else: the step
+    it was in runs again from its start."""
+
+
 class ReportRequestedEvent(Event):
     notes: str
     feedback: str = ""  # what the reviewer wrote when approving: instructions for the report

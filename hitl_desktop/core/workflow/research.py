@@ -47,6 +47,7 @@ from hitl_desktop.core.workflow.events import (
     ResearchDeltaEvent,
     ResearchReadyEvent,
     ResearchRequestedEvent,
+    ResumeRequestedEvent,
     RetryDecisionEvent,
     ReviewDecisionEvent,
     StepFailedForReviewEvent,
@@ -162,6 +163,11 @@ class ResearchWorkflow(Workflow):
             ctx.write_event_to_stream(ProgressEvent(
                 message=f"Sources: {len(ev.dropped_sources)} dropped, {len(ev.pinned_sources)} pinned",
                 round=ev.round))
+
+    @step
+    async def resume_requested(self, ev: ResumeRequestedEvent) -> None:
+        """Nothing to do: arriving is what reloads the run (see ResumeRequestedEvent)."""
+        return None
 
     @step
     async def write_report(self, ctx: Context,
