@@ -24,7 +24,7 @@ from hitl_desktop.core.providers.base import ChatModel, ChatModelSource
 from hitl_desktop.core.settings_service import SettingsService
 from hitl_desktop.core.workflow.research import ResearchWorkflow
 from hitl_desktop.server import WORKFLOW_NAME
-from hitl_desktop.server.auth import BearerTokenAuth
+from hitl_desktop.server.auth import BearerTokenAuth, SameOriginOnly
 
 log = logging.getLogger(__name__)
 
@@ -87,14 +87,16 @@ def settle_before_serving(model_source: ChatModelSource) -> None:
 def research_server(store: AbstractWorkflowStore, model_source: ChatModelSource,
                     sources: PassageSearch | None, *, token: str | None,
                     allowed_hosts: Sequence[str] = ("*",)) -> WorkflowServer:
-    """ResearchWorkflow served as WORKFLOW_NAME. With `token`, every request must carry it.
+    """ResearchWorkflow served as WORKFLOW_NAME. With `token`, every request must carry it;
+    without, a request from a web page of another origin is refused (see auth).
     `allowed_hosts` are the Host headers answered: naming the loopback ones on a loopback
     server keeps web pages the reviewer visits from reaching it through DNS rebinding."""
     # Our middleware list replaces the server's default, which allows every origin with
     # credentials: a desktop client needs no CORS, and no web page should read the queue.
     middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))]
-    if token:
-        middleware.append(Middleware(BearerTokenAuth, token=token))
+    # With a token a page cannot forge requests (a browser does not add the header by itself);
+    # without one, only the origin tells a page's request from the app's.
+    middleware.append(Middleware(BearerTokenAuth, token=token) if token else Middleware(SameOriginOnly))
     server = WorkflowServer(workflow_store=store, middleware=middleware)
     server.add_workflow(WORKFLOW_NAME, ResearchWorkflow(model_source, sources))
     return server

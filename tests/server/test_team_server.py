@@ -107,6 +107,23 @@ def test_with_a_token_every_request_must_carry_it_and_the_log_never_shows_it(mak
     assert token not in log
 
 
+def test_without_a_token_web_pages_of_other_sites_cannot_reach_it(make_server, fake_openai) -> None:  # type: ignore[no-untyped-def]
+    """Loopback without a token: any page in the reviewer's browser could POST to it. A browser
+    names the page's origin; a foreign one is refused, the app (no origin) and the server's own
+    debugger page (its own origin) are not."""
+    server = make_server(fake_openai).start()
+    own_origin = f"http://127.0.0.1:{server.port}"
+    answers = {}
+    for origin in ("https://evil.example", "null", f"http://localhost:{server.port}", own_origin, None):
+        headers = {"Origin": origin} if origin else {}
+        answers[origin] = (httpx.get(f"{server.base_url}/handlers", headers=headers, timeout=10).status_code,
+                           httpx.post(f"{server.base_url}/events/no-such-run", headers=headers, timeout=10,
+                                      json={"event": {"type": "ReviewDecisionEvent", "value": {}}}).status_code)
+    assert answers == {"https://evil.example": (403, 403), "null": (403, 403),
+                       f"http://localhost:{server.port}": (403, 403),  # another origin, though the same machine
+                       own_origin: (200, 404), None: (200, 404)}
+
+
 def test_without_a_token_it_listens_on_loopback_only(tmp_path) -> None:  # type: ignore[no-untyped-def]
     env = isolated_env(tmp_path / "home")
     env.pop("HITL_DESKTOP_SERVER_TOKEN", None)
