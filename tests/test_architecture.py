@@ -28,7 +28,7 @@ def lint_imports(package_parent: Path) -> subprocess.CompletedProcess[str]:
 def test_the_layering_contracts_hold() -> None:
     result = lint_imports(ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "3 kept, 0 broken" in result.stdout
+    assert "4 kept, 0 broken" in result.stdout
 
 
 def test_a_qt_import_hidden_in_a_core_function_is_caught(tmp_path: Path) -> None:
@@ -46,6 +46,22 @@ def test_a_qt_import_hidden_in_a_core_function_is_caught(tmp_path: Path) -> None
     result = lint_imports(tmp_path)
     assert result.returncode != 0
     assert "hitl_desktop.core.models -> PySide6" in result.stdout
+
+
+def test_the_team_server_importing_the_ui_is_caught(tmp_path: Path) -> None:
+    """The server runs where no display is: a window or Qt import in it must fail here first."""
+    shutil.copytree(ROOT / "hitl_desktop", tmp_path / "hitl_desktop",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    auth = tmp_path / "hitl_desktop" / "server" / "auth.py"
+    auth.write_text(auth.read_text(encoding="utf-8") + textwrap.dedent("""
+
+        def _warn_on_screen():
+            from hitl_desktop.ui import notifier
+            return notifier
+    """), encoding="utf-8")
+    result = lint_imports(tmp_path)
+    assert result.returncode != 0
+    assert "hitl_desktop.server.auth -> hitl_desktop.ui" in result.stdout
 
 
 def test_the_window_comes_up_before_llama_index_is_imported(isolated_home: Path) -> None:

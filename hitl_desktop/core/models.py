@@ -56,6 +56,9 @@ class ReviewRequest:
     draft_feedback: str = ""
     # The notes the reviewer sent back (as they left them), for "what changed" in later rounds.
     previous_notes: str | None = None
+    # This review's id: a decision carrying it answers this review and no other (with several
+    # reviewers, the first decision counts). "" where it is not known (a run saved before ids).
+    review_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,9 @@ class ReviewDecision:
     # report; pinned ones are always included.
     dropped_sources: tuple[str, ...] = ()
     pinned_sources: tuple[str, ...] = ()
+    # The review this answers (ReviewRequest.review_id; "" answers the open one) and who decided.
+    review_id: str = ""
+    reviewer: str = ""
 
 
 @dataclass(frozen=True)
@@ -76,6 +82,8 @@ class RetryDecision:
     """The answer to a StepFailure: retry the failed model call, or give the run up."""
 
     retry: bool
+    failure_id: str = ""  # StepFailure.failure_id; "" answers the open failure
+    reviewer: str = ""
 
 
 @dataclass(frozen=True)
@@ -85,6 +93,7 @@ class StepFailure:
     stage: Stage
     round: int
     error: UserFacingError
+    failure_id: str = ""  # this failure's id: a RetryDecision carrying it answers this one only
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from datetime import datetime
 from collections.abc import Callable
@@ -86,7 +87,8 @@ class ResearchSession:
             self._report_pieces.clear()  # the report is written again from the start
         if answer.retry and self._recorder is not None:
             self._recorder.retried()
-        self._answers.put_nowait(answer)
+        self._answers.put_nowait(answer if answer.failure_id else
+                                 dataclasses.replace(answer, failure_id=failure.failure_id))
         return True
 
     def submit_decision(self, decision: ReviewDecision) -> bool:
@@ -94,6 +96,8 @@ class ResearchSession:
         if self._pending is None or decision.round != self._pending.round:
             log.debug("Ignoring a decision for round %s: no such review is open", decision.round)
             return False
+        if not decision.review_id:  # it answers the review that is open, whose id the workflow knows
+            decision = dataclasses.replace(decision, review_id=self._pending.review_id)
         self._provenance.record_decision(self._pending, decision)
         if not decision.approved:
             self._sent_back = decision.edited_notes if decision.edited_notes is not None else self._pending.notes
@@ -206,7 +210,8 @@ class ResearchSession:
             self._report_model = event.model
             return None
         if isinstance(event, wf.ResearchReadyEvent):
-            self._pending = ReviewRequest(round=event.round, topic=redact(event.topic), notes=event.notes,
+            self._pending = ReviewRequest(round=event.round, review_id=event.review_id,
+                                          topic=redact(event.topic), notes=event.notes,
                                           citations=tuple(Citation.from_dict(c) for c in event.citations),
                                           citation_problems=tuple(event.problems),
                                           previous_notes=self._sent_back if event.round > 1 else None)
@@ -215,7 +220,8 @@ class ResearchSession:
         if isinstance(event, wf.StepFailedForReviewEvent):
             error = UserFacingError(event.message, event.hint, ErrorKind(event.kind),
                                     partial_output=event.partial_output)
-            self._failure = StepFailure(stage=event.stage, round=event.round, error=error)
+            self._failure = StepFailure(stage=event.stage, round=event.round, error=error,
+                                        failure_id=event.failure_id)
             return self._failure
         return None
 
@@ -225,12 +231,14 @@ class ResearchSession:
         while True:
             answer = await self._answers.get()
             if isinstance(answer, RetryDecision):
-                handler.ctx.send_event(RetryDecisionEvent(retry=answer.retry))
+                handler.ctx.send_event(RetryDecisionEvent(retry=answer.retry, failure_id=answer.failure_id,
+                                                          reviewer=answer.reviewer))
             else:
                 handler.ctx.send_event(ReviewDecisionEvent(
                     round=answer.round, approved=answer.approved, feedback=answer.feedback,
                     edited_notes=answer.edited_notes, dropped_sources=list(answer.dropped_sources),
-                    pinned_sources=list(answer.pinned_sources)))
+                    pinned_sources=list(answer.pinned_sources), review_id=answer.review_id,
+                    reviewer=answer.reviewer))
 
 
 async def _stop_workflow(handler: WorkflowHandler) -> None:

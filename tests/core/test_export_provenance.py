@@ -166,3 +166,16 @@ def test_renderers_take_the_switch_directly() -> None:
         assert "qwen-plus" not in render(made_report(), provenance=False)
     document = docx.Document(io.BytesIO(render_docx(made_report(), provenance=False)))
     assert not any("How this report was made" in p.text for p in document.paragraphs)
+
+
+def test_a_named_reviewer_is_in_the_appendix_and_the_front_matter(tmp_path: Path) -> None:
+    """Team mode: each decision names who made it; unnamed ones (the app alone) stay as they were."""
+    first, second = PROVENANCE.rounds
+    named = replace(PROVENANCE, rounds=(first, replace(second, reviewer="Ana Ruiz")))
+    made = replace(made_report(), provenance=named)
+    text = export.save_report(tmp_path / "r.md", made).read_text(encoding="utf-8")
+    rounds = yaml.safe_load(text[4:].split("\n---\n\n", 1)[0])["provenance"]["rounds"]
+    assert "reviewer" not in rounds[0] and rounds[1]["reviewer"] == "Ana Ruiz"
+    assert Provenance.from_dict(yaml.safe_load(text[4:].split("\n---\n\n", 1)[0])["provenance"]) == named
+    appendix = export.save_report(tmp_path / "r.txt", made).read_text(encoding="utf-8")
+    assert "Round 2: approved by Ana Ruiz on" in appendix and "Round 1: sent back on" in appendix

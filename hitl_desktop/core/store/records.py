@@ -158,11 +158,13 @@ def parse_time(text: str) -> datetime:
 def request_to_json(request: ReviewRequest | StepFailure) -> dict[str, Any]:
     """The JSON form of what a run waits on, for `RunStore.save_pending`."""
     if isinstance(request, ReviewRequest):
-        return {"type": "review", "round": request.round, "topic": request.topic, "notes": request.notes,
+        return {"type": "review", "round": request.round, "review_id": request.review_id,
+                "topic": request.topic, "notes": request.notes,
                 "citations": [c.to_dict() for c in request.citations],
                 "citation_problems": list(request.citation_problems)}
     error = request.error
     return {"type": "failure", "stage": str(request.stage), "round": request.round,
+            "failure_id": request.failure_id,
             "error": {"message": error.message, "hint": error.hint, "kind": error.kind.value,
                       "partial_output": error.partial_output}}
 
@@ -172,8 +174,10 @@ def request_from_json(data: dict[str, Any]) -> ReviewRequest | StepFailure:
     if data["type"] == "review":
         return ReviewRequest(round=data["round"], topic=data["topic"], notes=data["notes"],
                              citations=tuple(Citation.from_dict(c) for c in data["citations"]),
-                             citation_problems=tuple(data["citation_problems"]))
+                             citation_problems=tuple(data["citation_problems"]),
+                             review_id=data.get("review_id", ""))  # "" in runs saved before ids
     error = data["error"]
     return StepFailure(stage=Stage(data["stage"]), round=data["round"],
                        error=UserFacingError(error["message"], error["hint"], ErrorKind(error["kind"]),
-                                             partial_output=error["partial_output"]))
+                                             partial_output=error["partial_output"]),
+                       failure_id=data.get("failure_id", ""))

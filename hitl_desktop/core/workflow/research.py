@@ -4,6 +4,11 @@ Each pause is a step *returning* an `InputRequiredEvent` and another step *consu
 `HumanResponseEvent`, never `ctx.wait_for_event`, which would replay its step (and so the model
 call) when the answer arrives. `timeout=None`: a reviewer may take hours.
 
+Several people may answer the same pause (a team server's queue): each pause has an id kept in
+the context (`open_review`, `open_failure`), the first answer to it counts and records who gave
+it, and any later one is answered with a `DecisionIgnoredEvent` naming that person. The steps
+that take answers have one worker, so two answers arriving together are taken one at a time.
+
 A failed model call does not end the run: the step returns `StepFailedForReviewEvent` and the
 human decides to retry it (perhaps after fixing a key) or give up, so no earlier work is lost.
 
@@ -19,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -33,7 +39,9 @@ from hitl_desktop.core.providers.base import ChatModel, ChatModelSource, Usage, 
 from hitl_desktop.core.redaction import redact
 from hitl_desktop.core.web_citations import CitedWeb, cite_web_pages
 from hitl_desktop.core.workflow import prompts
+from hitl_desktop.core.text_safety import clean_text
 from hitl_desktop.core.workflow.events import (
+    DecisionIgnoredEvent,
     ProgressEvent,
     ReportDeltaEvent,
     ReportFinishedEvent,
@@ -42,6 +50,7 @@ from hitl_desktop.core.workflow.events import (
     ResearchDeltaEvent,
     ResearchReadyEvent,
     ResearchRequestedEvent,
+    ResumeRequestedEvent,
     RetryDecisionEvent,
     ReviewDecisionEvent,
     StepFailedForReviewEvent,
@@ -50,6 +59,12 @@ from hitl_desktop.core.workflow.events import (
 log = logging.getLogger(__name__)
 
 PASSAGES_PER_ROUND = 8
+# A reviewer's name as a progress message and the provenance show it: one line, this long at most.
+REVIEWER_NAME_CHARS = 80
+
+# ctx.store keys of the pause waiting for an answer: {"round", "id", "decided", "decided_by"}.
+OPEN_REVIEW = "open_review"
+OPEN_FAILURE = "open_failure"
 
 
 class ResearchWorkflow(Workflow):
@@ -96,7 +111,8 @@ class ResearchWorkflow(Workflow):
         flagged = f"; {len(problems)} citation problem{'s' if len(problems) != 1 else ''} flagged" if problems else ""
         ctx.write_event_to_stream(ProgressEvent(message=f"Research round {ev.round} ready for review{flagged}",
                                                 round=ev.round))
-        return ResearchReadyEvent(round=ev.round, topic=topic, notes=notes,
+        review_id = await _open_pause(ctx, OPEN_REVIEW, ev.round)
+        return ResearchReadyEvent(round=ev.round, review_id=review_id, topic=topic, notes=notes,
                                   citations=[c.to_dict() for c in found], problems=problems)
 
     async def _find_sources(self, ctx: Context, topic: str, ev: ResearchRequestedEvent) -> list[Citation]:
@@ -129,9 +145,15 @@ class ResearchWorkflow(Workflow):
             else "The web search found no page to cite", round=round_number))
         return cited
 
-    @step
+    @step(num_workers=1)  # one decision at a time: the first claims the review (see _claim)
     async def review(self, ctx: Context,
-                     ev: ReviewDecisionEvent) -> ResearchRequestedEvent | ReportRequestedEvent:
+                     ev: ReviewDecisionEvent) -> ResearchRequestedEvent | ReportRequestedEvent | None:
+        reviewer = reviewer_name(ev.reviewer)
+        # A context saved before reviews had ids has no open review: its last round is the one.
+        if not await _claim(ctx, OPEN_REVIEW, ev.round, ev.review_id, reviewer,
+                            legacy_round=await ctx.store.get("round", default=None)):
+            return None
+        by = f" by {reviewer}" if reviewer else ""
         notes: str = await ctx.store.get("notes")
         if ev.edited_notes is not None:
             notes = _without_keys(ctx, ev.edited_notes, "edited notes", ev.round)
@@ -141,10 +163,10 @@ class ResearchWorkflow(Workflow):
             edited = " with the reviewer's edits" if ev.edited_notes is not None else ""
             asked = f"; for the report: “{_shorten(ev.feedback, 80)}”" if ev.feedback.strip() else ""
             ctx.write_event_to_stream(ProgressEvent(
-                message=f"Research round {ev.round} approved{edited}{asked}", round=ev.round))
+                message=f"Research round {ev.round} approved{by}{edited}{asked}", round=ev.round))
             return ReportRequestedEvent(notes=notes, feedback=ev.feedback.strip())
         ctx.write_event_to_stream(ProgressEvent(
-            message=f"Research round {ev.round} sent back: “{_shorten(ev.feedback, 80)}”", round=ev.round))
+            message=f"Research round {ev.round} sent back{by}: “{_shorten(ev.feedback, 80)}”", round=ev.round))
         return ResearchRequestedEvent(round=ev.round + 1, feedback=ev.feedback, previous_notes=notes)
 
     @staticmethod
@@ -161,6 +183,11 @@ class ResearchWorkflow(Workflow):
             ctx.write_event_to_stream(ProgressEvent(
                 message=f"Sources: {len(ev.dropped_sources)} dropped, {len(ev.pinned_sources)} pinned",
                 round=ev.round))
+
+    @step
+    async def resume_requested(self, ev: ResumeRequestedEvent) -> None:
+        """Nothing to do: arriving is what reloads the run (see ResumeRequestedEvent)."""
+        return None
 
     @step
     async def write_report(self, ctx: Context,
@@ -196,13 +223,19 @@ class ResearchWorkflow(Workflow):
             ctx.write_event_to_stream(ProgressEvent(message=f"Run total: {used.describe()}", round=rounds))
         return ReportFinishedEvent(topic=topic, report=report, rounds=rounds, model=model.description)
 
-    @step
+    @step(num_workers=1)  # one answer at a time, as for reviews
     async def after_failure(self, ctx: Context,
-                            ev: RetryDecisionEvent) -> ResearchRequestedEvent | ReportRequestedEvent:
-        failed = StepFailedForReviewEvent.model_validate(await ctx.store.get("failed"))
+                            ev: RetryDecisionEvent) -> ResearchRequestedEvent | ReportRequestedEvent | None:
+        saved = await ctx.store.get("failed", default=None)
+        failed = StepFailedForReviewEvent.model_validate(saved) if saved is not None else None
+        reviewer = reviewer_name(ev.reviewer)
+        if not await _claim(ctx, OPEN_FAILURE, None, ev.failure_id, reviewer,
+                            legacy_round=failed.round if failed is not None else None) or failed is None:
+            return None
         if not ev.retry:
             raise UserFacingError(failed.message, failed.hint, ErrorKind(failed.kind))
-        ctx.write_event_to_stream(ProgressEvent(message=f"Retrying the {failed.stage}…",
+        by = f" (asked by {reviewer})" if reviewer else ""
+        ctx.write_event_to_stream(ProgressEvent(message=f"Retrying the {failed.stage}{by}…",
                                                 round=failed.round))
         if failed.stage is Stage.REPORT:
             return ReportRequestedEvent(**await ctx.store.get("retry_report"))
@@ -245,6 +278,52 @@ def _without_keys(ctx: Context, text: str, what: str, round_number: int = 0) -> 
     return cleaned
 
 
+def reviewer_name(text: str) -> str:
+    """A reviewer's name as it is shown and recorded: one line, no key, not too long."""
+    return _shorten(redact(clean_text(text)), REVIEWER_NAME_CHARS)
+
+
+async def _open_pause(ctx: Context, key: str, round_number: int) -> str:
+    """A fresh id for the pause about to be returned, kept as the one open for answers."""
+    pause_id = uuid.uuid4().hex
+    await ctx.store.set(key, {"round": round_number, "id": pause_id, "decided": False, "decided_by": ""})
+    return pause_id
+
+
+async def _claim(ctx: Context, key: str, round_number: int | None, answer_id: str, reviewer: str, *,
+                 legacy_round: int | None) -> bool:
+    """True if this answer is the first to the open pause, which it then claims for `reviewer`;
+    otherwise says why it does not count (a DecisionIgnoredEvent) and returns False. An answer
+    without an id, or without a round (retries), matches on what it carries."""
+    pause = await ctx.store.get(key, default=None)
+    if pause is None:  # nothing paused yet, or a context saved before pauses had ids
+        if legacy_round is None:
+            log.info("Ignoring a decision for round %s: no review is open", round_number)
+            ctx.write_event_to_stream(DecisionIgnoredEvent(round=round_number or 0, review_id=answer_id,
+                                                           reviewer=reviewer, reason="no review is open"))
+            return False
+        pause = {"round": legacy_round, "id": "", "decided": False, "decided_by": ""}
+    # Who decided each earlier round, so a late answer to one is told who decided it.
+    decided_rounds: dict[str, str] = await ctx.store.get(f"{key}_decided_by", default={})
+    decided_by = pause["decided_by"]
+    if pause["decided"]:
+        reason = "already decided"
+    elif round_number is not None and round_number != pause["round"]:
+        earlier = decided_rounds.get(str(round_number))
+        reason, decided_by = ("already decided", earlier) if earlier is not None else ("not the open round", "")
+    elif answer_id and answer_id != pause["id"]:
+        reason = "not the open review"
+    else:
+        await ctx.store.set(key, {**pause, "decided": True, "decided_by": reviewer})
+        await ctx.store.set(f"{key}_decided_by", {**decided_rounds, str(pause["round"]): reviewer})
+        return True
+    log.info("Ignoring a decision for round %s: %s", round_number, reason)
+    ctx.write_event_to_stream(DecisionIgnoredEvent(
+        round=round_number if round_number is not None else pause["round"] or 0,
+        review_id=answer_id, decided_by=decided_by, reviewer=reviewer, reason=reason))
+    return False
+
+
 def _shorten(text: str, limit: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[:limit - 1] + "…"
@@ -259,7 +338,8 @@ async def _failed(ctx: Context, stage: Stage, round_number: int,
                                 ErrorKind.INTERNAL)
     event = StepFailedForReviewEvent(stage=stage, round=round_number, message=error.message,
                                      hint=error.hint, kind=error.kind.value,
-                                     partial_output=error.partial_output)
+                                     partial_output=error.partial_output,
+                                     failure_id=await _open_pause(ctx, OPEN_FAILURE, round_number))
     await ctx.store.set("failed", event.model_dump(mode="json"))
     ctx.write_event_to_stream(ProgressEvent(message=f"The {stage} failed: {error.message}",
                                             round=round_number))

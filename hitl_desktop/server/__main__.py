@@ -1,0 +1,3 @@
+from hitl_desktop.server.cli import main
+
+raise SystemExit(main())
