@@ -56,6 +56,9 @@ class ReviewRequest:
     draft_feedback: str = ""
     # The notes the reviewer sent back (as they left them), for "what changed" in later rounds.
     previous_notes: str | None = None
+    # This review round's identity: a decision names it, so an answer to an older round (or a
+    # second answer from another reviewer on a team server) is told apart.
+    review_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,8 @@ class ReviewDecision:
     # report; pinned ones are always included.
     dropped_sources: tuple[str, ...] = ()
     pinned_sources: tuple[str, ...] = ()
+    review_id: str = ""   # the ReviewRequest's, filled in by the session when left empty
+    reviewer: str = ""    # who decided: the name set in Settings ("" when none is set)
 
 
 @dataclass(frozen=True)

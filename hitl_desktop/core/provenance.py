@@ -50,6 +50,7 @@ class RoundRecord:
     edited: bool = False
     lines_added: int = 0
     lines_removed: int = 0
+    reviewer: str = ""  # the name set in Settings by whoever decided ("" when none was set)
 
     @property
     def decision(self) -> str:
@@ -58,7 +59,8 @@ class RoundRecord:
     def to_dict(self) -> dict[str, Any]:
         return {"round": self.round, "decision": self.decision, "feedback": self.feedback,
                 "decided_at": self.decided_at.isoformat(timespec="seconds"), "edited": self.edited,
-                "lines_added": self.lines_added, "lines_removed": self.lines_removed}
+                "lines_added": self.lines_added, "lines_removed": self.lines_removed,
+                "reviewer": self.reviewer}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RoundRecord:
@@ -67,7 +69,8 @@ class RoundRecord:
                    decided_at=datetime.fromisoformat(data["decided_at"]),
                    edited=bool(data.get("edited", False)),
                    lines_added=int(data.get("lines_added", 0)),
-                   lines_removed=int(data.get("lines_removed", 0)))
+                   lines_removed=int(data.get("lines_removed", 0)),
+                   reviewer=str(data.get("reviewer", "")))
 
 
 @dataclass(frozen=True)
@@ -122,7 +125,7 @@ class Provenance:
         pasted into feedback or a model name must not reach a file)."""
         return replace(
             self, model=redact(self.model), app_version=redact(self.app_version),
-            rounds=tuple(replace(r, feedback=redact(r.feedback)) for r in self.rounds),
+            rounds=tuple(replace(r, feedback=redact(r.feedback), reviewer=redact(r.reviewer)) for r in self.rounds),
             documents=tuple(CitedDocument(redact(d.title), redact(d.source)) for d in self.documents))
 
     def to_dict(self) -> dict[str, Any]:
@@ -151,7 +154,7 @@ def round_record(request: ReviewRequest, decision: ReviewDecision,
     added, removed = count_changed_lines(request.notes, decision.edited_notes or "") if edited else (0, 0)
     return RoundRecord(round=decision.round, approved=decision.approved,
                        feedback=decision.feedback.strip(), decided_at=at or _now(), edited=edited,
-                       lines_added=added, lines_removed=removed)
+                       lines_added=added, lines_removed=removed, reviewer=decision.reviewer.strip())
 
 
 # A References entry as citations.references() writes it: "3. Title, location. <link>".

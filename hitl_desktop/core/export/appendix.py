@@ -52,7 +52,8 @@ def appendix_markdown(provenance: Provenance) -> str:
 
 def _round_line(record: RoundRecord) -> str:
     when = record.decided_at.astimezone().strftime("%Y-%m-%d %H:%M")
-    line = f"**Round {record.round}: {record.decision}** on {when}"
+    by = f" by {escape_markdown(record.reviewer)}" if record.reviewer else ""
+    line = f"**Round {record.round}: {record.decision}**{by} on {when}"
     if record.edited:
         line += (f", after the reviewer edited the notes ({record.lines_added} "
                  f"line{'s' if record.lines_added != 1 else ''} added, {record.lines_removed} removed)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from typing import Any
+from uuid import uuid4
 
 from pydantic import Field
 from workflows.events import Event, HumanResponseEvent, InputRequiredEvent, StopEvent
@@ -14,6 +15,13 @@ from hitl_desktop.core.models import Stage
 
 def _now_iso() -> str:
     return datetime.now(timezone.utc).isoformat()
+
+
+class RunStartedEvent(Event):
+    """The run's topic, first in its stream: a team server's queue names each run by it before
+    any review round is ready."""
+
+    topic: str
 
 
 class ProgressEvent(Event):
@@ -45,6 +53,7 @@ class ResearchReadyEvent(InputRequiredEvent):
     notes: str
     citations: list[dict[str, Any]] = Field(default_factory=list)
     problems: list[str] = Field(default_factory=list)
+    review_id: str = Field(default_factory=lambda: uuid4().hex)  # this review round's identity
 
 
 class ReviewDecisionEvent(HumanResponseEvent):
@@ -55,6 +64,17 @@ class ReviewDecisionEvent(HumanResponseEvent):
     # Source triage (files or URLs): dropped ones never come back, pinned ones always do.
     dropped_sources: list[str] = Field(default_factory=list)
     pinned_sources: list[str] = Field(default_factory=list)
+    review_id: str = ""  # the ResearchReadyEvent's; "" from a client that does not send it
+    reviewer: str = ""   # who decided
+
+
+class DecisionIgnoredEvent(Event):
+    """A decision for a review that was already decided (two reviewers answered the same round):
+    the workflow ignored it. `decided_by` is the reviewer whose decision counted."""
+
+    round: int
+    review_id: str
+    decided_by: str
 
 
 class StepFailedForReviewEvent(InputRequiredEvent):

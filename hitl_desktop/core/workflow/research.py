@@ -31,6 +31,7 @@ from hitl_desktop.core.providers.base import ChatModel, ChatModelSource, Usage, 
 from hitl_desktop.core.redaction import redact
 from hitl_desktop.core.workflow import prompts
 from hitl_desktop.core.workflow.events import (
+    DecisionIgnoredEvent,
     ProgressEvent,
     ReportDeltaEvent,
     ReportFinishedEvent,
@@ -41,6 +42,7 @@ from hitl_desktop.core.workflow.events import (
     ResearchRequestedEvent,
     RetryDecisionEvent,
     ReviewDecisionEvent,
+    RunStartedEvent,
     StepFailedForReviewEvent,
 )
 
@@ -62,6 +64,7 @@ class ResearchWorkflow(Workflow):
     async def begin(self, ctx: Context, ev: StartEvent) -> ResearchRequestedEvent:
         topic = _without_keys(ctx, validate_topic(str(ev.get("topic", ""))), "topic")
         await ctx.store.set("topic", topic)
+        ctx.write_event_to_stream(RunStartedEvent(topic=topic))
         return ResearchRequestedEvent(round=1)
 
     @step
@@ -89,8 +92,10 @@ class ResearchWorkflow(Workflow):
         flagged = f"; {len(problems)} citation problem{'s' if len(problems) != 1 else ''} flagged" if problems else ""
         ctx.write_event_to_stream(ProgressEvent(message=f"Research round {ev.round} ready for review{flagged}",
                                                 round=ev.round))
-        return ResearchReadyEvent(round=ev.round, topic=topic, notes=notes,
-                                  citations=[c.to_dict() for c in found], problems=problems)
+        ready = ResearchReadyEvent(round=ev.round, topic=topic, notes=notes,
+                                   citations=[c.to_dict() for c in found], problems=problems)
+        await ctx.store.set("open_review", ready.review_id)
+        return ready
 
     async def _find_sources(self, ctx: Context, topic: str, ev: ResearchRequestedEvent) -> list[Citation]:
         """This round's numbered sources: pinned ones first, then the best passages for the topic
@@ -111,20 +116,23 @@ class ResearchWorkflow(Workflow):
 
     @step
     async def review(self, ctx: Context,
-                     ev: ReviewDecisionEvent) -> ResearchRequestedEvent | ReportRequestedEvent:
+                     ev: ReviewDecisionEvent) -> ResearchRequestedEvent | ReportRequestedEvent | None:
+        if await _already_decided(ctx, ev):
+            return None
         notes: str = await ctx.store.get("notes")
         if ev.edited_notes is not None:
             notes = _without_keys(ctx, ev.edited_notes, "edited notes", ev.round)
         ev = ev.model_copy(update={"feedback": _without_keys(ctx, ev.feedback, "feedback", ev.round)})
         await self._remember_triage(ctx, ev)
+        by = f" by {_shorten(ev.reviewer, 60)}" if ev.reviewer.strip() else ""
         if ev.approved:
             edited = " with the reviewer's edits" if ev.edited_notes is not None else ""
             asked = f"; for the report: “{_shorten(ev.feedback, 80)}”" if ev.feedback.strip() else ""
             ctx.write_event_to_stream(ProgressEvent(
-                message=f"Research round {ev.round} approved{edited}{asked}", round=ev.round))
+                message=f"Research round {ev.round} approved{by}{edited}{asked}", round=ev.round))
             return ReportRequestedEvent(notes=notes, feedback=ev.feedback.strip())
         ctx.write_event_to_stream(ProgressEvent(
-            message=f"Research round {ev.round} sent back: “{_shorten(ev.feedback, 80)}”", round=ev.round))
+            message=f"Research round {ev.round} sent back{by}: “{_shorten(ev.feedback, 80)}”", round=ev.round))
         return ResearchRequestedEvent(round=ev.round + 1, feedback=ev.feedback, previous_notes=notes)
 
     @staticmethod
@@ -209,6 +217,21 @@ class ResearchWorkflow(Workflow):
             total.add(model.last_usage)
             await ctx.store.set("usage", (total.input_tokens, total.output_tokens))
         return "".join(pieces).strip()
+
+
+async def _already_decided(ctx: Context, ev: ReviewDecisionEvent) -> bool:
+    """One answer per review: a decision for a round already decided, or naming a review that is
+    not the open one, is ignored and said so on the stream (a team server accepts every POST,
+    so two reviewers approving at once both arrive). The first decision's reviewer is kept."""
+    decided: dict[str, str] = await ctx.store.get("decided_rounds", default={})
+    open_review: str = await ctx.store.get("open_review", default="")
+    stale = bool(ev.review_id and open_review and ev.review_id != open_review)
+    if str(ev.round) in decided or stale:
+        ctx.write_event_to_stream(DecisionIgnoredEvent(round=ev.round, review_id=ev.review_id,
+                                                       decided_by=decided.get(str(ev.round), "")))
+        return True
+    await ctx.store.set("decided_rounds", {**decided, str(ev.round): ev.reviewer})
+    return False
 
 
 def _without_keys(ctx: Context, text: str, what: str, round_number: int = 0) -> str:
