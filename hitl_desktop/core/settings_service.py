@@ -129,10 +129,14 @@ class SettingsService:
 
     # ----- the team server ------------------------------------------------------------------
 
-    def team(self) -> TeamSettings:
-        """The team settings a run uses: saved ones, the environment's overrides, and the token."""
+    def team(self, *, with_token: bool = True) -> TeamSettings:
+        """The team settings a run uses: saved ones, the environment's overrides, and the token
+        (`with_token=False`: no keychain access, for deciding whether team mode is on)."""
+        settings = load_team_settings(self._env, self._team_path)
+        if not with_token:
+            return settings
         token, _where = self._secrets.lookup(TOKEN_NAME, TOKEN_ENV)
-        return replace(load_team_settings(self._env, self._team_path), token=token)
+        return replace(settings, token=token)
 
     def editable_team(self) -> TeamSettings:
         """The saved team settings only (no token, no environment): what Settings edits."""

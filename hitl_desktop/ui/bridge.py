@@ -76,6 +76,8 @@ class WorkflowBridge(QObject):
     failed = Signal(object)            # UserFacingError: the run has ended
     cancelled = Signal(object)         # Report | None: the report as far as it was written, a draft
     runningChanged = Signal(bool)
+    teamQueueChanged = Signal(object)  # tuple[QueuedRun, ...]: every run on the team server
+    teamQueueFailed = Signal(object)   # UserFacingError: the queue could not be listed
 
     def __init__(self, model_source: ChatModelSource | None = None, parent: QObject | None = None, *,
                  settings: SettingsService | None = None, sources: PassageSearch | None = None,
@@ -94,6 +96,8 @@ class WorkflowBridge(QObject):
             settings if settings is not None else SettingsService(SecretStore()))
         self._task: asyncio.Task[None] | None = None
         self._session = None
+        self._team_queue = None  # TeamQueue, in team mode, for the server it was made for
+        self._queue_task: asyncio.Task[None] | None = None
 
     @property
     def is_running(self) -> bool:
@@ -117,7 +121,10 @@ class WorkflowBridge(QObject):
 
         # Made here, not in the task: between now and the task's first step, pending_review and
         # submit_decision must already speak of this run, not the previous one.
-        self._session = ResearchSession(self._model_source, self.sources, self._recorder(), self._provenance())
+        if self.team_mode:
+            self._session = self._team_session()
+        else:
+            self._session = ResearchSession(self._model_source, self.sources, self._recorder(), self._provenance())
         self._begin(self._session.run(topic, self._emit))
 
     def resume(self, run_id: str) -> None:
@@ -186,7 +193,83 @@ class WorkflowBridge(QObject):
         return await check_connection(settings)
 
     def submit_decision(self, decision: ReviewDecision) -> bool:
+        """Pass the decision on, signed with the reviewer's name from Settings."""
+        decision = replace(decision, reviewer=decision.reviewer or self._team_settings().reviewer)
         return self._session is not None and self._session.submit_decision(decision)
+
+    # ----- team mode: runs on a team server ---------------------------------------------------
+
+    @property
+    def team_mode(self) -> bool:
+        """A team server is set (Settings → Team server, or HITL_DESKTOP_SERVER): runs start there."""
+        return self._team_settings().team_mode
+
+    def _team_settings(self):  # type: ignore[no-untyped-def]
+        from hitl_desktop.core.team.settings import TeamSettings
+
+        return self._settings.team(with_token=False) if self._settings is not None else TeamSettings()
+
+    def _team_client(self):  # type: ignore[no-untyped-def]
+        """A client for the team server (reads the token: call it off the UI thread)."""
+        from hitl_desktop.core.team.client import TeamClient
+
+        assert self._settings is not None
+        return TeamClient(self._settings.team())
+
+    def _team_session(self):  # type: ignore[no-untyped-def]
+        from hitl_desktop.core.team.session import TeamSession
+
+        return TeamSession(self._team_client, reviewer=self._team_settings().reviewer)
+
+    def open_team_run(self, run) -> None:  # type: ignore[no-untyped-def]
+        """Follow `run` (a QueuedRun, perhaps someone else's) in the window: its progress so
+        far, and the review it waits on, which this reviewer may then decide."""
+        if self.is_running:
+            raise UserFacingError("A run is already in progress.", "Finish or stop it first.", ErrorKind.BAD_INPUT)
+        self._session = self._team_session()
+        self._begin(self._session.follow(run.run_id, self._emit, history_until=run.last_sequence,
+                                         waiting_at=run.waiting_at))
+
+    def refresh_team_queue(self) -> None:
+        """List the team server's runs again (teamQueueChanged, or teamQueueFailed); one listing
+        at a time. Nothing in local mode."""
+        if not self.team_mode or (self._queue_task is not None and not self._queue_task.done()):
+            return
+        self._queue_task = asyncio.get_running_loop().create_task(self._refresh_team_queue(), name="team-queue")
+
+    async def _refresh_team_queue(self) -> None:
+        from hitl_desktop.core.team.client import TeamClient
+        from hitl_desktop.core.team.queue import TeamQueue
+
+        settings = await asyncio.to_thread(self._settings.team) if self._settings is not None else None
+        if settings is None or not settings.team_mode:
+            return
+        queue = self._team_queue
+        if queue is None or queue.settings != settings:  # first listing, or Settings changed the server
+            await self._close_queue()
+            queue = self._team_queue = TeamQueue(TeamClient(settings), self._on_team_queue)
+        try:
+            await queue.refresh()
+        except UserFacingError as error:
+            if self._alive():
+                self.teamQueueFailed.emit(error)
+
+    def _on_team_queue(self, runs) -> None:  # type: ignore[no-untyped-def]
+        if self._alive():
+            self.teamQueueChanged.emit(runs)
+
+    async def close_team_queue(self) -> None:
+        """Stop listing and following the team server's runs (the app or its window is closing)."""
+        listing = self._queue_task
+        if listing is not None and not listing.done():
+            listing.cancel()
+            await asyncio.gather(listing, return_exceptions=True)
+        await self._close_queue()
+
+    async def _close_queue(self) -> None:
+        queue, self._team_queue = self._team_queue, None
+        if queue is not None:
+            await queue.aclose()
 
     def retry(self) -> bool:
         """Retry the failed model call the run is waiting on."""
@@ -200,6 +283,7 @@ class WorkflowBridge(QObject):
     async def shutdown(self, timeout: float = 10.0) -> None:
         """Wind any run down before the app closes: kept in the history for later (a paused run
         waits on; one caught mid-step is marked interrupted), and wait until it has."""
+        await self.close_team_queue()
         task = self._task
         if task is None or task.done():
             return

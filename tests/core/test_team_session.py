@@ -34,6 +34,11 @@ def client_for(server: TeamServerProcess, token: str = TOKEN, **kwargs) -> TeamC
     return TeamClient(TeamSettings(server_url=server.url, token=token), **kwargs)
 
 
+def connect(server: TeamServerProcess, token: str = TOKEN, **kwargs):  # type: ignore[no-untyped-def]
+    """What a TeamSession is given: the client, made when the run starts."""
+    return lambda: client_for(server, token, **kwargs)
+
+
 async def run_and_answer(session: TeamSession, topic: str, *decisions: ReviewDecision) -> tuple:  # type: ignore[type-arg]
     """Run `topic`, answering each review with the next decision; the report and all updates."""
     updates: list = []  # type: ignore[type-arg]
@@ -49,7 +54,7 @@ async def run_and_answer(session: TeamSession, topic: str, *decisions: ReviewDec
 
 
 def test_a_run_on_the_server_streams_into_the_session_and_ends_in_the_report(server: TeamServerProcess) -> None:
-    session = TeamSession(client_for(server), reviewer="Ada")
+    session = TeamSession(connect(server), reviewer="Ada")
     report, updates = asyncio.run(run_and_answer(
         session, "tidal power in Europe",
         ReviewDecision(round=1, approved=False, feedback="name the sites"),
@@ -113,7 +118,7 @@ class _Cut(httpx.AsyncByteStream):
 def test_a_dropped_stream_resumes_after_the_last_event_seen_losing_and_repeating_nothing(
         server: TeamServerProcess) -> None:
     cutter = CutAfter(events=5, cuts=4)
-    session = TeamSession(client_for(server, transport=cutter), reconnect_delays_s=(0.05,))
+    session = TeamSession(connect(server, transport=cutter), reconnect_delays_s=(0.05,))
     report, updates = asyncio.run(run_and_answer(session, "cut streams", ReviewDecision(round=1, approved=True)))
 
     assert cutter.cuts_left == 0 and len(cutter.resumed_after) >= 5
@@ -136,7 +141,7 @@ def test_a_dropped_stream_resumes_after_the_last_event_seen_losing_and_repeating
 
 async def all_updates(server: TeamServerProcess, run_id: str) -> list:  # type: ignore[type-arg]
     seen: list = []  # type: ignore[type-arg]
-    await asyncio.wait_for(TeamSession(client_for(server)).follow(run_id, seen.append), 30)
+    await asyncio.wait_for(TeamSession(connect(server)).follow(run_id, seen.append), 30)
     return seen
 
 
@@ -145,7 +150,7 @@ def test_a_refused_token_is_a_clear_error_that_never_shows_the_token(
     caplog.set_level(logging.DEBUG)
     wrong = "wrong-token-5d1e8b7a90"
     with pytest.raises(UserFacingError) as raised:
-        asyncio.run(TeamSession(client_for(server, token=wrong)).run("tides", lambda _u: None))
+        asyncio.run(TeamSession(connect(server, token=wrong)).run("tides", lambda _u: None))
     error = raised.value
     assert error.kind is ErrorKind.AUTH and error.message.startswith(TOKEN_REFUSED)
     assert wrong not in "".join(traceback.format_exception(error)) and wrong not in caplog.text
@@ -166,9 +171,9 @@ def test_no_server_at_the_address_says_so_naming_it_without_the_token(tmp_path: 
     from team_server import _free_port
 
     url = f"http://127.0.0.1:{_free_port()}"
-    client = TeamClient(TeamSettings(server_url=url, token="secret-token-4c2b19"))
+    settings = TeamSettings(server_url=url, token="secret-token-4c2b19")
     with pytest.raises(UserFacingError) as raised:
-        asyncio.run(TeamSession(client).run("tides", lambda _u: None))
+        asyncio.run(TeamSession(lambda: TeamClient(settings)).run("tides", lambda _u: None))
     assert raised.value.kind is ErrorKind.NETWORK
     assert raised.value.message == f"Could not reach the team server at {url}."
     assert "secret-token" not in str(raised.value)
@@ -177,7 +182,7 @@ def test_no_server_at_the_address_says_so_naming_it_without_the_token(tmp_path: 
 def test_a_second_decision_for_a_decided_review_is_ignored_and_says_who_decided(server: TeamServerProcess) -> None:
     async def scenario():  # type: ignore[no-untyped-def]
         first_updates: list = []  # type: ignore[type-arg]
-        first = TeamSession(client_for(server), reviewer="Ada")
+        first = TeamSession(connect(server), reviewer="Ada")
         waiting = asyncio.Event()
 
         def first_emit(update) -> None:  # type: ignore[no-untyped-def]
@@ -189,7 +194,7 @@ def test_a_second_decision_for_a_decided_review_is_ignored_and_says_who_decided(
         await asyncio.wait_for(waiting.wait(), 30)
         # A second reviewer follows the same run and answers the same review.
         second_updates: list = []  # type: ignore[type-arg]
-        second = TeamSession(client_for(server), reviewer="Grace")
+        second = TeamSession(connect(server), reviewer="Grace")
         second_waiting = asyncio.Event()
 
         def second_emit(update) -> None:  # type: ignore[no-untyped-def]
@@ -219,8 +224,8 @@ def test_a_second_decision_for_a_decided_review_is_ignored_and_says_who_decided(
 
 def test_the_team_queue_lists_every_run_with_its_topic_and_status(server: TeamServerProcess) -> None:
     async def scenario():  # type: ignore[no-untyped-def]
-        await run_and_answer(TeamSession(client_for(server)), "a finished run", ReviewDecision(round=1, approved=True))
-        session = TeamSession(client_for(server), reviewer="Ada")
+        await run_and_answer(TeamSession(connect(server)), "a finished run", ReviewDecision(round=1, approved=True))
+        session = TeamSession(connect(server), reviewer="Ada")
         waiting = asyncio.Event()
         running = asyncio.create_task(session.run("a run that waits", lambda u: isinstance(u, ReviewRequest)
                                                   and waiting.set()))

@@ -14,44 +14,20 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
-from enum import StrEnum
 
 from llama_agents.client import HandlerData
 
 from hitl_desktop.core.redaction import redact
 from hitl_desktop.core.team import events as team_events
 from hitl_desktop.core.team.client import WORKFLOW_NAME, TeamClient
+from hitl_desktop.core.team.runs import QueuedRun, QueueStatus
+from hitl_desktop.core.team.settings import TeamSettings
 
 log = logging.getLogger(__name__)
 
-
-class QueueStatus(StrEnum):
-    RUNNING = "running"
-    WAITING_FOR_REVIEW = "waiting for review"
-    WAITING_FOR_RETRY = "failed — waiting for retry"
-    DONE = "done"
-    FAILED = "failed"
-    STOPPED = "stopped"
-
-
 _ENDED = {"completed": QueueStatus.DONE, "failed": QueueStatus.FAILED, "cancelled": QueueStatus.STOPPED}
-
-
-@dataclass(frozen=True)
-class QueuedRun:
-    run_id: str
-    topic: str
-    status: QueueStatus
-    started_at: datetime
-    round: int = 0
-    last_sequence: int = -1         # the last event the queue has seen of it
-    waiting_at: int | None = None   # the sequence of the review (or failure) it waits on
-
-    @property
-    def waiting(self) -> bool:
-        return self.status in (QueueStatus.WAITING_FOR_REVIEW, QueueStatus.WAITING_FOR_RETRY)
 
 
 class TeamQueue:
@@ -60,6 +36,11 @@ class TeamQueue:
         self._changed = changed
         self._runs: dict[str, QueuedRun] = {}
         self._followers: dict[str, asyncio.Task[None]] = {}
+
+    @property
+    def settings(self) -> TeamSettings:
+        """The server (and token) this queue lists."""
+        return self._client.settings
 
     @property
     def runs(self) -> tuple[QueuedRun, ...]:

@@ -49,9 +49,13 @@ RESUMING_NOTE = "The server is resuming this run; this can take about 30 s"
 
 
 class TeamSession:
-    def __init__(self, client: TeamClient, *, reviewer: str = "", provenance: ProvenanceRecorder | None = None,
+    def __init__(self, connect: Callable[[], TeamClient], *, reviewer: str = "",
+                 provenance: ProvenanceRecorder | None = None,
                  reconnect_delays_s: Sequence[float] = RECONNECT_DELAYS_S) -> None:
-        self._client = client
+        """`connect` makes the client when the run starts, on a worker thread: it may read the
+        token from the OS keychain, which can wait on an unlock prompt."""
+        self._connect = connect
+        self._client: TeamClient | None = None
         self._reviewer = reviewer
         self._provenance = provenance or ProvenanceRecorder()
         self._delays = tuple(reconnect_delays_s)
@@ -66,6 +70,11 @@ class TeamSession:
         self._decided: dict[int, tuple[ReviewRequest, ReviewDecision]] = {}  # ours, until overruled
         self._report_model = ""
         self._report_pieces: list[str] = []
+
+    @property
+    def _api(self) -> TeamClient:
+        assert self._client is not None, "connected when the run starts"
+        return self._client
 
     # ----- what the bridge asks ---------------------------------------------------------------
 
@@ -118,12 +127,13 @@ class TeamSession:
 
     async def run(self, topic: str, emit: Emit) -> Report:
         """Start a run of `topic` on the server and follow it to its report."""
+        self._client = await asyncio.to_thread(self._connect)
         try:
-            async with self._client.speaking("start the run"):
-                started = await self._client.workflows.run_workflow_nowait(
+            async with self._api.speaking("start the run"):
+                started = await self._api.workflows.run_workflow_nowait(
                     WORKFLOW_NAME, start_event={"topic": topic})
         except BaseException:
-            await self._client.aclose()
+            await self._api.aclose()
             raise
         self.run_id = started.handler_id
         log.info("Started run %s on the team server", self.run_id)
@@ -135,6 +145,7 @@ class TeamSession:
         up to `history_until` are history: a review or failure among them is shown only if it is
         the one the run waits on now (`waiting_at`, its sequence number, from the team queue)."""
         self.run_id = run_id
+        self._client = await asyncio.to_thread(self._connect)
         return await self._drive(emit, history_until=history_until, waiting_at=waiting_at)
 
     async def _drive(self, emit: Emit, *, history_until: int, waiting_at: int | None) -> Report:
@@ -156,7 +167,7 @@ class TeamSession:
             for task in (reading, sending):
                 task.cancel()
             await asyncio.gather(reading, sending, return_exceptions=True)
-            await self._client.aclose()
+            await self._api.aclose()
         return report
 
     async def _follow(self, emit: Emit, history_until: int, waiting_at: int | None) -> Report:
@@ -182,10 +193,10 @@ class TeamSession:
                 state = await self._status()
             except Exception as exc:
                 if not is_connection_lost(exc):
-                    raise self._client.explain(exc, "stream the run's events") or exc
+                    raise self._api.explain(exc, "stream the run's events") or exc
                 if attempt == 0:
                     log.info("Lost the event stream of run %s: %s", self.run_id, type(exc).__name__)
-                    emit(ProgressUpdate(f"Lost the connection to the team server at {self._client.where}; "
+                    emit(ProgressUpdate(f"Lost the connection to the team server at {self._api.where}; "
                                         "reconnecting…"))
                 server_was_down = server_was_down or isinstance(exc, (httpx.ConnectError, ConnectionRefusedError))
                 await asyncio.sleep(self._delays[min(attempt, len(self._delays) - 1)])
@@ -199,7 +210,7 @@ class TeamSession:
         """Events after the last one seen, until the run's end (its Report) or the stream's
         (None: the server closed it; ask what became of the run)."""
         assert self.run_id is not None
-        stream = self._client.workflows.get_workflow_events(
+        stream = self._api.workflows.get_workflow_events(
             self.run_id, after_sequence=self.last_sequence, max_reconnect_attempts=0)
         try:
             async for envelope in stream:
@@ -268,7 +279,7 @@ class TeamSession:
             attempt = 0
             while True:
                 try:
-                    async with self._client.speaking("take the decision"):
+                    async with self._api.speaking("take the decision"):
                         await self._send(event)
                     break
                 except UserFacingError as error:
@@ -282,7 +293,7 @@ class TeamSession:
 
     async def _send(self, event) -> None:  # type: ignore[no-untyped-def]
         assert self.run_id is not None
-        await self._client.workflows.send_event(self.run_id, event)
+        await self._api.workflows.send_event(self.run_id, event)
 
     async def _status(self) -> HandlerData:
         """The run's record on the server (its status, result or error)."""
@@ -290,7 +301,7 @@ class TeamSession:
 
         assert self.run_id is not None
         try:
-            return await self._client.workflows.get_handler(self.run_id)
+            return await self._api.workflows.get_handler(self.run_id)
         except httpx.HTTPStatusError as exc:
             # A failed run is answered with status 500 and its record.
             if exc.response.status_code == 500:
@@ -316,7 +327,7 @@ class TeamSession:
         if self.run_id is None:
             return
         with contextlib.suppress(Exception, asyncio.CancelledError):
-            await asyncio.shield(asyncio.wait_for(self._client.workflows.cancel_handler(self.run_id), 5.0))
+            await asyncio.shield(asyncio.wait_for(self._api.workflows.cancel_handler(self.run_id), 5.0))
 
     def _attach(self, report: Report) -> Report:
         for request, decision in self._decided.values():

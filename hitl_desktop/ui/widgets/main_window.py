@@ -23,6 +23,7 @@ from hitl_desktop.core.run import RunController
 from hitl_desktop.core.secret_store import SecretStore
 from hitl_desktop.core.settings_service import SettingsService
 from hitl_desktop.core.store import RunStore, StoredRun
+from hitl_desktop.core.team.runs import QueuedRun
 from hitl_desktop.ui.bridge import WorkflowBridge
 from hitl_desktop.ui.report_files import ReportFileWriter
 from hitl_desktop.ui.settings_service import AsyncSettingsService
@@ -116,6 +117,9 @@ class MainWindow(QMainWindow):
         self.history.showRun.connect(self._show_stored_run)
         self.history.resumeRequested.connect(self._resume)
         self.history.failed.connect(self.messageBar.show_user_error)
+        self.teamQueue = self.sidePanes.team
+        self.teamQueue.openRequested.connect(self._open_team_run)
+        self.sidePanes.show_team(self.bridge.team_mode)
         self.researchPreview = ResearchPreview(self.bridge, self)
         self.splitter.addWidget(self.researchPreview.beside(_titled("Research", self.sidePanes)))
         self.splitter.addWidget(_titled("Report", self.reportView))
@@ -321,6 +325,21 @@ class MainWindow(QMainWindow):
         self.progressList.clear()
         self.reportView.clear_report()
 
+    def _open_team_run(self, run: QueuedRun) -> None:
+        """Follow a run of the team queue (perhaps someone else's): what it waits on is shown."""
+        if self.bridge.is_running:
+            self.open_review()
+            self.statusBar().showMessage("Stop or finish the current run to open another", 5000)
+            return
+        try:
+            self.bridge.open_team_run(run)
+        except UserFacingError as error:
+            self.messageBar.show_error(error.message, error.hint)
+            return
+        self.topicInput.setPlainText(run.topic)
+        self.progressList.clear()
+        self.reportView.clear_report()
+
     def _show_stored_run(self, run: StoredRun) -> None:
         """A past run, as it ended: its progress and its report, with no model call."""
         if self.bridge.is_running:
@@ -352,6 +371,7 @@ class MainWindow(QMainWindow):
 
     def _on_settings_saved(self, _settings: object) -> None:
         self.providerStatus.refresh()
+        self.sidePanes.show_team(self.bridge.team_mode)
         self.statusBar().showMessage("Settings saved", 5000)
 
     # ----- state and housekeeping ---------------------------------------------------------

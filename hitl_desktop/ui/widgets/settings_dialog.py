@@ -60,6 +60,7 @@ from hitl_desktop.core.settings import (
 from hitl_desktop.core.settings_service import KeyState, SaveResult
 from hitl_desktop.ui.settings_service import AsyncSettingsService, SaveInProgress
 from hitl_desktop.ui.widgets.placement import centre_on_parent, keep_on_screen
+from hitl_desktop.ui.widgets.team_settings import TeamSettingsBox
 
 ConnectionTester = Callable[[ProviderSettings], Awaitable[str]]
 CHECKING_KEYCHAIN = "Checking the keychain…"
@@ -219,6 +220,8 @@ class SettingsDialog(QDialog):
         layout.setSpacing(10)
         layout.addWidget(model_box)
         layout.addWidget(limits_box)
+        self.teamBox = TeamSettingsBox(self._service, self)
+        layout.addWidget(self.teamBox)
         layout.addLayout(test_row)
         layout.addStretch(1)
         layout.addWidget(self.buttons)
@@ -467,11 +470,15 @@ class SettingsDialog(QDialog):
         settings = self._checked_form_settings()
         if settings is None:
             return
+        if (team_problem := self.teamBox.problem()) is not None:
+            self._finish_save(team_problem)
+            return
         typed = self.apiKeyEdit.text().strip()
         choice = self.key_storage_choice()
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # no loop: nothing else to freeze
+            self.teamBox.save_now(choice)
             self._finish_save(_outcome(self._service.core.start_save(settings, typed, choice).run))
             return
         self._save = self._service.start_save(settings, typed, choice)
@@ -482,6 +489,7 @@ class SettingsDialog(QDialog):
 
     async def _follow_save(self, job: SaveInProgress) -> None:
         try:
+            await self.teamBox.save(self.key_storage_choice())
             result = await job.result_within_patience()
             if result is None and shiboken6.isValid(self):
                 self._offer_session_key()
@@ -587,6 +595,7 @@ class SettingsDialog(QDialog):
             if task is not None and not task.done():
                 task.cancel()
         self.apiKeyEdit.clear()
+        self.teamBox.clear_secret()
         super().done(result)
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
