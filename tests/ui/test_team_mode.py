@@ -51,6 +51,9 @@ def test_a_run_typed_in_the_window_runs_on_the_team_server_and_its_report_stream
         qtbot, team_window: MainWindow) -> None:  # type: ignore[no-untyped-def]
     window = team_window
     assert window.bridge.team_mode and window.sidePanes.indexOf(window.teamQueue) >= 0
+    # The server's model runs, with the server's keys: nothing to set up on this desk.
+    assert window.providerLabel.text() == f"Team server · {window.bridge._team_settings().display_url}"
+    assert not window.setupBanner.isVisibleTo(window)
     start_run(qtbot, window, "offshore wind in the Baltic")
 
     dialog = wait_for_review(qtbot, window, 1)

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
-from llama_agents.client import HandlerData
+from llama_agents.client import EventEnvelopeWithMetadata, HandlerData
 
 from hitl_desktop.core.redaction import redact
 from hitl_desktop.core.team import events as team_events
@@ -87,43 +87,49 @@ class TeamQueue:
     async def _follow(self, run_id: str, *, until_topic: bool) -> None:
         """Keep `run_id`'s entry up to date from its event stream (a failure ends the task: the
         next refresh starts another, resuming after the last event seen)."""
-        from hitl_desktop.core.workflow import events as wf
-
         run = self._runs.get(run_id)
         if run is None:
             return
         stream = self._client.workflows.get_workflow_events(run_id, after_sequence=run.last_sequence,
                                                             max_reconnect_attempts=0)
         try:
-            async for envelope in stream:
-                run = self._runs.get(run_id)
-                sequence = stream.last_sequence
-                if run is None or not isinstance(sequence, int) or sequence <= run.last_sequence:
-                    continue
-                event = team_events.load(envelope)
-                ended = run.status in _ENDED.values()
-                if isinstance(event, wf.RunStartedEvent):
-                    run = replace(run, topic=redact(event.topic))
-                elif isinstance(event, wf.ResearchReadyEvent):
-                    run = replace(run, topic=run.topic or redact(event.topic), round=event.round,
-                                  status=run.status if ended else QueueStatus.WAITING_FOR_REVIEW, waiting_at=sequence)
-                elif isinstance(event, wf.StepFailedForReviewEvent):
-                    run = replace(run, round=event.round,
-                                  status=run.status if ended else QueueStatus.WAITING_FOR_RETRY, waiting_at=sequence)
-                elif isinstance(event, wf.ReportFinishedEvent) or team_events.ends_run(envelope):
-                    run = replace(run, status=QueueStatus.DONE if isinstance(event, wf.ReportFinishedEvent)
-                                  else run.status, waiting_at=None)
-                elif event is not None and not isinstance(event, wf.DecisionIgnoredEvent) and not ended:
-                    run = replace(run, status=QueueStatus.RUNNING, waiting_at=None)  # it moved on
-                self._runs[run_id] = replace(run, last_sequence=sequence)
-                self._changed(self.runs)
-                if until_topic and run.topic:
-                    return
+            # Closed here, not by the garbage collector: the iterator's cleanup awaits the reader.
+            async with contextlib.aclosing(aiter(stream)) as envelopes:
+                async for envelope in envelopes:
+                    run = self._runs.get(run_id)
+                    sequence = stream.last_sequence
+                    if run is None or not isinstance(sequence, int) or sequence <= run.last_sequence:
+                        continue
+                    run = self._runs[run_id] = _after(run, envelope, sequence)
+                    self._changed(self.runs)
+                    if until_topic and run.topic:
+                        return
         except Exception as exc:  # the next refresh tries again; the session reports real trouble
             log.info("Stopped following run %s for the team queue: %s", run_id, type(exc).__name__)
-        finally:
-            with contextlib.suppress(Exception):
-                await stream.aclose()
+
+
+def _after(run: QueuedRun, envelope: EventEnvelopeWithMetadata, sequence: int) -> QueuedRun:
+    """`run` once its event `envelope` (number `sequence`) has happened."""
+    from hitl_desktop.core.workflow import events as wf
+
+    event = team_events.load(envelope)
+    ended = run.status in _ENDED.values()  # the server's word on an ended run stands
+    run = replace(run, last_sequence=sequence)
+    if isinstance(event, wf.RunStartedEvent):
+        return replace(run, topic=redact(event.topic))
+    if isinstance(event, wf.ResearchReadyEvent):
+        return replace(run, topic=run.topic or redact(event.topic), round=event.round, waiting_at=sequence,
+                       status=run.status if ended else QueueStatus.WAITING_FOR_REVIEW)
+    if isinstance(event, wf.StepFailedForReviewEvent):
+        return replace(run, round=event.round, waiting_at=sequence,
+                       status=run.status if ended else QueueStatus.WAITING_FOR_RETRY)
+    if isinstance(event, wf.ReportFinishedEvent):
+        return replace(run, status=QueueStatus.DONE, waiting_at=None)
+    if team_events.ends_run(envelope):
+        return replace(run, waiting_at=None)  # failed or stopped: the next listing says which
+    if event is not None and not isinstance(event, wf.DecisionIgnoredEvent) and not ended:
+        return replace(run, status=QueueStatus.RUNNING, waiting_at=None)  # it moved on
+    return run
 
 
 def _parse_time(text: str) -> datetime:

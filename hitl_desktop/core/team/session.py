@@ -212,8 +212,9 @@ class TeamSession:
         assert self.run_id is not None
         stream = self._api.workflows.get_workflow_events(
             self.run_id, after_sequence=self.last_sequence, max_reconnect_attempts=0)
-        try:
-            async for envelope in stream:
+        # Closed here, not by the garbage collector: the iterator's cleanup awaits the reader.
+        async with contextlib.aclosing(aiter(stream)) as envelopes:
+            async for envelope in envelopes:
                 sequence = stream.last_sequence
                 if not isinstance(sequence, int) or sequence <= self.last_sequence:
                     continue  # never the same event twice
@@ -222,9 +223,7 @@ class TeamSession:
                                       waiting=sequence == waiting_at)
                 if report is not None or team_events.ends_run(envelope):
                     return report
-            return None
-        finally:
-            await stream.aclose()
+        return None
 
     def _handle(self, envelope: EventEnvelopeWithMetadata, emit: Emit, *, history: bool,
                 waiting: bool) -> Report | None:
