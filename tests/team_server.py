@@ -26,10 +26,11 @@ HERE = Path(__file__).resolve().parent
 
 
 class TeamServerProcess:
-    def __init__(self, folder: Path, *, token: str = TOKEN, chunks: int = 5) -> None:
+    def __init__(self, folder: Path, *, token: str = TOKEN, chunks: int = 5, chunk_delay_s: float = 0.0) -> None:
         self.database = folder / "team.sqlite"
         self.token = token
         self.chunks = chunks
+        self.chunk_delay_s = chunk_delay_s
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = folder / "team-server.log"
@@ -47,7 +48,8 @@ class TeamServerProcess:
         with self.log.open("ab") as log:
             self._process = subprocess.Popen(
                 [sys.executable, str(HERE / "team_server.py"), "--port", str(self.port), "--database",
-                 str(self.database), "--token", self.token, "--chunks", str(self.chunks)],
+                 str(self.database), "--token", self.token, "--chunks", str(self.chunks),
+                 "--chunk-delay", str(self.chunk_delay_s)],
                 stdout=log, stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -77,7 +79,7 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _serve(port: int, database: str, token: str, chunks: int) -> None:
+def _serve(port: int, database: str, token: str, chunks: int, chunk_delay_s: float) -> None:
     from llama_agents.server import SqliteWorkflowStore, WorkflowServer
     from scripted_model import ScriptedChatModel, ScriptedReply
     from starlette.middleware import Middleware
@@ -97,8 +99,15 @@ def _serve(port: int, database: str, token: str, chunks: int) -> None:
                 return
             await self.app(scope, receive, send)
 
-    replies = [ScriptedReply([f"word{index} " for index in range(chunks)]) for _ in range(200)]
-    model = ScriptedChatModel(*replies)
+    class PacedModel(ScriptedChatModel):
+        """Takes `chunk_delay_s` per chunk: a run a test can catch mid-step."""
+
+        async def stream_chat(self, messages):  # type: ignore[no-untyped-def]
+            async for chunk in super().stream_chat(messages):
+                await asyncio.sleep(chunk_delay_s)
+                yield chunk
+
+    model = PacedModel(*[ScriptedReply([f"word{index} " for index in range(chunks)]) for _ in range(200)])
     server = WorkflowServer(workflow_store=SqliteWorkflowStore(database),
                             middleware=[Middleware(RequireToken, token=token)])
     server.add_workflow("research", ResearchWorkflow(lambda: model))
@@ -111,5 +120,6 @@ if __name__ == "__main__":
     parser.add_argument("--database", required=True)
     parser.add_argument("--token", required=True)
     parser.add_argument("--chunks", type=int, default=5)
+    parser.add_argument("--chunk-delay", type=float, default=0.0)
     args = parser.parse_args()
-    _serve(args.port, args.database, args.token, args.chunks)
+    _serve(args.port, args.database, args.token, args.chunks, args.chunk_delay)

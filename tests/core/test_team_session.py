@@ -257,3 +257,57 @@ def test_the_team_queue_lists_every_run_with_its_topic_and_status(server: TeamSe
     assert {"a finished run", "a run that waits"} <= {r.topic for r in runs}
     assert [r.started_at for r in runs] == sorted((r.started_at for r in runs), reverse=True)
     assert changes
+
+
+def test_a_server_killed_mid_step_is_reconnected_to_and_the_wait_for_its_resume_is_explained(
+        tmp_path: Path) -> None:
+    from hitl_desktop.core.team.session import RESUMING_NOTE
+
+    with TeamServerProcess(tmp_path, chunks=400, chunk_delay_s=0.05) as server:
+        async def scenario():  # type: ignore[no-untyped-def]
+            updates: list = []  # type: ignore[type-arg]
+            researching = asyncio.Event()
+            resuming = asyncio.Event()
+
+            def emit(update) -> None:  # type: ignore[no-untyped-def]
+                updates.append(update)
+                if isinstance(update, ResearchDelta):
+                    researching.set()
+                if isinstance(update, ProgressUpdate) and update.message == RESUMING_NOTE:
+                    resuming.set()
+
+            session = TeamSession(connect(server), reconnect_delays_s=(0.1,))
+            running = asyncio.create_task(session.run("a long step", emit))
+            await asyncio.wait_for(researching.wait(), 30)
+            await asyncio.to_thread(server.kill)   # SIGKILL, mid-research
+            await asyncio.to_thread(server.start)  # the same address and store
+            await asyncio.wait_for(resuming.wait(), 30)
+            running.cancel()
+            await asyncio.gather(running, return_exceptions=True)
+            return updates
+
+        updates = asyncio.run(scenario())
+        messages = [u.message for u in updates if isinstance(u, ProgressUpdate)]
+        lost = next(i for i, m in enumerate(messages) if m.startswith("Lost the connection to the team server"))
+        assert messages[lost + 1:lost + 3] == ["Reconnected to the team server", RESUMING_NOTE]
+
+
+@pytest.mark.parametrize("quitting", [False, True])
+def test_stop_cancels_the_run_on_the_server_and_quitting_leaves_it_going(tmp_path: Path, quitting: bool) -> None:
+    with TeamServerProcess(tmp_path, chunks=400, chunk_delay_s=0.05) as server:
+        async def scenario() -> str:
+            researching = asyncio.Event()
+            session = TeamSession(connect(server))
+            running = asyncio.create_task(session.run("stopped", lambda u: isinstance(u, ResearchDelta)
+                                                      and researching.set()))
+            await asyncio.wait_for(researching.wait(), 30)
+            if quitting:
+                session.keep_for_later()
+            running.cancel()
+            await asyncio.gather(running, return_exceptions=True)
+            assert session.run_id is not None
+            return session.run_id
+
+        run_id = asyncio.run(scenario())
+        status = httpx.get(f"{server.url}/handlers/{run_id}", headers={"Authorization": f"Bearer {TOKEN}"})
+        assert status.json()["status"] == ("running" if quitting else "cancelled")
