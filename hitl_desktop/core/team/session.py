@@ -19,6 +19,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from llama_agents.client import EventEnvelopeWithMetadata, HandlerData
 
@@ -31,6 +32,7 @@ from hitl_desktop.core.models import (
     ReviewDecision,
     ReviewRequest,
     RunUpdate,
+    Stage,
     StepFailure,
     draft_report,
 )
@@ -38,6 +40,11 @@ from hitl_desktop.core.provenance import ProvenanceRecorder
 from hitl_desktop.core.redaction import redact
 from hitl_desktop.core.team import events as team_events
 from hitl_desktop.core.team.client import WORKFLOW_NAME, TeamClient, is_connection_lost
+
+if TYPE_CHECKING:
+    from workflows.events import Event
+
+    from hitl_desktop.core.workflow.events import DecisionIgnoredEvent
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +118,7 @@ class TeamSession:
         failure, self._failure = self._failure, None
         if failure is None:
             return False
-        if answer.retry and failure.stage == "report":
+        if answer.retry and failure.stage is Stage.REPORT:  # written again from the start
             self._report_pieces.clear()
         self._answers.put_nowait(answer)
         return True
@@ -257,7 +264,7 @@ class TeamSession:
             emit(update)
         return None
 
-    def _ignored_message(self, event) -> str:  # type: ignore[no-untyped-def]
+    def _ignored_message(self, event: DecisionIgnoredEvent) -> str:
         """When the decision ignored was ours: say so, and forget it for the provenance."""
         ours = self._decided.get(event.round)
         if ours is None or ours[1].review_id not in ("", event.review_id) or event.decided_by == self._reviewer:
@@ -290,7 +297,7 @@ class TeamSession:
                     await asyncio.sleep(self._delays[min(attempt, len(self._delays) - 1)])
                     attempt += 1
 
-    async def _send(self, event) -> None:  # type: ignore[no-untyped-def]
+    async def _send(self, event: Event) -> None:
         assert self.run_id is not None
         await self._api.workflows.send_event(self.run_id, event)
 
