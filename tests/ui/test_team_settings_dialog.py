@@ -23,6 +23,8 @@ def open_dialog(qtbot, service: SettingsService) -> SettingsDialog:  # type: ign
     dialog.open()
     qtbot.waitExposed(dialog)
     qtbot.waitUntil(lambda: "Checking" not in dialog.teamBox.tokenNote.text(), timeout=5_000)
+    qtbot.keyClick(dialog, Qt.Key.Key_A, Qt.KeyboardModifier.AltModifier)  # the "Team server" tab
+    assert dialog.pages.currentWidget().isAncestorOf(dialog.teamBox)
     return dialog
 
 

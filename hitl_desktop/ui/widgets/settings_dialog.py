@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
     QRadioButton,
     QSpinBox,
     QStyle,
+    QTabWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -218,10 +219,14 @@ class SettingsDialog(QDialog):
 
         layout = QVBoxLayout(self)
         layout.setSpacing(10)
-        layout.addWidget(model_box)
-        layout.addWidget(limits_box)
+        # Pages, so the dialog stays short enough for a small screen.
         self.teamBox = TeamSettingsBox(self._service, self)
-        layout.addWidget(self.teamBox)
+        self.pages = QTabWidget(self, objectName="settingsPages", documentMode=True)
+        self.pages.addTab(_column(model_box), "Mo&del")
+        self.pages.addTab(_column(limits_box), "&Generation")
+        self.pages.addTab(_column(self.teamBox), "Te&am server")
+        self.teamBox.notesChanged.connect(lambda: QTimer.singleShot(0, self._fit_height))
+        layout.addWidget(self.pages)
         layout.addLayout(test_row)
         layout.addStretch(1)
         layout.addWidget(self.buttons)
@@ -471,6 +476,8 @@ class SettingsDialog(QDialog):
         if settings is None:
             return
         if (team_problem := self.teamBox.problem()) is not None:
+            self.pages.setCurrentIndex(self.pages.count() - 1)  # where the address is
+            self.teamBox.serverUrlEdit.setFocus()
             self._finish_save(team_problem)
             return
         typed = self.apiKeyEdit.text().strip()
@@ -628,6 +635,16 @@ def _row(main: QWidget, side: QWidget) -> QWidget:
     row.addWidget(main, 1)
     row.addWidget(side)
     return box
+
+
+def _column(*widgets: QWidget) -> QWidget:
+    page = QWidget()
+    column = QVBoxLayout(page)
+    column.setContentsMargins(0, 8, 0, 0)
+    for widget in widgets:
+        column.addWidget(widget)
+    column.addStretch(1)
+    return page
 
 
 def _esc(text: str) -> str:

@@ -13,7 +13,7 @@ import asyncio
 import html
 
 import shiboken6
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QLineEdit, QWidget
 
 from hitl_desktop.core.errors import UserFacingError
@@ -39,6 +39,8 @@ _TOKEN_NOTES = {
 
 
 class TeamSettingsBox(QGroupBox):
+    notesChanged = Signal()  # a note's text changed: it may wrap to more lines
+
     def __init__(self, service: AsyncSettingsService, parent: QWidget | None = None) -> None:
         super().__init__("Team server", parent, objectName="teamSettingsBox")
         self._service = service
@@ -66,9 +68,9 @@ class TeamSettingsBox(QGroupBox):
 
         form = QFormLayout(self)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        form.addRow("Your &name:", self.reviewerEdit)
+        form.addRow("&Your name:", self.reviewerEdit)
         form.addRow("Ser&ver:", _stacked(self.serverUrlEdit, self.serverNote))
-        form.addRow("To&ken:", _stacked(self.tokenEdit, self.tokenNote))
+        form.addRow("Tok&en:", _stacked(self.tokenEdit, self.tokenNote))
         self._look_up_token()
 
     def settings(self) -> TeamSettings:
@@ -116,11 +118,13 @@ class TeamSettingsBox(QGroupBox):
             return
         if state is None:
             self.tokenNote.setText(html.escape(text))
+            self.notesChanged.emit()
         else:
             self._show_token_state(state)
 
     def _show_token_state(self, state: KeyState) -> None:
         self.tokenNote.setText(html.escape(_TOKEN_NOTES[state.location]))
+        self.notesChanged.emit()
         if state.location is not KeyLocation.NONE:
             self.tokenEdit.setPlaceholderText("Paste a new token to replace the stored one")
 
