@@ -311,3 +311,17 @@ def test_stop_cancels_the_run_on_the_server_and_quitting_leaves_it_going(tmp_pat
         run_id = asyncio.run(scenario())
         status = httpx.get(f"{server.url}/handlers/{run_id}", headers={"Authorization": f"Bearer {TOKEN}"})
         assert status.json()["status"] == ("running" if quitting else "cancelled")
+
+
+def test_an_event_this_version_cannot_read_is_skipped_not_fatal() -> None:
+    from llama_agents.client import EventEnvelopeWithMetadata
+
+    from hitl_desktop.core.team.events import load
+
+    odd = EventEnvelopeWithMetadata(value={"round": "not a number", "delta": 3}, qualified_name=None,
+                                    type="ResearchDeltaEvent", types=None)
+    assert load(odd) is None
+    fine = EventEnvelopeWithMetadata(value={"round": 2, "delta": "text"}, qualified_name=None,
+                                     type="ResearchDeltaEvent", types=None)
+    assert (load(fine).round, load(fine).delta) == (2, "text")
+    assert load(EventEnvelopeWithMetadata(value={}, qualified_name=None, type="StepStateChanged", types=None)) is None
