@@ -175,10 +175,10 @@ async def run_once(window: object, topic: str = "tidal power") -> RunTimes:
     bridge, view = window.bridge, window.reportView  # type: ignore[attr-defined]
     received = 0
 
-    def on_research(_delta: object) -> None:
+    def on_research(_run_id: str, _delta: object) -> None:
         times.first_research = times.first_research or time.perf_counter()
 
-    def on_report(text: str) -> None:
+    def on_report(_run_id: str, text: str) -> None:
         nonlocal received
         now = time.perf_counter()
         times.first_report = times.first_report or now
@@ -186,7 +186,7 @@ async def run_once(window: object, topic: str = "tidal power") -> RunTimes:
         received += len(text)
         times.report_chars.append((now, received))
 
-    def on_finished(report: object) -> None:
+    def on_finished(_run_id: str, report: object) -> None:
         times.finished = time.perf_counter()
         times.report = report
 
@@ -201,7 +201,7 @@ async def run_once(window: object, topic: str = "tidal power") -> RunTimes:
     view._flush_timer.timeout.disconnect()
     view._flush_timer.timeout.connect(timed_flush)
     connections = [(bridge.researchDelta, on_research), (bridge.reportDelta, on_report),
-                   (bridge.reviewRequested, lambda _r: setattr(times, "review", time.perf_counter())),
+                   (bridge.reviewRequested, lambda _id, _r: setattr(times, "review", time.perf_counter())),
                    (bridge.finished, on_finished)]
     for signal, slot in connections:
         signal.connect(slot)

@@ -3,17 +3,18 @@
 POST /api/v1/services/aigc/text-generation/generation with `X-DashScope-SSE: enable` gets a
 chunked `text/event-stream` of `id:/event:result/:HTTP_STATUS/200/data:{...}` records, as the
 DashScope SDK expects; errors come back as JSON bodies with a `code` and `message`.
-Each request consumes the next scripted reply, so a test can say exactly what happens.
+Each request consumes the next scripted reply, so a test can say exactly what happens; each is
+recorded (path, headers, JSON body), so a test can check what was asked.
 """
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 # HTML_502, Drop and Raw are re-exported: tests script a proxy's error page or a dropped connection.
 from local_http_server import HTML_502, Drop, LocalHTTPServer, Raw, StreamingHandler, wire_json  # noqa: F401
-from typing import Any
 
 GENERATION_PATH = "/api/v1/services/aigc/text-generation/generation"
 # The key the `fake_dashscope` fixture (tests/conftest.py) puts in DASHSCOPE_API_KEY.
@@ -28,6 +29,10 @@ class Stream:
     delay_s: float = 0.0
     stall_after: int | None = None  # with delay_s: only chunks after this many are delayed
     finish_reason: str = "stop"  # on the last chunk; "": the stream ends without one
+    # What a web search found (index, title, url, site_name, icon): sent, as DashScope does, only
+    # when the request asked for web search with its sources, in the chunks numbered here.
+    search_results: list[dict[str, Any]] = field(default_factory=list)
+    search_results_in: tuple[int, ...] = (1,)
 
 
 @dataclass
@@ -93,6 +98,9 @@ def _handler_for(fake: FakeDashScope) -> type[StreamingHandler]:
         def _stream(self, reply: Stream, body: dict[str, Any]) -> None:
             self.start_stream("text/event-stream;charset=UTF-8")
             prompt_tokens = sum(len(m["content"].split()) for m in body["input"]["messages"])
+            parameters = body.get("parameters", {})
+            sources_asked = bool(parameters.get("enable_search")) and bool(
+                parameters.get("search_options", {}).get("enable_source"))
             for index, text in enumerate(reply.chunks, start=1):
                 if reply.cut_after is not None and index > reply.cut_after:
                     if reply.garbage is not None:
@@ -112,6 +120,8 @@ def _handler_for(fake: FakeDashScope) -> type[StreamingHandler]:
                               "total_tokens": prompt_tokens + index},
                     "request_id": "fake-req",
                 }
+                if sources_asked and index in reply.search_results_in:
+                    record["output"]["search_info"] = {"search_results": reply.search_results}
                 self.send_chunk((f"id:{index}\nevent:result\n:HTTP_STATUS/200\n"
                                  f"data:{wire_json(record)}\n\n").encode())
             self.end_stream()

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from hitl_desktop.core.errors import UserFacingError
 from hitl_desktop.core.providers.base import Message, NoticeCallback, Usage
+from hitl_desktop.core.web_citations import WebSource
 
 
 @dataclass
@@ -26,6 +27,7 @@ class ScriptedReply:
     gate: Gate | None = None
     usage: Usage = field(default_factory=Usage)  # becomes last_usage when the reply completes
     notice: str | None = None  # sent to on_notice when the reply completes
+    web_sources: tuple[WebSource, ...] = ()  # what its web search returned, if it searched
 
 
 class ScriptedChatModel:
@@ -36,13 +38,19 @@ class ScriptedChatModel:
         self.calls: list[list[Message]] = []
         self.on_notice: NoticeCallback | None = None
         self.last_usage = Usage()
+        self.web_search_enabled = False  # a test sets it to play Qwen on DashScope with web search on
+        self.use_web_search = False
+        self.last_web_sources: tuple[WebSource, ...] = ()
+        self.searched: list[bool] = []  # use_web_search at each call
 
     def prompt(self, index: int) -> str:
         return "\n".join(m.content for m in self.calls[index])
 
     async def stream_chat(self, messages: Sequence[Message]) -> AsyncIterator[str]:
         self.calls.append(list(messages))
+        self.searched.append(self.use_web_search)
         self.last_usage = Usage()
+        self.last_web_sources = ()
         reply = self.replies.pop(0) if self.replies else ScriptedReply(["(no more scripted replies)"])
         for index, chunk in enumerate(reply.chunks):
             if reply.gate is not None and index == reply.gate.after_chunks:
@@ -53,6 +61,8 @@ class ScriptedChatModel:
         if reply.error is not None:
             raise reply.error
         self.last_usage = reply.usage
+        if self.web_search_enabled and self.use_web_search:
+            self.last_web_sources = reply.web_sources
         if reply.notice is not None and self.on_notice is not None:
             self.on_notice(reply.notice)
 

@@ -20,5 +20,24 @@ def wait_for_review(qtbot, window: MainWindow, round_number: int) -> ReviewDialo
 
 
 def open_review_dialog(window: MainWindow) -> ReviewDialog | None:
-    dialog = window.findChild(ReviewDialog, "reviewDialog")
-    return dialog if dialog is not None and dialog.isVisible() else None
+    """The review dialog on screen (with several runs waiting, each has one; one shows at a time)."""
+    return next((dialog for dialog in window.findChildren(ReviewDialog, "reviewDialog") if dialog.isVisible()), None)
+
+
+def history_rows(window: MainWindow) -> list[str]:
+    return [window.history.list.item(i).text() for i in range(window.history.list.count())]
+
+
+def progress_lines(window: MainWindow) -> list[str]:
+    return [window.progressList.item(i).text() for i in range(window.progressList.count())]
+
+
+def choose_in_history(window: MainWindow, run_id: str) -> None:
+    """Click the History row of `run_id`, as a person selects a run."""
+    for i in range(window.history.list.count()):
+        item = window.history.list.item(i)
+        if item.data(Qt.ItemDataRole.UserRole) == run_id:
+            window.history.list.setCurrentItem(item)
+            window.history.list.itemClicked.emit(item)
+            return
+    raise AssertionError(f"run {run_id} is not in the history")

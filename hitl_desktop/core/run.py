@@ -6,6 +6,9 @@ reviewed, is a file being written, what waits for that write, is the window clos
 its questions through `RunPrompts`, which the window implements with message boxes. Answers come
 back through the callbacks each question is given, so no question blocks the event loop.
 
+Several runs may go at once (a new topic starts while another run waits for review); each is
+known by its run id. Stop acts on one run; Quit on them all.
+
 The rules:
 - Run, Stop and Quit never throw work away unasked: a run with reviewed research asks before it
   is stopped; an unsaved report asks "save first?" before a new run or Quit replaces it. Where
@@ -17,7 +20,7 @@ The rules:
 - Quit finishes the file being written and winds the run down before the window closes.
   Quitting without asking (SIGTERM at logout: nobody is there) still finishes the file.
 - A run that ends while "Stop this run?" is up leaves nothing to lose: the question goes and
-  what was asked goes ahead.
+  what was asked goes ahead (for Quit, once no run with reviewed research is left).
 """
 
 from __future__ import annotations
@@ -65,16 +68,22 @@ class RunPrompts(Protocol):
 
 
 class RunHandle(Protocol):
-    """What the rules need of the running workflow (the bridge)."""
+    """What the rules need of the running workflows (the bridge)."""
 
     @property
-    def is_running(self) -> bool: ...
+    def is_running(self) -> bool:
+        """Whether any run is going."""
+
+    @property
+    def running_count(self) -> int: ...
+
+    def is_active(self, run_id: str | None) -> bool: ...
 
     @property
     def keeps_runs(self) -> bool:
         """Quitting keeps a run for later (in the run history) instead of ending it."""
 
-    def stop(self) -> None: ...
+    def stop(self, run_id: str | None = None) -> None: ...
 
     async def shutdown(self) -> None: ...
 
@@ -86,9 +95,10 @@ class RunController:
         self.report: Report | None = None
         self.report_saved = True
         self.close_allowed = False
-        self._reviewed = False  # from the first review on, stopping or quitting asks first
+        self._reviewed: set[str] = set()  # runs going with a review done: stopping them asks first
         self._ask_before_closing = True
         self._asking_stop: Action | None = None  # what a "yes" to the open stop question does
+        self._asking_stop_for: str | None = None  # the run it asks about (None: all, for Quit)
         self._asking_save = False
         self._writing: Report | None = None
         self._write_done = asyncio.Event()
@@ -99,54 +109,65 @@ class RunController:
 
     # ----- what happened ------------------------------------------------------------------
 
-    def run_started(self) -> None:
+    def run_started(self, run_id: str) -> None:
+        """A new run: it is shown in place of the last report."""
         self.report = None
         self.report_saved = True
-        self._reviewed = False
+        self._reviewed.discard(run_id)
 
-    def review_requested(self) -> None:
-        self._reviewed = True
+    def review_requested(self, run_id: str) -> None:
+        self._reviewed.add(run_id)
 
     def report_arrived(self, report: Report) -> None:
         """A finished report, or the draft a stopped run left: unsaved until written."""
         self.report = report
         self.report_saved = False
 
-    def report_shown(self, report: Report) -> None:
-        """A report from the history: shown to read, save or copy again, not unsaved work."""
+    def report_shown(self, report: Report | None) -> None:
+        """A report from the history (None: a run with none yet): shown to read, save or copy
+        again, not unsaved work."""
         self.report = report
         self.report_saved = True
 
-    def run_ended(self) -> None:
-        """The run is over (finished, failed or stopped): a pending stop question is moot."""
+    def run_ended(self, run_id: str) -> None:
+        """Run `run_id` is over (finished, failed, stopped): a stop question about it is moot."""
+        self._reviewed.discard(run_id)
+        if self._asking_stop is None or self._asking_stop_for not in (run_id, None):
+            return
+        if self._asking_stop_for is None and self._reviewed:
+            return  # quitting still throws reviewed work away
         proceed, self._asking_stop = self._asking_stop, None
-        if proceed is not None:
-            self._prompts.dismiss_stop_question()
-            asyncio.get_running_loop().call_soon(proceed)
+        self._prompts.dismiss_stop_question()
+        asyncio.get_running_loop().call_soon(proceed)
 
     # ----- commands -----------------------------------------------------------------------
 
-    def request_run(self, start: Callable[[], bool]) -> None:
-        """Run, once an unsaved report is saved or discarded. `start()` starts the run and says
-        whether it did (a bad topic does not)."""
-        if self._run.is_running or self._closing:
+    def request_run(self, start: Callable[[], str | None]) -> None:
+        """Run, once an unsaved report is saved or discarded; other runs may be going. `start()`
+        starts the run and returns its id, or None if it did not start (a bad topic)."""
+        if self._closing:
             return
 
         def start_now() -> None:
-            if self._run.is_running or self._closing:  # started meanwhile, or quitting now
+            if self._closing:  # quitting now
                 return
-            if start():
-                self.run_started()
+            run_id = start()
+            if run_id is not None:
+                self.run_started(run_id)
 
         self._unless_unsaved_report_kept(start_now)
 
-    def request_stop(self, *, ask: bool = True) -> None:
-        if not self._run.is_running:
+    def request_stop(self, run_id: str | None, *, ask: bool = True) -> None:
+        """Stop run `run_id`; once its research was reviewed, only if the person confirms."""
+        if run_id is None or not self._run.is_active(run_id):
             return
+        def stop() -> None:
+            self._stop_now(run_id)
+
         if ask:
-            self._unless_reviewed_work_kept("Stop Run", self._stop_now)
+            self._unless_reviewed_work_kept("Stop Run", stop, run_id)
         else:
-            self._stop_now()
+            stop()
 
     def request_close(self) -> bool:
         """The window is asked to close: True if it may close now; otherwise the rules run
@@ -155,7 +176,7 @@ class RunController:
             return True
         if self._ask_before_closing and not self._run.keeps_runs:
             self._unless_reviewed_work_kept("Stop and Quit", lambda: self._unless_unsaved_report_kept(
-                self._close_after_shutdown, closing=True))
+                self._close_after_shutdown, closing=True), None)
         elif self._ask_before_closing:  # the run is kept for later: only an unsaved report asks
             self._unless_unsaved_report_kept(self._close_after_shutdown, closing=True)
         else:
@@ -199,19 +220,21 @@ class RunController:
     def _closing(self) -> bool:
         return self._shutdown is not None or self.close_allowed
 
-    def _stop_now(self) -> None:
-        if self._run.is_running:
+    def _stop_now(self, run_id: str) -> None:
+        if self._run.is_active(run_id):
             self._prompts.show_status("Stopping…")
-            self._run.stop()
+            self._run.stop(run_id)
 
-    def _unless_reviewed_work_kept(self, verb: str, proceed: Action) -> None:
-        """`proceed` now, or once the person confirms throwing reviewed research away."""
-        if not (self._reviewed and self._run.is_running and self._ask_before_closing):
+    def _unless_reviewed_work_kept(self, verb: str, proceed: Action, run_id: str | None) -> None:
+        """`proceed` now, or once the person confirms throwing reviewed research away: that of
+        run `run_id`, or of any run when None."""
+        reviewed = run_id in self._reviewed if run_id is not None else bool(self._reviewed)
+        if not (reviewed and self._run.is_running and self._ask_before_closing):
             proceed()
             return
         if self._asking_stop is not None:
             return  # already asking
-        self._asking_stop = proceed
+        self._asking_stop, self._asking_stop_for = proceed, run_id
 
         def answered(stop: bool) -> None:
             confirmed, self._asking_stop = self._asking_stop, None
@@ -252,10 +275,17 @@ class RunController:
             self.close_allowed = True
             self._prompts.close_window()
             return
-        self._prompts.show_status(
-            "Keeping the run for next time: it waits where it was…" if self._run.is_running and self._run.keeps_runs
-            else "Stopping the run before closing…" if self._run.is_running else "Finishing the save before closing…")
+        self._prompts.show_status(self._closing_status())
         self._shutdown = asyncio.get_running_loop().create_task(self._shut_down(), name="shutdown")
+
+    def _closing_status(self) -> str:
+        count = self._run.running_count
+        if not self._run.is_running:
+            return "Finishing the save before closing…"
+        if not self._run.keeps_runs:
+            return "Stopping the run before closing…" if count == 1 else f"Stopping {count} runs before closing…"
+        return ("Keeping the run for next time: it waits where it was…" if count == 1
+                else f"Keeping {count} runs for next time: each waits where it was…")
 
     async def _shut_down(self) -> None:
         await self._write_done.wait()  # a report file is half written: finish it first

@@ -25,7 +25,9 @@ class RunRecorder:
         self._broken = False
 
     def started(self, topic: str, model: str = "") -> None:
-        self._write(lambda: setattr(self, "run_id", self._store.create_run(topic, model)))
+        """A new run is recorded; a recorder given a run id (a run taken up again) records into it."""
+        if self.run_id is None:
+            self._write(lambda: setattr(self, "run_id", self._store.create_run(topic, model)))
 
     def progress(self, update: ProgressUpdate) -> None:
         self._write(lambda: self._store.add_progress(self._id, update.message, update.at))

@@ -91,7 +91,7 @@ class ResearchSession:
     def submit_decision(self, decision: ReviewDecision) -> bool:
         """Queue the decision for the round under review; a second decision for it is ignored."""
         if self._pending is None or decision.round != self._pending.round:
-            log.info("Ignoring a decision for round %s: no such review is open", decision.round)
+            log.debug("Ignoring a decision for round %s: no such review is open", decision.round)
             return False
         decision = replace(decision, review_id=decision.review_id or self._pending.review_id)
         self._provenance.record_decision(self._pending, decision)

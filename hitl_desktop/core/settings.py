@@ -69,6 +69,8 @@ class ProviderSettings:
     max_output_tokens: int = 4096
     # Generous: a slow local model may think for minutes before the first word.
     request_timeout_s: float = 300.0
+    # Research also searches the web (Qwen on DashScope only: other servers return no sources).
+    web_search: bool = False
 
     def public_dict(self) -> dict[str, object]:
         """Everything but the key: safe to persist or show."""
@@ -117,11 +119,28 @@ def load_settings(env: Mapping[str, str] | None = None, path: Path | None = None
     model = env.get("HITL_DESKTOP_MODEL", "").strip()
     if model:
         settings = replace(settings, model=model)
+    web_search = _switch(env.get("HITL_DESKTOP_WEB_SEARCH", ""), "HITL_DESKTOP_WEB_SEARCH")
+    if web_search is not None:
+        settings = replace(settings, web_search=web_search)
     if with_key:
         settings = replace(settings, api_key=resolve_key(settings.provider, env, secrets))
     register_secret(settings.api_key)
     _register_url_secrets(settings.base_url)
     return settings
+
+
+_ON, _OFF = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def _switch(value: str, name: str) -> bool | None:
+    """An on/off environment variable: True, False, or None when unset (or unreadable: warned)."""
+    word = value.strip().casefold()
+    if not word:
+        return None
+    if word in _ON or word in _OFF:
+        return word in _ON
+    log.warning("Ignoring %s=%r: use 1 or 0", name, value)
+    return None
 
 
 def _register_url_secrets(url: str) -> None:
@@ -270,6 +289,10 @@ def _settings_from(data: Mapping[str, Any]) -> ProviderSettings:
         if f.name == "api_key" or data.get(f.name) is None:
             continue
         default = getattr(defaults, f.name)
+        if isinstance(default, bool) and not isinstance(data[f.name], bool):
+            # bool("false") is True: a switch must be written as JSON true or false.
+            log.warning("Ignoring a malformed %s in the settings file", f.name)
+            continue
         try:
             value = type(default)(data[f.name])
         except (TypeError, ValueError, OverflowError):  # OverflowError: int(1e999)

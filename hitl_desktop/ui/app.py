@@ -44,9 +44,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                          help="add the app to your desktop's launcher (Linux, this user) and exit")
     desktop.add_argument("--uninstall-desktop-entry", action="store_true",
                          help="remove the launcher entry and icons again and exit")
-    automation = parser.add_argument_group("automation (scripts and smoke tests; need --topic)")
+    automation = parser.add_argument_group("automation (scripts and smoke tests; need --topic or "
+                                           "--approve-pending)")
     automation.add_argument("--auto-approve", action="store_true",
                             help="run the topic and approve each research round unseen")
+    automation.add_argument("--approve-pending", action="store_true",
+                            help="go on with the runs that were waiting for review when the app last "
+                                 "quit (or was killed), approving each round unseen")
     automation.add_argument("--save-report", metavar="PATH", type=Path,
                             help="save the finished report to PATH (the suffix picks the format)")
     automation.add_argument("--quit-when-done", action="store_true",
@@ -59,13 +63,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="print what Qt's collation, encodings and time-zone names answer "
                              "(JSON), then exit")
     args = parser.parse_known_args(argv)[0]
-    if _is_automated(args) and not (args.topic or "").strip():
-        parser.error("--auto-approve, --save-report and --quit-when-done need --topic")
+    if _is_automated(args) and not (args.topic or "").strip() and not args.approve_pending:
+        parser.error("--auto-approve, --save-report and --quit-when-done need --topic or --approve-pending")
     return args
 
 
 def _is_automated(args: argparse.Namespace) -> bool:
-    return bool(args.auto_approve or args.save_report or args.quit_when_done)
+    return bool(args.auto_approve or args.approve_pending or args.save_report or args.quit_when_done)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -179,7 +183,7 @@ def _start_automation(window: MainWindow, args: argparse.Namespace) -> Automated
 
     from hitl_desktop.ui.automation import AutomatedRun
 
-    run = AutomatedRun(window, args.topic, auto_approve=args.auto_approve,
+    run = AutomatedRun(window, args.topic, auto_approve=args.auto_approve, approve_pending=args.approve_pending,
                        save_to=args.save_report, quit_when_done=args.quit_when_done)
     QTimer.singleShot(0, run.start)
     return run

@@ -1,17 +1,21 @@
 """WorkflowBridge: the one object that connects the Qt widgets to the research workflow.
 
-It owns the running session on the qasync loop, re-emits the session's updates as Qt signals,
-and passes the reviewer's decisions back. Widgets see only signals and `hitl_desktop.core.models`.
+It owns the running sessions on the qasync loop (several runs may go at once, each known by its
+run id), re-emits each session's updates as Qt signals that name the run, and passes the
+reviewer's decisions back to the run they answer. Widgets see only signals and `hitl_desktop.core.models`.
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 import contextlib
+import functools
 import gc
 import importlib
 import logging
+import uuid
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import shiboken6
 from PySide6.QtCore import QObject, Signal
@@ -35,6 +39,14 @@ from hitl_desktop.core.settings import DASHSCOPE, OPENAI_COMPATIBLE, ProviderSet
 from hitl_desktop.core.settings_service import SettingsService
 from hitl_desktop.core.store import RunStore
 from hitl_desktop.ui.threads import run_on_daemon_thread
+
+if TYPE_CHECKING:  # imported when a run starts: the window comes up without the workflow
+    from hitl_desktop.core.run_recorder import RunRecorder
+    from hitl_desktop.core.session import ResearchSession
+    from hitl_desktop.core.team.queue import TeamQueue
+    from hitl_desktop.core.team.runs import QueuedRun
+    from hitl_desktop.core.team.session import TeamSession
+    from hitl_desktop.core.team.settings import TeamSettings
 
 log = logging.getLogger(__name__)
 
@@ -66,18 +78,33 @@ def model_source_for(settings: SettingsService) -> ChatModelSource:
     return build
 
 
+@dataclass
+class _ActiveRun:
+    """A run this app is driving: its session and the task that drives it."""
+
+    topic: str
+    session: ResearchSession | TeamSession  # a run here, or on the team server (team mode)
+    task: asyncio.Task[None] | None = None
+
+
 class WorkflowBridge(QObject):
-    progress = Signal(object)          # ProgressUpdate
-    researchDelta = Signal(object)     # ResearchDelta
-    reviewRequested = Signal(object)   # ReviewRequest
-    reportDelta = Signal(str)
-    finished = Signal(object)          # Report
-    stepFailed = Signal(object)        # StepFailure: the run waits for retry or stop
-    failed = Signal(object)            # UserFacingError: the run has ended
-    cancelled = Signal(object)         # Report | None: the report as far as it was written, a draft
-    runningChanged = Signal(bool)
+    """Several runs may go at once (one waits for review while another researches): each is
+    known by its run id (the run store's id; a made-up one when nothing is recorded), and every
+    signal says which run it speaks of."""
+
+    runStarted = Signal(str, str)      # run id, topic
+    progress = Signal(str, object)     # run id, ProgressUpdate
+    researchDelta = Signal(str, object)  # run id, ResearchDelta
+    reviewRequested = Signal(str, object)  # run id, ReviewRequest
+    reportDelta = Signal(str, str)     # run id, text
+    finished = Signal(str, object)     # run id, Report
+    stepFailed = Signal(str, object)   # run id, StepFailure: the run waits for retry or stop
+    failed = Signal(str, object)       # run id, UserFacingError: the run has ended
+    cancelled = Signal(str, object)    # run id, Report | None: the report as far as written, a draft
+    runEnded = Signal(str)             # run id: finished, failed, stopped or kept for later
+    runningChanged = Signal(bool)      # whether any run is going
     teamQueueChanged = Signal(object)  # tuple[QueuedRun, ...]: every run on the team server
-    teamQueueFailed = Signal(object)   # UserFacingError: the queue could not be listed
+    teamQueueFailed = Signal(object)   # UserFacingError: the team queue could not be listed
 
     def __init__(self, model_source: ChatModelSource | None = None, parent: QObject | None = None, *,
                  settings: SettingsService | None = None, sources: PassageSearch | None = None,
@@ -94,73 +121,110 @@ class WorkflowBridge(QObject):
         self._settings = settings
         self._model_source = model_source or chat_model_factory or model_source_for(
             settings if settings is not None else SettingsService(SecretStore()))
-        self._task: asyncio.Task[None] | None = None
-        self._session = None
-        self._team_queue = None  # TeamQueue, in team mode, for the server it was made for
+        self._runs: dict[str, _ActiveRun] = {}
+        self._team_queue: TeamQueue | None = None  # in team mode, for the server it was made for
         self._queue_task: asyncio.Task[None] | None = None
+
+    # ----- what is going ------------------------------------------------------------------
 
     @property
     def is_running(self) -> bool:
-        return self._task is not None and not self._task.done()
+        """Whether any run is going."""
+        return bool(self._runs)
 
     @property
-    def pending_review(self) -> ReviewRequest | None:
-        return self._session.pending_review if self._session and self.is_running else None
+    def running_count(self) -> int:
+        return len(self._runs)
 
-    def preload(self) -> asyncio.Future[None]:
-        """Import the modules a run of the chosen provider needs, off the UI thread. A daemon
-        thread: quitting during the imports must not wait for them."""
-        return run_on_daemon_thread(_preload_run_modules, name="preload")
+    @property
+    def run_ids(self) -> list[str]:
+        """The runs going, oldest first."""
+        return list(self._runs)
 
-    def start(self, topic: str) -> None:
-        """Start a run. Raises UserFacingError at once for a bad topic or when a run is going."""
-        topic = validate_topic(topic)
-        if self.is_running:
-            raise UserFacingError("A run is already in progress.", "Stop it first.", ErrorKind.BAD_INPUT)
-        from hitl_desktop.core.session import ResearchSession
+    def is_active(self, run_id: str | None) -> bool:
+        return run_id in self._runs
 
-        # Made here, not in the task: between now and the task's first step, pending_review and
-        # submit_decision must already speak of this run, not the previous one.
-        if self.team_mode:
-            self._session = self._team_session()
-        else:
-            self._session = ResearchSession(self._model_source, self.sources, self._recorder(), self._provenance())
-        self._begin(self._session.run(topic, self._emit))
+    def topic_of(self, run_id: str) -> str:
+        run = self._runs.get(run_id)
+        return run.topic if run is not None else ""
 
-    def resume(self, run_id: str) -> None:
-        """Go on with a run kept in the store while it waited for a review or a retry; what it
-        waits on is shown again, with the reviewer's unsent draft. UserFacingError if it cannot."""
-        if self.is_running:
-            raise UserFacingError("A run is already in progress.", "Finish it, or quit: it is kept.",
-                                  ErrorKind.BAD_INPUT)
-        from hitl_desktop.core.session import ResearchSession
-        from hitl_desktop.core.store import request_from_json
+    def pending_review(self, run_id: str | None) -> ReviewRequest | None:
+        """The round run `run_id` waits to have reviewed (None: it waits for none, or is not going)."""
+        run = self._runs.get(run_id) if run_id is not None else None
+        return run.session.pending_review if run is not None else None
 
-        if self.store is None:
-            raise UserFacingError("There is no run history to resume from.", kind=ErrorKind.BAD_INPUT)
-        self.store.claim(run_id)
-        stored = self.store.get(run_id)
-        if stored.pending is None:
-            raise UserFacingError("That run is not waiting for anything.", "Start a new run.", ErrorKind.BAD_INPUT)
-        waiting_on = request_from_json(stored.pending.request)
-        if isinstance(waiting_on, ReviewRequest) and stored.draft is not None and stored.draft.round == waiting_on.round:
-            waiting_on = replace(waiting_on, draft_notes=stored.draft.edited_notes or None,
-                                 draft_feedback=stored.draft.feedback)
-        self._session = ResearchSession(self._model_source, self.sources, self._recorder(run_id),
-                                        self._provenance())
-        self._begin(self._session.resume(waiting_on, stored.pending.context, self._emit))
-
-    def save_draft(self, edited_notes: str, feedback: str) -> None:
-        """The reviewer's unsent answer, kept in the history as they type."""
-        if self._session is not None and self.is_running:
-            self._session.save_draft(edited_notes, feedback)
+    def pending_failure(self, run_id: str | None) -> StepFailure | None:
+        """The failed step run `run_id` waits to have retried (None: none, or it is not going)."""
+        run = self._runs.get(run_id) if run_id is not None else None
+        return run.session.pending_failure if run is not None else None
 
     @property
     def keeps_runs(self) -> bool:
         """Quitting keeps a run for later (the history can be written) instead of ending it."""
         return self.store is not None and self.store.writable
 
-    def _recorder(self, run_id: str | None = None):  # type: ignore[no-untyped-def]
+    def preload(self) -> asyncio.Future[None]:
+        """Import the modules a run of the chosen provider needs, off the UI thread. A daemon
+        thread: quitting during the imports must not wait for them."""
+        return run_on_daemon_thread(_preload_run_modules, name="preload")
+
+    # ----- starting -----------------------------------------------------------------------
+
+    def start(self, topic: str) -> str:
+        """Start a run and return its id. Raises UserFacingError at once for a bad topic or one
+        a run is already researching."""
+        topic = validate_topic(topic)
+        if any(run.topic == topic for run in self._runs.values()):
+            raise UserFacingError("A run on this topic is already going.",
+                                  "Select it in the History, or change the topic.", ErrorKind.BAD_INPUT)
+        if self.team_mode:  # the run goes on the team server; the team queue is its history
+            team_session = self._team_session()
+            run_id = uuid.uuid4().hex
+            self._begin(run_id, _ActiveRun(topic, team_session), lambda emit: team_session.run(topic, emit))
+            return run_id
+        from hitl_desktop.core.session import ResearchSession
+
+        recorder = self._recorder()
+        if recorder is not None:
+            recorder.started(topic)  # now, so the run is known by its stored id from the start
+        run_id = (recorder.run_id if recorder is not None else None) or uuid.uuid4().hex
+        session = ResearchSession(self._model_source, self.sources, recorder, self._provenance())
+        self._begin(run_id, _ActiveRun(topic, session), lambda emit: session.run(topic, emit))
+        return run_id
+
+    def resume(self, run_id: str) -> str:
+        """Go on with a run kept in the store: one that waited for a review or a retry waits
+        again (shown with the reviewer's unsent draft); an interrupted one goes on from its last
+        pause, or from its topic if it never paused. UserFacingError if it cannot."""
+        from hitl_desktop.core.session import ResearchSession
+        from hitl_desktop.core.store import RunStatus, request_from_json
+
+        if run_id in self._runs:
+            raise UserFacingError("That run is already going.", kind=ErrorKind.BAD_INPUT)
+        if self.store is None:
+            raise UserFacingError("There is no run history to resume from.", kind=ErrorKind.BAD_INPUT)
+        self.store.claim(run_id)
+        stored = self.store.get(run_id)
+        topic = stored.summary.topic
+        pending = stored.pending
+        if stored.summary.status is RunStatus.INTERRUPTED:
+            pending = self.store.reopen_interrupted(run_id)
+            stored = self.store.get(run_id)
+        elif pending is None:
+            raise UserFacingError("That run is not waiting for anything.", "Start a new run.", ErrorKind.BAD_INPUT)
+        session = ResearchSession(self._model_source, self.sources, self._recorder(run_id), self._provenance())
+        if pending is None:  # interrupted before its first pause: research it again
+            self._begin(run_id, _ActiveRun(topic, session), lambda emit: session.run(topic, emit))
+            return run_id
+        waiting_on = request_from_json(pending.request)
+        if isinstance(waiting_on, ReviewRequest) and stored.draft is not None and stored.draft.round == waiting_on.round:
+            waiting_on = replace(waiting_on, draft_notes=stored.draft.edited_notes or None,
+                                 draft_feedback=stored.draft.feedback)
+        self._begin(run_id, _ActiveRun(topic, session),
+                    lambda emit: session.resume(waiting_on, pending.context, emit))
+        return run_id
+
+    def _recorder(self, run_id: str | None = None) -> RunRecorder | None:
         if self.store is None:
             return None
         from hitl_desktop.core.run_recorder import RunRecorder
@@ -175,13 +239,16 @@ class WorkflowBridge(QObject):
             return ProvenanceRecorder()
         return ProvenanceRecorder.for_settings(self._settings.current(with_key=False))
 
-    def _begin(self, work) -> None:  # type: ignore[no-untyped-def]
-        self._task = asyncio.get_running_loop().create_task(self._run(work), name="research-run")
+    def _begin(self, run_id: str, run: _ActiveRun, work) -> None:  # type: ignore[no-untyped-def]
+        # Known before its task's first step: pending_review and submit_decision speak of it.
+        self._runs[run_id] = run
+        emit = functools.partial(self._emit, run_id)
+        run.task = asyncio.get_running_loop().create_task(self._run(run_id, run, work(emit)),
+                                                          name=f"research-run-{run_id[:8]}")
+        self.runStarted.emit(run_id, run.topic)
         self.runningChanged.emit(True)
 
-    @property
-    def pending_failure(self) -> StepFailure | None:
-        return self._session.pending_failure if self._session and self.is_running else None
+    # ----- answers ------------------------------------------------------------------------
 
     async def test_connection(self, settings: ProviderSettings) -> str:
         """One tiny real call with `settings` (the settings dialog's Test Connection button).
@@ -192,43 +259,81 @@ class WorkflowBridge(QObject):
 
         return await check_connection(settings)
 
-    def submit_decision(self, decision: ReviewDecision) -> bool:
-        """Pass the decision on, signed with the reviewer's name from Settings."""
-        decision = replace(decision, reviewer=decision.reviewer or self._team_settings().reviewer)
-        return self._session is not None and self._session.submit_decision(decision)
+    def submit_decision(self, run_id: str, decision: ReviewDecision) -> bool:
+        """Pass the reviewer's decision to run `run_id`. A decision for a run that is not going,
+        or for a round already answered, is ignored (False)."""
+        run = self._runs.get(run_id)
+        if run is None:
+            log.debug("Ignoring a decision for run %s: it is not going", run_id)
+            return False
+        # Signed with the reviewer's name from Settings, in both modes.
+        return run.session.submit_decision(replace(decision, reviewer=decision.reviewer or self._team_settings().reviewer))
 
-    # ----- team mode: runs on a team server ---------------------------------------------------
+    def retry(self, run_id: str) -> bool:
+        """Retry the failed model call run `run_id` is waiting on."""
+        run = self._runs.get(run_id)
+        return run is not None and run.session.submit_retry(RetryDecision(retry=True))
+
+    def save_draft(self, run_id: str, edited_notes: str, feedback: str) -> None:
+        """The reviewer's unsent answer to run `run_id`, kept in the history as they type."""
+        run = self._runs.get(run_id)
+        if run is not None:
+            run.session.save_draft(edited_notes, feedback)
+
+    def stop(self, run_id: str | None = None) -> None:
+        """Stop run `run_id`, or every run when None."""
+        for key, run in list(self._runs.items()):
+            if (run_id is None or key == run_id) and run.task is not None:
+                run.task.cancel()
+
+    async def shutdown(self, timeout: float = 10.0) -> None:
+        """Wind every run down before the app closes: kept in the history for later (a paused run
+        waits on; one caught mid-step is marked interrupted), and wait until they have."""
+        await self.close_team_queue()
+        tasks = [run.task for run in self._runs.values() if run.task is not None and not run.task.done()]
+        if not tasks:
+            return
+        for run in self._runs.values():
+            run.session.keep_for_later()
+        for task in tasks:
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, asyncio.TimeoutError):
+            await asyncio.wait_for(asyncio.shield(asyncio.gather(*tasks, return_exceptions=True)), timeout)
+
+    # ----- team mode: runs on a team server -----------------------------------------------
 
     @property
     def team_mode(self) -> bool:
         """A team server is set (Settings → Team server, or HITL_DESKTOP_SERVER): runs start there."""
         return self._team_settings().team_mode
 
-    def _team_settings(self):  # type: ignore[no-untyped-def]
+    def _team_settings(self) -> TeamSettings:
+        """Address and reviewer's name (no token: that may wait on the keychain)."""
         from hitl_desktop.core.team.settings import TeamSettings
 
         return self._settings.team(with_token=False) if self._settings is not None else TeamSettings()
 
-    def _team_client(self):  # type: ignore[no-untyped-def]
-        """A client for the team server (reads the token: call it off the UI thread)."""
+    def _team_session(self) -> TeamSession:
         from hitl_desktop.core.team.client import TeamClient
-
-        assert self._settings is not None
-        return TeamClient(self._settings.team())
-
-    def _team_session(self):  # type: ignore[no-untyped-def]
         from hitl_desktop.core.team.session import TeamSession
 
-        return TeamSession(self._team_client, reviewer=self._team_settings().reviewer)
+        settings = self._settings
+        assert settings is not None, "team mode needs the settings service"
+        # The client is made when the run starts, off the UI thread: the token may be in the keychain.
+        return TeamSession(lambda: TeamClient(settings.team()), reviewer=self._team_settings().reviewer)
 
-    def open_team_run(self, run) -> None:  # type: ignore[no-untyped-def]
-        """Follow `run` (a QueuedRun, perhaps someone else's) in the window: its progress so
-        far, and the review it waits on, which this reviewer may then decide."""
-        if self.is_running:
-            raise UserFacingError("A run is already in progress.", "Finish or stop it first.", ErrorKind.BAD_INPUT)
-        self._session = self._team_session()
-        self._begin(self._session.follow(run.run_id, self._emit, history_until=run.last_sequence,
-                                         waiting_at=run.waiting_at))
+    def open_team_run(self, run: QueuedRun) -> str:
+        """Follow `run` from the team queue (perhaps someone else's): its progress so far, and
+        the review it waits on, which this reviewer may then decide. The id it goes by here: the
+        server's, or the one it was started under when this app is already following it."""
+        for run_id, active in self._runs.items():
+            if run_id == run.run_id or getattr(active.session, "run_id", None) == run.run_id:
+                return run_id
+        session = self._team_session()
+        self._begin(run.run_id, _ActiveRun(run.topic, session),
+                    lambda emit: session.follow(run.run_id, emit, history_until=run.last_sequence,
+                                                waiting_at=run.waiting_at))
+        return run.run_id
 
     def refresh_team_queue(self) -> None:
         """List the team server's runs again (teamQueueChanged, or teamQueueFailed); one listing
@@ -241,8 +346,10 @@ class WorkflowBridge(QObject):
         from hitl_desktop.core.team.client import TeamClient
         from hitl_desktop.core.team.queue import TeamQueue
 
-        settings = await asyncio.to_thread(self._settings.team) if self._settings is not None else None
-        if settings is None or not settings.team_mode:
+        if self._settings is None:
+            return
+        settings = await asyncio.to_thread(self._settings.team)  # the token may be in the keychain
+        if not settings.team_mode:
             return
         queue = self._team_queue
         if queue is None or queue.settings != settings:  # first listing, or Settings changed the server
@@ -254,7 +361,7 @@ class WorkflowBridge(QObject):
             if self._alive():
                 self.teamQueueFailed.emit(error)
 
-    def _on_team_queue(self, runs) -> None:  # type: ignore[no-untyped-def]
+    def _on_team_queue(self, runs: tuple[QueuedRun, ...]) -> None:
         if self._alive():
             self.teamQueueChanged.emit(runs)
 
@@ -271,73 +378,53 @@ class WorkflowBridge(QObject):
         if queue is not None:
             await queue.aclose()
 
-    def retry(self) -> bool:
-        """Retry the failed model call the run is waiting on."""
-        return self._session is not None and self._session.submit_retry(RetryDecision(retry=True))
+    # ----- the runs' outcomes -------------------------------------------------------------
 
-    def stop(self) -> None:
-        if self.is_running:
-            assert self._task is not None
-            self._task.cancel()
-
-    async def shutdown(self, timeout: float = 10.0) -> None:
-        """Wind any run down before the app closes: kept in the history for later (a paused run
-        waits on; one caught mid-step is marked interrupted), and wait until it has."""
-        await self.close_team_queue()
-        task = self._task
-        if task is None or task.done():
-            return
-        if self._session is not None:
-            self._session.keep_for_later()
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, asyncio.TimeoutError):
-            await asyncio.wait_for(asyncio.shield(task), timeout)
-
-    async def _run(self, work) -> None:  # type: ignore[no-untyped-def]
-        assert self._session is not None
+    async def _run(self, run_id: str, run: _ActiveRun, work) -> None:  # type: ignore[no-untyped-def]
         try:
             report = await work
         except asyncio.CancelledError:
-            log.info("The run was stopped")
+            log.info("Run %s was stopped", run_id)
             if self._alive():
-                self.progress.emit(ProgressUpdate("Run stopped"))
-                self.cancelled.emit(self._session.draft)
+                self.progress.emit(run_id, ProgressUpdate("Run stopped"))
+                self.cancelled.emit(run_id, run.session.draft)
         except UserFacingError as error:
             _log_user_facing("The run failed", error)
             if self._alive():
-                self.failed.emit(error)
+                self.failed.emit(run_id, error)
         except Exception as exc:  # a bug: still tell the user, and keep the app usable
             log.exception("Unexpected failure in a run")
             if self._alive():
-                self.failed.emit(UserFacingError(f"Unexpected error: {type(exc).__name__}.",
-                                                 "See the log file for details.", ErrorKind.INTERNAL))
+                self.failed.emit(run_id, UserFacingError(f"Unexpected error: {type(exc).__name__}.",
+                                                         "See the log file for details.", ErrorKind.INTERNAL))
         else:
             if self._alive():
-                self.finished.emit(report)
+                self.finished.emit(run_id, report)
         finally:
-            self._task = None
+            self._runs.pop(run_id, None)
             if self._alive():
-                self.runningChanged.emit(False)
+                self.runEnded.emit(run_id)
+                self.runningChanged.emit(self.is_running)
 
     def _alive(self) -> bool:
         """False once Qt has deleted this object (its window went away mid-run)."""
         return shiboken6.isValid(self)
 
-    def _emit(self, update: RunUpdate) -> None:
+    def _emit(self, run_id: str, update: RunUpdate) -> None:
         if not self._alive():
-            self.stop()  # nobody is listening any more
+            self.stop(run_id)  # nobody is listening any more
             return
         if isinstance(update, ProgressUpdate):
-            self.progress.emit(update)
+            self.progress.emit(run_id, update)
         elif isinstance(update, ResearchDelta):
-            self.researchDelta.emit(update)
+            self.researchDelta.emit(run_id, update)
         elif isinstance(update, ReportDelta):
-            self.reportDelta.emit(update.text)
+            self.reportDelta.emit(run_id, update.text)
         elif isinstance(update, ReviewRequest):
-            self.reviewRequested.emit(update)
+            self.reviewRequested.emit(run_id, update)
         elif isinstance(update, StepFailure):
             _log_user_facing(f"The {update.stage} failed; the run waits for Retry or Stop", update.error)
-            self.stepFailed.emit(update)
+            self.stepFailed.emit(run_id, update)
 
 
 def _log_user_facing(what: str, error: UserFacingError) -> None:

@@ -112,11 +112,13 @@ class ReviewNotifier(QObject):
             active = parent.window() if parent is not None else None
         return False
 
-    def review_ready(self, topic: str, round: int) -> bool:  # noqa: A002 (the round's number)
-        """A round waits for review: notify unless the window is active. Returns whether it did."""
+    def review_ready(self, topic: str, round: int, *, waiting: int = 1) -> bool:  # noqa: A002 (the round's number)
+        """A round of `topic` waits for review (`waiting` reviews in all, with other runs'):
+        notify unless the window is active. Returns whether it did."""
         if self.window_is_active():
             return False
-        title = f"Research round {round} is ready for review"
+        title = (f"Research round {round} is ready for review" if waiting <= 1
+                 else f"{waiting} reviews waiting: round {round} is ready")
         if self.backend.tray_available():
             self.backend.show_message(title, _shorten(topic))
             self._pending = "message"

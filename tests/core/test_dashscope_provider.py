@@ -143,3 +143,81 @@ def test_each_model_talks_to_its_own_endpoint_even_concurrently(monkeypatch: pyt
 
         assert asyncio.run(both()) == ["one two", "three"]
         assert len(first.fake.requests) == 1 and len(second.fake.requests) == 1
+
+
+PAGES = [
+    {"index": 1, "title": "Tidal power — Wikipedia", "url": "https://en.wikipedia.org/wiki/Tidal_power",
+     "site_name": "Wikipedia", "icon": "https://en.wikipedia.org/favicon.ico"},
+    {"index": 2, "title": "MeyGen", "url": "https://www.saltire.example/meygen", "site_name": "Saltire",
+     "icon": ""},
+    # The same page listed again under another number: one source, both numbers kept.
+    {"index": 3, "title": "Tidal power — Wikipedia", "url": "https://en.wikipedia.org/wiki/Tidal_power",
+     "site_name": "Wikipedia", "icon": ""},
+    # Not a web address: nothing a report could link to, so it is no source.
+    {"index": 4, "title": "Local", "url": "javascript:alert(1)", "site_name": "", "icon": ""},
+]
+
+
+def searching_model(web_search: bool, *, use: bool = True):  # type: ignore[no-untyped-def]
+    model = build_chat_model(replace(load_settings(), web_search=web_search))
+    model.use_web_search = use
+    return model
+
+
+async def reply_of(model) -> str:  # type: ignore[no-untyped-def]
+    return "".join([piece async for piece in model.stream_chat([Message("user", "tidal power")])])
+
+
+def test_web_search_is_asked_for_with_its_sources_and_our_citation_markers(
+        fake_dashscope: FakeDashScope) -> None:
+    fake_dashscope.replies = [Stream(["Tides [ref_1]."], search_results=PAGES)]
+    model = searching_model(web_search=True)
+    assert model.web_search_enabled
+    asyncio.run(reply_of(model))
+    parameters = fake_dashscope.requests[0].body["parameters"]
+    assert parameters["enable_search"] is True
+    assert parameters["search_options"] == {"enable_source": True, "enable_citation": True,
+                                            "citation_format": "[ref_<number>]", "forced_search": True}
+
+
+@pytest.mark.parametrize(("web_search", "use"), [(False, True), (True, False), (False, False)])
+def test_no_search_is_asked_for_unless_the_setting_is_on_and_the_call_wants_one(
+        fake_dashscope: FakeDashScope, web_search: bool, use: bool) -> None:
+    fake_dashscope.replies = [Stream(["Tides."], search_results=PAGES)]
+    model = searching_model(web_search, use=use)
+    asyncio.run(reply_of(model))
+    parameters = fake_dashscope.requests[0].body["parameters"]
+    assert "enable_search" not in parameters and "search_options" not in parameters
+    assert model.last_web_sources == ()
+
+
+@pytest.mark.parametrize("chunks_with_pages", [(1,), (3,), (1, 2, 3)])
+def test_the_pages_found_are_kept_once_each_wherever_in_the_stream_they_come(
+        fake_dashscope: FakeDashScope, chunks_with_pages: tuple[int, ...]) -> None:
+    fake_dashscope.replies = [Stream(["Tides ", "[ref_1] ", "[ref_2]."], search_results=PAGES,
+                                     search_results_in=chunks_with_pages)]
+    model = searching_model(web_search=True)
+    assert asyncio.run(reply_of(model)) == "Tides [ref_1] [ref_2]."
+    assert [(p.url, p.title, p.site, p.indexes) for p in model.last_web_sources] == [
+        ("https://en.wikipedia.org/wiki/Tidal_power", "Tidal power — Wikipedia", "Wikipedia", (1, 3)),
+        ("https://www.saltire.example/meygen", "MeyGen", "Saltire", (2,)),
+    ]
+
+
+def test_each_call_starts_with_no_pages(fake_dashscope: FakeDashScope) -> None:
+    fake_dashscope.replies = [Stream(["Tides."], search_results=PAGES), Stream(["More."])]
+    model = searching_model(web_search=True)
+    asyncio.run(reply_of(model))
+    assert model.last_web_sources
+    asyncio.run(reply_of(model))
+    assert model.last_web_sources == ()
+
+
+def test_other_providers_never_search_the_web() -> None:
+    from hitl_desktop.core.providers.offline import OfflineEngine
+    from hitl_desktop.core.settings import OPENAI_COMPATIBLE, ProviderSettings
+
+    compatible = build_chat_model(ProviderSettings(provider=OPENAI_COMPATIBLE, model="m", web_search=True,
+                                                   base_url="http://127.0.0.1:9/v1"))
+    for model in (compatible, OfflineEngine()):
+        assert not model.web_search_enabled and model.last_web_sources == ()

@@ -20,19 +20,34 @@ from hitl_desktop.core.run import RunController, SaveChoice
 
 class FakeRun:
     def __init__(self) -> None:
-        self.is_running = False
+        self.active: list[str] = []  # the ids of the runs going
         self.keeps_runs = False
-        self.stops = 0
+        self.stopped: list[str] = []
         self.shutdowns = 0
 
-    def stop(self) -> None:
-        self.stops += 1
-        self.is_running = False
+    @property
+    def is_running(self) -> bool:
+        return bool(self.active)
+
+    @property
+    def running_count(self) -> int:
+        return len(self.active)
+
+    @property
+    def stops(self) -> int:
+        return len(self.stopped)
+
+    def is_active(self, run_id: str | None) -> bool:
+        return run_id in self.active
+
+    def stop(self, run_id: str | None = None) -> None:
+        self.stopped.append(run_id)
+        self.active.remove(run_id)
 
     async def shutdown(self) -> None:
         self.shutdowns += 1
         await asyncio.sleep(0)
-        self.is_running = False
+        self.active.clear()
 
 
 class FakePrompts:
@@ -70,24 +85,35 @@ class Harness:
         self.rules = RunController(self.run, self.prompts)
         self.starts = 0
 
-    def start(self) -> bool:
+    def start(self) -> str:
         self.starts += 1
-        self.run.is_running = True
-        return True
+        run_id = f"run-{self.starts}"
+        self.run.active.append(run_id)
+        return run_id
+
+    @property
+    def newest(self) -> str | None:
+        return self.run.active[-1] if self.run.active else None
 
     def press_run(self) -> None:
         self.rules.request_run(self.start)
 
+    def end(self, run_id: str) -> None:
+        self.run.active.remove(run_id)
+        self.rules.run_ended(run_id)
+
     def finish_with_report(self) -> Report:
         report = Report(topic="tides", markdown="# Tides", rounds=1)
-        self.run.is_running = False
+        run_id = self.newest
+        self.run.active.remove(run_id)
         self.rules.report_arrived(report)
-        self.rules.run_ended()
+        self.rules.run_ended(run_id)
         return report
 
-    def reviewed_run(self) -> None:
+    def reviewed_run(self) -> str:
         self.press_run()
-        self.rules.review_requested()
+        self.rules.review_requested(self.newest)
+        return self.newest
 
 
 async def turn() -> None:
@@ -112,36 +138,34 @@ def h() -> Harness:
 
 def test_a_run_without_reviewed_work_stops_without_asking(h: Harness) -> None:
     h.press_run()
-    h.rules.request_stop()
+    h.rules.request_stop(h.newest)
     assert h.run.stops == 1 and h.prompts.stop_questions == []
 
 
 def test_stopping_after_a_review_asks_and_keep_running_keeps_it(h: Harness) -> None:
-    h.reviewed_run()
-    h.rules.request_stop()
-    h.rules.request_stop()  # pressed again while asking: one question
+    run_id = h.reviewed_run()
+    h.rules.request_stop(run_id)
+    h.rules.request_stop(run_id)  # pressed again while asking: one question
     assert [verb for verb, _ in h.prompts.stop_questions] == ["Stop Run"]
     h.prompts.stop_questions[0][1](False)
     assert h.run.stops == 0 and h.run.is_running
-    h.rules.request_stop()
+    h.rules.request_stop(run_id)
     h.prompts.stop_questions[1][1](True)
-    assert h.run.stops == 1
+    assert h.run.stopped == [run_id]
 
 
 def test_stop_without_asking_is_for_scripts(h: Harness) -> None:
-    h.reviewed_run()
-    h.rules.request_stop(ask=False)
+    h.rules.request_stop(h.reviewed_run(), ask=False)
     assert h.run.stops == 1 and h.prompts.stop_questions == []
 
 
 @on_a_loop
 async def test_a_run_that_ends_while_the_stop_question_is_up_dismisses_it_and_goes_on(h: Harness) -> None:
-    h.reviewed_run()
+    run_id = h.reviewed_run()
     assert not h.rules.request_close()
     verb, answer = h.prompts.stop_questions[0]
     assert verb == "Stop and Quit"
-    h.run.is_running = False
-    h.rules.run_ended()  # finished meanwhile: nothing left to lose
+    h.end(run_id)  # finished meanwhile: nothing left to lose
     assert h.prompts.dismissed == 1
     await turn()
     assert h.prompts.closed == 1 and h.rules.close_allowed
@@ -281,5 +305,54 @@ async def test_where_runs_are_kept_quitting_asks_nothing_about_the_run(h: Harnes
     h.reviewed_run()
     assert not h.rules.request_close()
     assert h.prompts.stop_questions == [] and h.prompts.status == ["Keeping the run for next time: it waits where it was…"]
+    await turn()
+    assert h.run.shutdowns == 1 and h.prompts.closed == 1 and h.run.stops == 0
+
+
+# -- several runs at once --------------------------------------------------------------------
+
+
+def test_a_new_run_starts_while_another_waits_for_review(h: Harness) -> None:
+    waiting = h.reviewed_run()
+    h.press_run()
+    assert h.starts == 2 and h.run.active == [waiting, "run-2"]
+
+
+def test_stop_acts_on_one_run_and_asks_only_about_that_runs_reviewed_work(h: Harness) -> None:
+    reviewed = h.reviewed_run()
+    h.press_run()
+    fresh = h.newest
+    h.rules.request_stop(fresh)  # nothing reviewed in it: no question
+    assert h.run.stopped == [fresh] and h.prompts.stop_questions == []
+    h.rules.request_stop(reviewed)
+    assert [verb for verb, _ in h.prompts.stop_questions] == ["Stop Run"]
+    h.prompts.stop_questions[0][1](True)
+    assert h.run.stopped == [fresh, reviewed]
+    h.rules.request_stop("a run that is not going")
+    assert h.run.stops == 2
+
+
+@on_a_loop
+async def test_quit_asks_until_no_run_with_reviewed_work_is_left(h: Harness) -> None:
+    reviewed = h.reviewed_run()
+    h.press_run()
+    other = h.newest
+    assert not h.rules.request_close()
+    assert [verb for verb, _ in h.prompts.stop_questions] == ["Stop and Quit"]
+    h.end(other)  # the other run ending changes nothing: reviewed work is still at stake
+    assert h.prompts.dismissed == 0
+    h.end(reviewed)
+    assert h.prompts.dismissed == 1
+    await turn()
+    assert h.prompts.closed == 1
+
+
+@on_a_loop
+async def test_where_runs_are_kept_quitting_says_how_many_are_kept(h: Harness) -> None:
+    h.run.keeps_runs = True
+    h.reviewed_run()
+    h.press_run()
+    assert not h.rules.request_close()
+    assert h.prompts.status == ["Keeping 2 runs for next time: each waits where it was…"]
     await turn()
     assert h.run.shutdowns == 1 and h.prompts.closed == 1 and h.run.stops == 0

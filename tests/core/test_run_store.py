@@ -308,8 +308,10 @@ def test_a_version_1_file_is_backed_up_then_migrated(store_path: Path) -> None:
         assert [s.id for s in store.list_runs("lagoons")] == ["old-1"]  # the topic index was built
         store.add_round("old-2", 2, "More notes")  # and it can be written
         store.delete("old-1")  # cascades still reach the children
-    assert _rows(store_path, "PRAGMA user_version") == [(2,)]
+    assert _rows(store_path, "PRAGMA user_version") == [(schema.CURRENT_VERSION,)]
     assert _rows(store_path, "PRAGMA foreign_key_check") == []
+    # The run paused in the old file has that pause as its checkpoint.
+    assert _rows(store_path, "SELECT run_id, kind FROM checkpoints") == [("old-2", "review")]
     assert _rows(store_path, "SELECT count(*) FROM rounds WHERE run_id = 'old-1'") == [(0,)]
     # The backup is the version-1 file as it was.
     assert _rows(backup, "PRAGMA user_version") == [(1,)]
@@ -338,7 +340,7 @@ def test_a_file_from_a_newer_app_is_read_only(store: RunStore, store_path: Path)
     store.create_run("Tides", "m")
     store.close()
     conn = sqlite3.connect(store_path)
-    conn.execute("PRAGMA user_version = 3")
+    conn.execute(f"PRAGMA user_version = {schema.CURRENT_VERSION + 1}")
     conn.close()
     with RunStore.open(store_path) as newer:
         assert not newer.writable and isinstance(newer.problem, StoreReadOnly) and "newer" in newer.problem.message
@@ -639,6 +641,55 @@ def test_runs_of_a_crashed_app_are_interrupted_or_wait_and_keep_their_work(store
         assert store.get(done).summary.status is RunStatus.DONE
         assert _rows(store_path, "SELECT count(*) FROM owners") == [(1,)]  # the dead owner is gone
         assert store.recover_after_start().interrupted == ()  # once only
+
+
+def _interrupted_after_a_decision(store: RunStore, decision: ReviewDecision) -> str:
+    """A run paused for review, answered with `decision`, then caught mid-report by a quit."""
+    run_id = store.create_run("Tides", "m")
+    request = ReviewRequest(round=1, topic="Tides", notes="Round one notes", citations=CITATIONS)
+    store.add_round(run_id, 1, request.notes, request.citations)
+    store.save_pending(run_id, PendingKind.REVIEW, request_to_json(request), {"state": {"round": 1}})
+    store.record_decision(run_id, decision)
+    store.save_report(run_id, "# Half a report", final=False)
+    store.set_status(run_id, RunStatus.INTERRUPTED)
+    return run_id
+
+
+def test_an_interrupted_run_reopens_at_its_last_pause_with_its_decision_as_the_draft(store: RunStore) -> None:
+    run_id = _interrupted_after_a_decision(store, ReviewDecision(round=1, approved=True, feedback="Shorter.",
+                                                                 edited_notes="Round one notes, edited"))
+    assert store.get(run_id).pending is None  # answered: nothing waits until it is reopened
+    pending = store.reopen_interrupted(run_id)
+    assert pending is not None and pending.kind is PendingKind.REVIEW
+    assert pending.context == {"state": {"round": 1}}
+    assert request_from_json(pending.request).notes == "Round one notes"
+    reopened = store.get(run_id)
+    assert reopened.summary.status is RunStatus.WAITING_FOR_REVIEW and reopened.pending == pending
+    assert (reopened.draft.round, reopened.draft.edited_notes, reopened.draft.feedback) == (
+        1, "Round one notes, edited", "Shorter.")
+    assert reopened.report.markdown == "# Half a report"  # what it had written stays
+    assert reopened.progress[-1].message.startswith("Resumed from its last pause")
+    with pytest.raises(UserFacingError, match="not interrupted"):
+        store.reopen_interrupted(run_id)  # once: it waits now
+
+
+def test_an_interrupted_run_that_never_paused_runs_again_from_its_topic(store: RunStore) -> None:
+    run_id = store.create_run("Tides", "m")
+    store.set_status(run_id, RunStatus.INTERRUPTED)
+    assert store.reopen_interrupted(run_id) is None
+    reopened = store.get(run_id)
+    assert reopened.summary.status is RunStatus.RUNNING and reopened.pending is None
+    assert reopened.progress[-1].message.startswith("Resumed from the topic")
+
+
+def test_a_finished_run_keeps_no_checkpoint(store: RunStore, store_path: Path) -> None:
+    run_id = _interrupted_after_a_decision(store, ReviewDecision(round=1, approved=True))
+    store.reopen_interrupted(run_id)
+    store.record_decision(run_id, ReviewDecision(round=1, approved=True))
+    store.save_report(run_id, "# Report", final=True)
+    assert _rows(store_path, "SELECT count(*) FROM checkpoints") == [(0,)]
+    with pytest.raises(UserFacingError, match="not interrupted"):
+        store.reopen_interrupted(run_id)
 
 
 # -- SIGKILL at any moment -------------------------------------------------------------------

@@ -126,3 +126,72 @@ def test_stopping_records_a_stopped_run_with_its_draft_and_progress(tmp_path: Pa
     assert stored.summary.status is RunStatus.STOPPED and "Draft: this report is unfinished" in stored.report.markdown
     assert any("Researching round 1" in line.message for line in stored.progress)
     assert [r.notes for r in stored.rounds] == ["notes"]
+
+
+def test_a_run_interrupted_mid_report_resumes_from_its_review_pause_without_re_researching(tmp_path: Path) -> None:
+    gate = Gate(after_chunks=2)
+    model = ScriptedChatModel("round one notes", ScriptedReply(["# Report\n\n", "First part. ", "never"], gate=gate),
+                              "# The report, written again")
+    store = RunStore.open(tmp_path / "runs.sqlite3", heartbeat=False)
+    run_id = approve_then_cancel_mid_report(store, model, gate, written="First part.", keep=True).run_id
+    store.close()
+
+    store = RunStore.open(tmp_path / "runs.sqlite3", heartbeat=False)  # the next launch
+    pending = store.reopen_interrupted(run_id)
+    assert pending is not None
+    request = request_from_json(pending.request)
+    assert isinstance(request, ReviewRequest) and request.notes == "round one notes"
+
+    async def resume() -> object:
+        session = ResearchSession(lambda: model, recorder=RunRecorder(store, run_id))
+
+        def emit(update: object) -> None:
+            if isinstance(update, ReviewRequest):  # the last pause, shown again
+                asyncio.get_running_loop().call_soon(session.submit_decision,
+                                                     ReviewDecision(round=update.round, approved=True))
+
+        return await session.resume(request, pending.context, emit)
+
+    report = asyncio.run(resume())
+    assert report.markdown == "# The report, written again"
+    assert len(model.calls) == 3  # research once; the report interrupted, then written again
+    assert "round one notes" in model.prompt(2)
+    done = store.get(run_id)
+    assert done.summary.status is RunStatus.DONE and done.report.final
+    assert [d.approved for d in done.decisions] == [True, True]
+
+
+def test_a_run_interrupted_before_its_first_pause_researches_again_from_its_topic(tmp_path: Path) -> None:
+    gate = Gate(after_chunks=1)
+    model = ScriptedChatModel(ScriptedReply(["Half ", "never"], gate=gate), "notes, again", "the report")
+    store = RunStore.open(tmp_path / "runs.sqlite3", heartbeat=False)
+    recorder = RunRecorder(store)
+
+    async def interrupted() -> None:
+        session = ResearchSession(lambda: model, recorder=recorder)
+        task = asyncio.create_task(session.run("tidal power", lambda _update: None))
+        await gate.reached.wait()
+        session.keep_for_later()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    asyncio.run(interrupted())
+    run_id = recorder.run_id
+    assert store.get(run_id).summary.status is RunStatus.INTERRUPTED
+    assert store.reopen_interrupted(run_id) is None  # no pause to go back to
+
+    async def again() -> object:
+        session = ResearchSession(lambda: model, recorder=RunRecorder(store, run_id))
+
+        def emit(update: object) -> None:
+            if isinstance(update, ReviewRequest):
+                asyncio.get_running_loop().call_soon(session.submit_decision,
+                                                     ReviewDecision(round=update.round, approved=True))
+
+        return await session.run("tidal power", emit)
+
+    assert asyncio.run(again()).markdown == "the report"
+    assert len(model.calls) == 3
+    done = store.get(run_id)  # the same run in the history, not a new one
+    assert done.summary.status is RunStatus.DONE and [s.id for s in store.list_runs()] == [run_id]
+    assert [r.notes for r in done.rounds] == ["notes, again"]

@@ -131,3 +131,20 @@ def test_credentials_in_a_base_url_are_never_shown(tmp_path: Path) -> None:
         assert "gw.example:8443" in text
         assert "s3cr3t-pass" not in text and "querykey12345" not in text and "bob" not in text
     assert "s3cr3t-pass" not in redact(f"log line with {url}")
+
+
+def test_web_search_is_off_by_default_saved_when_turned_on_and_overridden_by_the_environment() -> None:
+    assert load_settings(env={}).web_search is False
+    save_settings(ProviderSettings(provider=DASHSCOPE, web_search=True))
+    assert json.loads(settings_file().read_text())["web_search"] is True
+    assert load_settings(env={}).web_search is True
+    assert load_settings(env={"HITL_DESKTOP_WEB_SEARCH": "0"}).web_search is False
+    save_settings(ProviderSettings(provider=DASHSCOPE, web_search=False))
+    assert load_settings(env={"HITL_DESKTOP_WEB_SEARCH": "on"}).web_search is True
+    assert load_settings(env={"HITL_DESKTOP_WEB_SEARCH": "maybe"}).web_search is False  # ignored
+
+
+def test_a_web_search_switch_written_as_text_is_ignored_not_read_as_true() -> None:
+    settings_file().parent.mkdir(parents=True, exist_ok=True)
+    settings_file().write_text(json.dumps({"provider": DASHSCOPE, "web_search": "false"}))
+    assert load_settings(env={}).web_search is False

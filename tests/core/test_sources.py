@@ -26,9 +26,9 @@ from hitl_desktop.core.sources import (
     passage_id,
 )
 from hitl_desktop.core.sources import library as library_module
-from hitl_desktop.core.sources import readers
+from hitl_desktop.core.sources import docx_reader, text_reader
 from hitl_desktop.core.sources.passages import MAX_WORDS, TAIL_WORDS, split_passages
-from hitl_desktop.core.sources.readers import Block
+from hitl_desktop.core.sources.parsed import Block
 
 TIDAL = """\
 # Tidal Power in Europe
@@ -307,7 +307,7 @@ def test_plain_text_passages_name_their_first_paragraph() -> None:
 
 
 def test_markdown_details() -> None:
-    document = readers.read_markdown(textwrap.dedent("""\
+    document = text_reader.read_markdown(textwrap.dedent("""\
         ---
         title: front matter is not text
         ---
@@ -494,7 +494,7 @@ def test_bad_files_are_skipped_with_reasons(corpus: Path, tmp_path: Path) -> Non
 
 
 def test_declared_unpacked_size_is_capped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(readers, "MAX_DOCX_UNPACKED_BYTES", 10_000)
+    monkeypatch.setattr(docx_reader, "MAX_DOCX_UNPACKED_BYTES", 10_000)
     folder = tmp_path / "docs"
     folder.mkdir()
     make_docx(folder / "bees.docx")

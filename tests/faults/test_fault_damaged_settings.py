@@ -9,7 +9,6 @@ the defaults are used, the log says so and the window's problem bar names the ke
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import pytest
@@ -101,8 +100,7 @@ def test_the_window_names_the_kept_file_in_its_problem_bar(qtbot, qloop) -> None
     path = settings_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(DAMAGED["truncated"])
-    args = argparse.Namespace(topic=None, auto_approve=False, save_report=None, quit_when_done=False,
-                              print_startup_time=False)
+    args = app_module.parse_args([])  # a plain launch
     qapp = QApplication.instance()
     started = qloop.create_task(app_module._run_window(qapp, args, None))
     try:

@@ -152,7 +152,8 @@ def test_double_click_approve_sends_one_decision(qtbot, window_with) -> None:  #
     model = ScriptedChatModel(RESEARCH_1, REPORT)
     window = window_with(model)
     decisions = []
-    window.bridge.submit_decision = lambda d, submit=window.bridge.submit_decision: (decisions.append(d), submit(d))[1]
+    window.bridge.submit_decision = lambda run_id, d, submit=window.bridge.submit_decision: (
+        decisions.append(d), submit(run_id, d))[1]
     start_run(qtbot, window)
     dialog = wait_for_review(qtbot, window, 1)
     qtbot.mouseDClick(dialog.approveButton, Qt.MouseButton.LeftButton)

@@ -60,6 +60,14 @@ def test_an_inactive_window_gets_a_tray_notification(qtbot, window: QMainWindow)
     assert not desktop.alerts and notifier.pending
 
 
+def test_with_other_runs_waiting_the_notification_counts_the_reviews(qtbot, window: QMainWindow) -> None:  # type: ignore[no-untyped-def]
+    desktop = FakeDesktop(tray=True)
+    notifier = ReviewNotifier(window, desktop)
+    go_elsewhere(qtbot)
+    assert notifier.review_ready("Urban beekeeping", 1, waiting=2)
+    assert desktop.messages == [("2 reviews waiting: round 1 is ready", "Urban beekeeping")]
+
+
 def test_an_active_window_is_not_notified(qtbot, window: QMainWindow) -> None:  # type: ignore[no-untyped-def]
     desktop = FakeDesktop(tray=True)
     notifier = ReviewNotifier(window, desktop)

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtGui import QTextDocument
 
-from hitl_desktop.ui.widgets.report_view import (
-    ReportView,
-    scan_finished_blocks,
-    stable_prefix_end,
-)
+from hitl_desktop.ui.widgets.markdown_blocks import BlockScanner, cuts
+from hitl_desktop.ui.widgets.report_view import ReportView
 from hitl_desktop.ui.widgets.safe_markdown import set_markdown
 
 REPORT = (
@@ -23,11 +20,15 @@ def rendered_text(markdown: str) -> str:
     return document.toPlainText()
 
 
-def test_finished_blocks_end_at_blank_lines_outside_code_fences() -> None:
-    text = "para one\n\n```\ncode\n\nmore code"
-    assert stable_prefix_end(text, 0) == len("para one\n\n")  # the blank line inside the fence is not an end
-    assert stable_prefix_end(text + "\n```\n\nnext", 0) == len(text + "\n```\n\n")
-    assert stable_prefix_end("no blank line yet", 0) == 0
+def block_starts(text: str) -> list[int]:
+    return [cut.position for cut in cuts(text)]
+
+
+def test_blocks_start_after_blank_lines_outside_code_fences() -> None:
+    text = "para one\n\n```\ncode\n\nmore code\n"
+    assert block_starts(text) == [len("para one\n\n")]  # the blank line inside the fence starts nothing
+    assert block_starts(text + "```\n\nnext\n") == [len("para one\n\n"), len(text + "```\n\n")]
+    assert block_starts("no blank line yet") == []
 
 
 def test_streamed_document_matches_a_whole_render_at_every_step(qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -65,29 +66,28 @@ def test_remote_resources_are_never_loaded(qtbot) -> None:  # type: ignore[no-un
 
 def test_a_tilde_fence_is_closed_only_by_tildes_at_least_as_long() -> None:
     text = "intro\n\n~~~~\n```\n\n~~~\n\ncode still\n"
-    # ``` and a shorter ~~~ inside the ~~~~ block are code: no finished block after "intro".
-    assert stable_prefix_end(text, 0) == len("intro\n\n")
-    closed = text + "~~~~\n\nafter"
-    assert stable_prefix_end(closed, 0) == len(text + "~~~~\n\n")
+    # ``` and a shorter ~~~ inside the ~~~~ block are code: no block starts after the fence's own.
+    assert block_starts(text) == [len("intro\n\n")]
+    closed = text + "~~~~\n\nafter\n"
+    assert block_starts(closed) == [len("intro\n\n"), len(text + "~~~~\n\n")]
     # And the other way round: ~~~ does not close a ``` block.
-    assert stable_prefix_end("```\n~~~\n\nx\n", 0) == 0
+    assert block_starts("```\n~~~\n\nx\n") == []
     # A closing fence may not carry an info string.
-    assert stable_prefix_end("```\n```python\n\nx\n", 0) == 0
+    assert block_starts("```\n```python\n\nx\n") == []
 
 
-def test_a_long_open_fence_never_ends_a_block_and_resumes_from_the_committed_state() -> None:
+def test_a_long_open_fence_starts_no_block_and_the_scan_resumes_where_it_stopped() -> None:
     head = "para\n\n"
-    body = "```\n" + "line\n\n" * 20_000
-    text = head + body
-    assert stable_prefix_end(text, 0) == len(head)
-    # Scanning from the committed position with the fence state kept there gives the same answer.
-    end, fence = scan_finished_blocks(text, len(head))
-    assert (end, fence) == (len(head), None)
-    text += "```\n\nafter\n"
-    end, fence = scan_finished_blocks(text, len(head))
-    assert (end, fence) == (len(text) - len("after\n"), None)
-    # Resuming inside a fence (as the view does) treats blank lines as code until it closes.
-    assert scan_finished_blocks("x\n\ny\n```\n\nz\n", 0, fence="```") == (len("x\n\ny\n```\n\n"), None)
+    text = head + "```\n" + "line\n\n" * 20_000
+    scanner = BlockScanner()
+    assert [cut.position for cut in scanner.scan(text)] == [len(head)]
+    assert scanner.position == len(text)  # every complete line scanned once
+    # The stream goes on: only the new lines are scanned, with the fence still open at the start.
+    grown = text + "```\n\nafter\n"
+    assert [cut.position for cut in scanner.scan(grown)] == [len(grown) - len("after\n")]
+    # An unfinished last line decides nothing until it is complete.
+    partial = BlockScanner()
+    assert partial.scan("x\n\ny") == [] and partial.position == len("x\n\n")
 
 
 def test_streaming_a_long_open_fence_matches_a_whole_render(qtbot) -> None:  # type: ignore[no-untyped-def]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Signal
 from scripted_model import ScriptedChatModel
 from window_driver import start_run, wait_for_review
 
@@ -23,25 +22,16 @@ def test_research_notes_show_in_the_window_as_they_are_written(qtbot, window_wit
     assert "Open questions" in preview.view.toPlainText()
 
 
-class Updates(QObject):
-    """The bridge's research signals, without a run behind them."""
-
-    researchDelta = Signal(object)
-    reviewRequested = Signal(object)
-    runningChanged = Signal(bool)
-
-
-def test_each_round_replaces_the_last_and_a_new_run_clears_it(qtbot) -> None:  # type: ignore[no-untyped-def]
-    updates = Updates()
-    preview = ResearchPreview(updates)  # type: ignore[arg-type]
+def test_each_round_replaces_the_last_and_clearing_empties_it(qtbot) -> None:  # type: ignore[no-untyped-def]
+    preview = ResearchPreview()
     qtbot.addWidget(preview)
     for piece in ("## Round one\n\n", "first notes"):
-        updates.researchDelta.emit(ResearchDelta(round=1, text=piece))
+        preview.add_delta(ResearchDelta(round=1, text=piece))
     preview.view.flush_now()
     assert "first notes" in preview.view.toPlainText() and "round 1" in preview.title.text()
-    updates.reviewRequested.emit(ReviewRequest(round=1, topic="t", notes="## Round one\n\nfirst notes"))
-    updates.researchDelta.emit(ResearchDelta(round=2, text="second notes"))
+    preview.show_review(ReviewRequest(round=1, topic="t", notes="## Round one\n\nfirst notes"))
+    preview.add_delta(ResearchDelta(round=2, text="second notes"))
     preview.view.flush_now()
     assert preview.view.toPlainText() == "second notes" and "round 2" in preview.title.text()
-    updates.runningChanged.emit(True)
+    preview.clear()  # another run is shown
     assert preview.markdown() == "" and preview.isHidden()

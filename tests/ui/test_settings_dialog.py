@@ -416,3 +416,26 @@ def test_a_keychain_that_never_answers_lets_the_user_keep_the_key_for_the_sessio
     backend.answer.set()  # the keychain finally answers: it stores the key, the session copy stays usable
     qtbot.waitUntil(lambda: backend.passwords.get((KEYCHAIN_SERVICE, DASHSCOPE)) == KEY, timeout=5_000)
     assert service.secrets.lookup(DASHSCOPE)[0] == KEY
+
+
+def test_web_search_is_a_dashscope_switch_that_is_saved_and_explained_elsewhere(
+        qtbot, make_dialog, service: SettingsService) -> None:  # type: ignore[no-untyped-def]
+    from hitl_desktop.core.settings import OFFLINE
+
+    dialog = make_dialog()
+    option = dialog.webSearchOption
+    assert option.checkBox.isEnabled() and not option.checkBox.isChecked()  # off until turned on
+    assert "web" in option.note.text()
+    option.checkBox.setFocus()
+    qtbot.keyClick(option.checkBox, Qt.Key.Key_Space)
+    assert dialog.settings().web_search
+    for provider in (OPENAI_COMPATIBLE, OFFLINE):
+        choose_provider(dialog, provider)
+        assert not option.checkBox.isEnabled()  # greyed, but still on for when DashScope returns
+        assert "DashScope" in option.note.text() or "only your documents" in option.note.text()
+    choose_provider(dialog, DASHSCOPE)
+    assert option.checkBox.isEnabled()
+    with qtbot.waitSignal(dialog.saved, timeout=5000):
+        qtbot.mouseClick(dialog.saveButton, Qt.MouseButton.LeftButton)
+    assert service.current().web_search is True
+    assert make_dialog().webSearchOption.is_on()  # reopened: as saved

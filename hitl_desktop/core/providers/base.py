@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
 from hitl_desktop.core.citations import Citation
+from hitl_desktop.core.web_citations import WebSource
 
 Role = Literal["system", "user", "assistant"]
 
@@ -60,6 +61,15 @@ class ChatModel(Protocol):
     # The token counts of the last call, once it has finished; all zero when the provider reported
     # none (or before the first call).
     last_usage: Usage
+    # Whether the model can search the web while it answers (Qwen on DashScope, with web search
+    # on in Settings); its replies then cite the pages as web_citations.WEB_MARKER_FORMAT says.
+    # False for every other model: OpenAI-compatible servers return no sources.
+    web_search_enabled: bool
+    # Set by the caller before a call: search the web for it, if the model can. Research sets it;
+    # the report leaves it off, so a report never cites a page the reviewer has not seen.
+    use_web_search: bool
+    # The pages the last call's search returned, once it has finished: empty when it did not search.
+    last_web_sources: tuple[WebSource, ...]
 
     @property
     def description(self) -> str:

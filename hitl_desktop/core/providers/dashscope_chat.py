@@ -9,6 +9,9 @@ the OpenAI-compatible side), not the length of a long reply. API errors arrive a
 whose `status_code` is not 200; this adapter turns those, and transport failures, into
 `UserFacingError`s. So too what the SDK cannot read: a proxy's HTML error page (on which the SDK
 itself fails with an AttributeError), malformed JSON or bytes that are not UTF-8 in the stream.
+
+With web search on in Settings, a call made with `use_web_search` has Qwen search the web too
+(`dashscope_search`) and keeps the pages it found in `last_web_sources`.
 """
 
 from __future__ import annotations
@@ -22,9 +25,10 @@ from http import HTTPStatus
 from typing import Any
 
 from hitl_desktop.core.errors import ErrorKind, UserFacingError
-from hitl_desktop.core.providers import http_errors
+from hitl_desktop.core.providers import dashscope_search, http_errors
 from hitl_desktop.core.providers.base import Message, NoticeCallback, Usage, ending_notice
 from hitl_desktop.core.settings import API_KEY_ENV, DASHSCOPE, ProviderSettings
+from hitl_desktop.core.web_citations import WebSource, unique_pages
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +45,8 @@ class DashScopeChatModel:
         self._settings = settings
         self.last_usage = Usage()
         self.on_notice: NoticeCallback | None = None
+        self.use_web_search = False
+        self.last_web_sources: tuple[WebSource, ...] = ()
         from llama_index.llms.dashscope import DashScope
 
         self._llm = DashScope(
@@ -53,6 +59,10 @@ class DashScopeChatModel:
     @property
     def description(self) -> str:
         return self._settings.description
+
+    @property
+    def web_search_enabled(self) -> bool:
+        return self._settings.web_search
 
     @property
     def base_url(self) -> str:
@@ -72,8 +82,13 @@ class DashScopeChatModel:
                       "result_format": "message", "stream": True,
                       "request_timeout": _backstop(self._settings.request_timeout_s),
                       "base_address": self.base_url}
+        searching = self.use_web_search and self.web_search_enabled
+        if searching:
+            parameters.update(dashscope_search.search_parameters())
         received: list[str] = []
+        pages: list[WebSource] = []
         self.last_usage = Usage()
+        self.last_web_sources = ()
         finish_reason = ""
         failure: UserFacingError | None = None
         stream = None
@@ -88,6 +103,8 @@ class DashScopeChatModel:
                 if failure is not None:
                     continue
                 self._note_usage(response)
+                if searching:
+                    pages.extend(dashscope_search.pages_in(response))
                 finish_reason = _finish_reason(response) or finish_reason
                 delta = _delta(response)
                 if delta:
@@ -121,6 +138,7 @@ class DashScopeChatModel:
             raise http_errors.broke_off(failure, "".join(received)) if received else failure
         if not received:
             raise http_errors.empty_reply(PROVIDER_LABEL)
+        self.last_web_sources = unique_pages(pages)
         notice = ending_notice(finish_reason, self._settings.max_output_tokens)
         if notice is not None and self.on_notice is not None:
             self.on_notice(notice)

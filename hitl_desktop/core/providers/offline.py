@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Sequence
 from hitl_desktop.core.citations import Citation, sources_by_document
 from hitl_desktop.core.providers.base import Message, NoticeCallback, Usage
 from hitl_desktop.core.settings import OFFLINE_DESCRIPTION
+from hitl_desktop.core.web_citations import WebSource
 
 DESCRIPTION = OFFLINE_DESCRIPTION
 RESEARCH_NOTE = ("> **Offline, extractive research.** These notes quote the passages of your documents "
@@ -41,6 +42,10 @@ class OfflineEngine:
     def __init__(self) -> None:
         self.on_notice: NoticeCallback | None = None
         self.last_usage = Usage()
+        # No web search: the offline engine works from the user's documents alone.
+        self.web_search_enabled = False
+        self.use_web_search = False
+        self.last_web_sources: tuple[WebSource, ...] = ()
 
     async def stream_chat(self, messages: Sequence[Message]) -> AsyncIterator[str]:
         yield "The offline engine is ready: it needs no key and no network."

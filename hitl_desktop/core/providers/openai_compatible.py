@@ -20,6 +20,7 @@ from hitl_desktop.core.errors import ErrorKind, UserFacingError
 from hitl_desktop.core.providers import http_errors
 from hitl_desktop.core.providers.base import Message, NoticeCallback, Usage, ending_notice
 from hitl_desktop.core.settings import API_KEY_ENV, OPENAI_COMPATIBLE, ProviderSettings
+from hitl_desktop.core.web_citations import WebSource
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,10 @@ class OpenAICompatibleChatModel:
         self._base_url = base_url
         self.last_usage = Usage()
         self.on_notice: NoticeCallback | None = None
+        # No web search: this server returns no sources to cite (see ChatModel).
+        self.web_search_enabled = False
+        self.use_web_search = False
+        self.last_web_sources: tuple[WebSource, ...] = ()
 
     @property
     def description(self) -> str:

@@ -22,6 +22,7 @@ from hitl_desktop.core.providers.loop_share import LoopShare
 from hitl_desktop.core.providers.redacting_stream import StreamRedactor
 from hitl_desktop.core.redaction import redact
 from hitl_desktop.core.text_safety import StreamCleaner, clean_text
+from hitl_desktop.core.web_citations import WebSource
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,8 @@ class RetryingChatModel:
     """Wraps a ChatModel: retries transient failures and reports retries and token usage.
 
     `on_notice` (settable, passed on to the wrapped model) receives each notice; `last_usage`
-    holds the token counts of the last successful call, when the provider reported them.
+    holds the token counts of the last successful call, when the provider reported them. Web
+    search is the wrapped model's (`use_web_search` is passed on, `last_web_sources` read back).
     """
 
     def __init__(self, inner: ChatModel, policy: RetryPolicy | None = None,
@@ -79,6 +81,23 @@ class RetryingChatModel:
     def on_notice(self, callback: NoticeCallback | None) -> None:
         self._on_notice = callback
         self.inner.on_notice = callback
+
+    @property
+    def web_search_enabled(self) -> bool:
+        return self.inner.web_search_enabled
+
+    @property
+    def use_web_search(self) -> bool:
+        return self.inner.use_web_search
+
+    @use_web_search.setter
+    def use_web_search(self, search: bool) -> None:
+        self.inner.use_web_search = search
+
+    @property
+    def last_web_sources(self) -> tuple[WebSource, ...]:
+        # The inner model's: a retry starts its search afresh, so these are the last attempt's.
+        return self.inner.last_web_sources
 
     async def stream_chat(self, messages: Sequence[Message]) -> AsyncIterator[str]:
         attempts = max(1, self.policy.attempts)

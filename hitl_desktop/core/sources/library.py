@@ -24,11 +24,10 @@ import json
 import logging
 import os
 import shutil
-import stat
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,13 +44,9 @@ from hitl_desktop.core.sources.model import (
     SkippedFile,
 )
 from hitl_desktop.core.sources.passages import split_passages
-from hitl_desktop.core.sources.readers import (
-    MAX_FILE_BYTES,
-    SUPPORTED_SUFFIXES,
-    Unusable,
-    is_supported,
-    read_document,
-)
+from hitl_desktop.core.sources.parsed import Unusable
+from hitl_desktop.core.sources.readers import MAX_FILE_BYTES, read_document
+from hitl_desktop.core.sources.scan import FoundFile, find_documents, os_reason
 from hitl_desktop.core.sources.tokens import tokenize
 
 log = logging.getLogger(__name__)
@@ -65,8 +60,6 @@ RELATIVE_SCORE = 0.5
 
 CACHE_FILE = "sources.json"
 CACHE_FORMAT = 1
-# Folders holding more documents than this are indexed up to it; the rest are listed as skipped.
-MAX_FILES = 50_000
 
 Progress = Callable[[int, int], None]
 
@@ -96,13 +89,6 @@ class _Entry:
                    str(data["sha256"]), str(data["title"]),
                    None if skipped is None else str(skipped), passages)
 
-
-@dataclass(frozen=True)
-class _Found:
-    path: str
-    root: str
-    size: int
-    mtime_ns: int
 
 
 @dataclass(frozen=True)
@@ -147,7 +133,7 @@ class SourceLibrary:
 
     def _refresh(self, progress: Progress, cancelled: Callable[[], bool]) -> IndexSummary:
         old = self._loaded()
-        found, skipped, unsupported = _walk(self.roots, cancelled)
+        found, skipped, unsupported = find_documents(self.roots, cancelled)
         total = len(found)
         progress(0, total)
         entries: dict[str, _Entry] = {}
@@ -325,107 +311,9 @@ def no_documents_message(summary: IndexSummary, roots: Sequence[Path]) -> str | 
             f"Add {kinds} files.")
 
 
-# --- Walking ------------------------------------------------------------------------------------
-
-def _walk(roots: Sequence[Path], cancelled: Callable[[], bool]
-          ) -> tuple[list[_Found], list[SkippedFile], int]:
-    """Supported files under the roots, each once; what could not be walked; unsupported count.
-
-    Symbolic links are followed, but no folder (and no file) is visited twice, so a link back to
-    a parent folder ends there. Hidden files and folders (names starting with ".") are left out.
-    """
-    found: dict[tuple[int, int], _Found] = {}
-    skipped: list[SkippedFile] = []
-    seen_dirs: set[tuple[int, int]] = set()
-    unsupported = 0
-
-    def add(path: str, root: str, info: os.stat_result) -> None:
-        nonlocal unsupported
-        key = (info.st_dev, info.st_ino)
-        if key in found:
-            return
-        if len(found) >= MAX_FILES:
-            if len(found) == MAX_FILES and not any(s.path == root for s in skipped):
-                skipped.append(SkippedFile(root, f"more than {MAX_FILES} documents: the rest "
-                                                 "were left out"))
-            return
-        found[key] = _Found(path, root, info.st_size, info.st_mtime_ns)
-
-    for root_path in roots:
-        root = os.path.abspath(os.path.expanduser(str(root_path)))
-        try:
-            info = os.stat(root)
-        except FileNotFoundError:
-            skipped.append(SkippedFile(root, "not found"))
-            continue
-        except OSError as exc:
-            skipped.append(SkippedFile(root, f"cannot be opened ({_os_reason(exc)})"))
-            continue
-        if stat.S_ISREG(info.st_mode):
-            if is_supported(Path(root)):
-                add(root, root, info)
-            else:
-                skipped.append(SkippedFile(root, _unsupported_reason(root)))
-            continue
-        if not stat.S_ISDIR(info.st_mode):
-            skipped.append(SkippedFile(root, "not a file or folder"))
-            continue
-        for path, entry_info, error in _files_under(root, info, seen_dirs, cancelled):
-            if error is not None:
-                skipped.append(SkippedFile(path, error))
-            elif is_supported(Path(path)):
-                add(path, root, entry_info)
-            else:
-                unsupported += 1
-    return sorted(found.values(), key=lambda f: f.path), skipped, unsupported
-
-
-def _files_under(folder: str, info: os.stat_result, seen_dirs: set[tuple[int, int]],
-                 cancelled: Callable[[], bool]) -> Iterator[tuple[str, os.stat_result, str | None]]:
-    """(path, stat, None) for each regular file, or (path, stat, reason) for an unreadable folder."""
-    stack = [(folder, info)]
-    while stack:
-        if cancelled():
-            raise Cancelled
-        current, current_info = stack.pop()
-        key = (current_info.st_dev, current_info.st_ino)
-        if key in seen_dirs:
-            continue
-        seen_dirs.add(key)
-        try:
-            with os.scandir(current) as listing:
-                entries = sorted(listing, key=lambda e: e.name)
-        except OSError as exc:
-            yield current, current_info, f"folder cannot be opened ({_os_reason(exc)})"
-            continue
-        subfolders = []
-        for entry in entries:
-            if entry.name.startswith("."):
-                continue
-            try:
-                entry_info = entry.stat()  # follows links
-            except OSError:
-                continue  # a broken link, or a file gone meanwhile
-            if stat.S_ISDIR(entry_info.st_mode):
-                subfolders.append((entry.path, entry_info))
-            elif stat.S_ISREG(entry_info.st_mode):
-                yield entry.path, entry_info, None
-        stack.extend(reversed(subfolders))
-
-
-def _os_reason(exc: OSError) -> str:
-    return (exc.strerror or type(exc).__name__).lower()
-
-
-def _unsupported_reason(path: str) -> str:
-    suffix = Path(path).suffix.lower() or "no suffix"
-    kinds = ", ".join(SUPPORTED_SUFFIXES)
-    return f"not a supported type ({suffix}; supported: {kinds})"
-
-
 # --- Reading one file ---------------------------------------------------------------------------
 
-def _update(item: _Found, old: _Entry | None) -> tuple[_Entry, bool, bool]:
+def _update(item: FoundFile, old: _Entry | None) -> tuple[_Entry, bool, bool]:
     """The file's entry, whether it was read from disk, and whether its content changed."""
     # An entry without a hash was never read whole (too large, or refused): look again, since
     # permissions and limits can change without the file's time changing.
@@ -442,7 +330,7 @@ def _update(item: _Found, old: _Entry | None) -> tuple[_Entry, bool, bool]:
             data = file.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         entry = _Entry(item.root, item.size, item.mtime_ns, "",
-                       skipped=f"cannot be read ({_os_reason(exc)})")
+                       skipped=f"cannot be read ({os_reason(exc)})")
         return entry, True, old is None or old.skipped != entry.skipped
     if len(data) > MAX_FILE_BYTES:  # grew since it was listed
         entry = _Entry(item.root, item.size, item.mtime_ns, "",
@@ -454,12 +342,12 @@ def _update(item: _Found, old: _Entry | None) -> tuple[_Entry, bool, bool]:
     return _parse(item, data, digest), True, True
 
 
-def _replace_stat(old: _Entry, item: _Found) -> _Entry:
+def _replace_stat(old: _Entry, item: FoundFile) -> _Entry:
     return _Entry(item.root, item.size, item.mtime_ns, old.sha256, old.title, old.skipped,
                   old.passages)
 
 
-def _parse(item: _Found, data: bytes, digest: str) -> _Entry:
+def _parse(item: FoundFile, data: bytes, digest: str) -> _Entry:
     path = Path(item.path)
     try:
         document = read_document(path, data)

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from hitl_desktop.core.sources.readers import Block
+from hitl_desktop.core.sources.parsed import Block
 
 MIN_WORDS = 60
 MAX_WORDS = 200

@@ -11,6 +11,7 @@
     store.record_decision(run_id, decision, reviewer)         # drops the draft, status running
     store.save_report(run_id, markdown, final=True, model=..., usage=Usage(tokens_in, tokens_out))
     store.list_runs(query, limit) · get(run_id) · draft(run_id) · delete(run_id) · claim(run_id)
+    store.reopen_interrupted(run_id)  # back to its last pause (kept as a checkpoint), or None
 
 Writes to a run another live app owns raise RunOwnedElsewhere; writes to a read-only store raise
 StoreReadOnly; every error is a UserFacingError.

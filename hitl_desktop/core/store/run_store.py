@@ -22,13 +22,14 @@ from typing import Any
 
 from hitl_desktop.core import paths
 from hitl_desktop.core.citations import Citation
-from hitl_desktop.core.errors import UserFacingError
+from hitl_desktop.core.errors import ErrorKind, UserFacingError
 from hitl_desktop.core.models import ReviewDecision
 from hitl_desktop.core.store import owners, reading, schema
 from hitl_desktop.core.store.opening import Opened, connect, mark_for_check, open_database, read_only_problem
 from hitl_desktop.core.store.problems import RunNotFound, RunOwnedElsewhere, StoreReadOnly, explain, is_damage
 from hitl_desktop.core.store.records import (
     Draft,
+    Pending,
     PendingKind,
     Recovery,
     RunStatus,
@@ -36,10 +37,14 @@ from hitl_desktop.core.store.records import (
     StoredRun,
     Usage,
     iso,
+    parse_time,
 )
 
 FILE_NAME = "runs.sqlite3"
 INTERRUPTED_NOTE = "Interrupted: HITL Desktop stopped while this run was working."
+RESUMED_AT_PAUSE_NOTE = "Resumed from its last pause: research round {round} waits again."
+RESUMED_AT_RETRY_NOTE = "Resumed from its last pause: the failed step waits for Retry again."
+RESTARTED_NOTE = "Resumed from the topic: the run had not reached a pause before it was interrupted."
 
 
 def default_path() -> Path:
@@ -165,10 +170,13 @@ class RunStore:
         (`ctx.to_dict()`) and the status (waiting_for_review or _retry) are saved in one transaction."""
         kind = PendingKind(kind)
         request_text, context_text = _json(request), _json(context)
+        at = iso()
         with self._writing(run_id) as conn:
             conn.execute("UPDATE runs SET status = ?, pending_kind = ?, pending_request = ?, "
                          "pending_context = ?, pending_at = ? WHERE id = ?",
-                         (kind.status, kind, request_text, context_text, iso(), run_id))
+                         (kind.status, kind, request_text, context_text, at, run_id))
+            conn.execute("INSERT OR REPLACE INTO checkpoints (run_id, kind, request, context, at) "
+                         "VALUES (?, ?, ?, ?, ?)", (run_id, kind, request_text, context_text, at))
 
     def clear_pending(self, run_id: str, status: RunStatus = RunStatus.RUNNING) -> None:
         """The run is no longer paused: it resumed (running) or ended (stopped, failed…)."""
@@ -205,6 +213,7 @@ class RunStore:
                              (usage.tokens_in, usage.tokens_out, run_id))
             if final:
                 _clear_pending(conn, run_id, RunStatus.DONE)
+                conn.execute("DELETE FROM checkpoints WHERE run_id = ?", (run_id,))  # nothing to resume
 
     def set_status(self, run_id: str, status: RunStatus) -> None:
         """Set a status other than the waiting ones (`save_pending` sets those, with what the run
@@ -214,6 +223,42 @@ class RunStore:
             raise ValueError(f"{status} is set by save_pending, with the request and context")
         with self._writing(run_id) as conn:
             _clear_pending(conn, run_id, status)
+
+    def reopen_interrupted(self, run_id: str) -> Pending | None:
+        """Take an interrupted run up again from its last pause (its checkpoint), in one
+        transaction: it waits again on what it waited on then, and for a review the decision
+        given then becomes the draft, so nothing the reviewer did is lost. Returns that pause,
+        or None when the run never reached one (it is running again, from its topic).
+        Raises UserFacingError for a run that is not interrupted."""
+        with self._writing(run_id) as conn:
+            status = conn.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()[0]
+            if status != RunStatus.INTERRUPTED:
+                raise UserFacingError("That run was not interrupted.", "Only interrupted runs resume this way.",
+                                      ErrorKind.BAD_INPUT)
+            checkpoint = conn.execute("SELECT kind, request, context FROM checkpoints WHERE run_id = ?",
+                                      (run_id,)).fetchone()
+            at = iso()
+            if checkpoint is None:
+                _clear_pending(conn, run_id, RunStatus.RUNNING)
+                conn.execute("INSERT INTO progress (run_id, message, at) VALUES (?, ?, ?)",
+                             (run_id, RESTARTED_NOTE, at))
+                return None
+            kind, request_text, context_text = PendingKind(checkpoint[0]), checkpoint[1], checkpoint[2]
+            conn.execute("UPDATE runs SET status = ?, pending_kind = ?, pending_request = ?, "
+                         "pending_context = ?, pending_at = ? WHERE id = ?",
+                         (kind.status, kind, request_text, context_text, at, run_id))
+            request = json.loads(request_text)
+            if kind is PendingKind.REVIEW:
+                answered = conn.execute("SELECT edited_notes, feedback FROM decisions WHERE run_id = ? AND "
+                                        "round = ? ORDER BY id DESC LIMIT 1", (run_id, request["round"])).fetchone()
+                if answered is not None:
+                    conn.execute("INSERT OR REPLACE INTO drafts (run_id, round, edited_notes, feedback, at) "
+                                 "VALUES (?, ?, ?, ?, ?)", (run_id, request["round"], answered[0] or "",
+                                                            answered[1], at))
+            note = (RESUMED_AT_PAUSE_NOTE.format(round=request["round"]) if kind is PendingKind.REVIEW
+                    else RESUMED_AT_RETRY_NOTE)
+            conn.execute("INSERT INTO progress (run_id, message, at) VALUES (?, ?, ?)", (run_id, note, at))
+            return Pending(kind, request, json.loads(context_text), parse_time(at))
 
     def claim(self, run_id: str) -> None:
         """Make this app the run's owner (before resuming it); raises RunOwnedElsewhere."""

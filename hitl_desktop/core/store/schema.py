@@ -2,8 +2,10 @@
 
 Version 1 kept a run's token usage as one JSON text (`runs.usage`) and what a paused run waits
 on as one JSON object (`runs.pending`: kind, request, context), had no owners, no reviewer name
-and no topic index. Version 2 (current) splits those into columns, adds `owners`, `runs.owner`,
-`decisions.reviewer` and, where SQLite has FTS5, the `runs_fts` topic index.
+and no topic index. Version 2 splits those into columns, adds `owners`, `runs.owner`,
+`decisions.reviewer` and, where SQLite has FTS5, the `runs_fts` topic index. Version 3 (current)
+adds `checkpoints`: a run's last pause, kept after the pause is answered, so a run interrupted
+later can go on from there.
 
 A migration runs in one transaction after the file was copied with SQLite's backup API, so a
 failed or interrupted migration leaves the old file as it was, and a copy besides.
@@ -17,7 +19,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
-CURRENT_VERSION = 2
+CURRENT_VERSION = 3
 
 _RUNS = """
 CREATE TABLE {name} (
@@ -88,6 +90,18 @@ CREATE TABLE drafts (
 );
 """
 
+# A run's last pause (what it waited on and the workflow context then), written with the pause
+# and kept after it is answered: a run that dies mid-step resumes from here, not from its topic.
+_CHECKPOINTS = """
+CREATE TABLE checkpoints (
+    run_id TEXT PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,                   -- review | retry
+    request TEXT NOT NULL,
+    context TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+"""
+
 _OWNERS = """
 CREATE TABLE owners (
     token TEXT PRIMARY KEY,
@@ -138,7 +152,7 @@ def is_empty(conn: sqlite3.Connection) -> bool:
 def create(conn: sqlite3.Connection, *, topic_index: bool) -> None:
     """Create the current schema in an empty database, in one transaction."""
     with transaction(conn):
-        for script in (_RUNS.format(name="runs"), _RUNS_INDEXES, _CHILDREN, _OWNERS):
+        for script in (_RUNS.format(name="runs"), _RUNS_INDEXES, _CHILDREN, _OWNERS, _CHECKPOINTS):
             _run_script(conn, script)
         if topic_index:
             _run_script(conn, _TOPIC_INDEX)
@@ -203,7 +217,15 @@ def _v1_to_v2(conn: sqlite3.Connection, topic_index: bool) -> None:
         conn.execute("INSERT INTO runs_fts (runs_fts) VALUES ('rebuild')")
 
 
-_MIGRATIONS: dict[int, Callable[[sqlite3.Connection, bool], None]] = {1: _v1_to_v2}
+def _v2_to_v3(conn: sqlite3.Connection, _topic_index: bool) -> None:
+    _run_script(conn, _CHECKPOINTS)
+    # A run paused when the file was written has its pause as its checkpoint already.
+    conn.execute("INSERT INTO checkpoints (run_id, kind, request, context, at) "
+                 "SELECT id, pending_kind, pending_request, pending_context, pending_at FROM runs "
+                 "WHERE pending_kind IS NOT NULL")
+
+
+_MIGRATIONS: dict[int, Callable[[sqlite3.Connection, bool], None]] = {1: _v1_to_v2, 2: _v2_to_v3}
 
 
 def _json_object(text: str | None) -> dict:

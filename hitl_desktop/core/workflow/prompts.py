@@ -15,6 +15,15 @@ sources do not answer part of the topic, say so in Open questions instead of gue
 NO_SOURCES = """No sources matched this topic, so nothing can be cited. Say so at the top of the
 notes, keep to what is widely established, and mark every claim as unsourced."""
 
+WEB_SEARCH = """You can also search the web. Besides the sources below, you may use the pages your
+search finds: cite each with the marker the search gives it, e.g. [ref_1], never with a number of
+the sources below. Paraphrase web pages rather than quote them: a quote from the web cannot be
+checked against the page."""
+
+WEB_ONLY = """No passage of the reviewer's documents matched this topic: research it on the web.
+Cite each page your search finds with the marker the search gives it, e.g. [ref_1]. Paraphrase
+web pages rather than quote them: a quote from the web cannot be checked against the page."""
+
 RESEARCH_SYSTEM = """You are a meticulous research analyst preparing notes for a human reviewer.
 Write in Markdown with exactly these sections:
 
@@ -52,14 +61,18 @@ def sources_block(citations: Sequence[Citation]) -> str:
     blocks = []
     for c in citations:
         where = f" — {c.location}" if c.location else ""
-        body = f"\n{c.text}" if c.text else ""
+        # A web page has no passage, only its address (a pinned page from an earlier round).
+        body = f"\n{c.text}" if c.text else (f"\n{c.source}" if c.is_web else "")
         blocks.append(f"[{c.number}] {c.title}{where}{body}")
     return "\n\n".join(blocks)
 
 
 def research_messages(topic: str, round_number: int, feedback: str = "", previous_notes: str = "",
-                      citations: Sequence[Citation] = ()) -> list[Message]:
-    grounding = (f"{CITING}\n\n### Sources\n\n{sources_block(citations)}" if citations else NO_SOURCES)
+                      citations: Sequence[Citation] = (), *, web_search: bool = False) -> list[Message]:
+    """`web_search`: the model searches the web for this call and cites pages as [ref_1]."""
+    web = f"{WEB_SEARCH}\n\n" if web_search else ""
+    grounding = (f"{CITING}\n\n{web}### Sources\n\n{sources_block(citations)}" if citations
+                 else WEB_ONLY if web_search else NO_SOURCES)
     if round_number <= 1 or not (feedback or previous_notes):
         request = f"Research this topic:\n\n{topic}\n\n{grounding}"
     else:

@@ -9,8 +9,10 @@ human decides to retry it (perhaps after fixing a key) or give up, so no earlier
 
 Research is grounded in sources: each round searches the user's documents (`sources`) for the
 topic and the reviewer's feedback, numbers the passages found, and has the notes cite them as
-[1], [2]; the citations are checked before the reviewer sees the notes. Sources the reviewer
-dropped never come back; pinned ones always do. The report ends with References.
+[1], [2]; the citations are checked before the reviewer sees the notes. With web search on
+(Qwen on DashScope), the model also searches the web and the pages its search returned join the
+round's sources, numbered after the passages. Sources the reviewer dropped never come back; pinned ones
+always do. The report ends with References.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from hitl_desktop.core.errors import ErrorKind, UserFacingError
 from hitl_desktop.core.models import Stage, validate_topic
 from hitl_desktop.core.providers.base import ChatModel, ChatModelSource, Usage, WritesFromSources
 from hitl_desktop.core.redaction import redact
+from hitl_desktop.core.web_citations import CitedWeb, cite_web_pages
 from hitl_desktop.core.workflow import prompts
 from hitl_desktop.core.workflow.events import (
     DecisionIgnoredEvent,
@@ -75,17 +78,21 @@ class ResearchWorkflow(Workflow):
         ctx.write_event_to_stream(ProgressEvent(message=f"Researching round {ev.round}…", round=ev.round))
         try:
             found = await self._find_sources(ctx, topic, ev)
-            model = await self._model(ctx, ev.round)
+            model = await self._model(ctx, ev.round, search_web=True)
             if isinstance(model, WritesFromSources):
                 pieces = model.research_notes(topic, found, round_number=ev.round, feedback=ev.feedback)
             else:
-                pieces = model.stream_chat(prompts.research_messages(topic, ev.round, ev.feedback,
-                                                                     ev.previous_notes, found))
+                pieces = model.stream_chat(prompts.research_messages(
+                    topic, ev.round, ev.feedback, ev.previous_notes, found, web_search=model.use_web_search))
             notes = await self._stream(pieces, lambda d: ResearchDeltaEvent(round=ev.round, delta=d),
                                        ctx, model)
         except Exception as error:  # any failure pauses the run for a retry; nothing is thrown away
             return await _failed(ctx, Stage.RESEARCH, ev.round, error)
-        problems = cite.check(notes, found)
+        problems: list[str] = []
+        if model.use_web_search:
+            cited = await self._cite_web_pages(ctx, notes, found, model, ev.round)
+            notes, found, problems = cited.text, cited.citations, cited.problems
+        problems += cite.check(notes, found)
         await ctx.store.set("notes", notes)
         await ctx.store.set("round", ev.round)
         await ctx.store.set("citations", [c.to_dict() for c in found])
@@ -113,6 +120,19 @@ class ResearchWorkflow(Workflow):
                     f"document{'s' if documents != 1 else ''}" if found else
                     "No passage in your documents matches this topic", round=ev.round))
         return found
+
+    @staticmethod
+    async def _cite_web_pages(ctx: Context, notes: str, found: list[Citation], model: ChatModel,
+                              round_number: int) -> CitedWeb:
+        """The pages the model's web search returned, numbered after `found` and cited in the
+        notes by those numbers; never a page the reviewer dropped."""
+        dropped = set(await ctx.store.get("dropped_sources", default=[]))
+        cited = cite_web_pages(notes, model.last_web_sources, found, dropped=dropped)
+        pages = len(cited.citations) - len(found)
+        ctx.write_event_to_stream(ProgressEvent(
+            message=f"The web search found {pages} page{'s' if pages != 1 else ''} to cite" if pages
+            else "The web search found no page to cite", round=round_number))
+        return cited
 
     @step
     async def review(self, ctx: Context,
@@ -196,10 +216,14 @@ class ResearchWorkflow(Workflow):
             return ReportRequestedEvent(**await ctx.store.get("retry_report"))
         return ResearchRequestedEvent(**await ctx.store.get("retry_research"))
 
-    async def _model(self, ctx: Context, round_number: int) -> ChatModel:
+    async def _model(self, ctx: Context, round_number: int, *, search_web: bool = False) -> ChatModel:
+        """A model for one call; with `search_web`, one that searches the web for it when it can
+        (research does; a report must cite only what the reviewer has seen)."""
         # On a worker thread: building a model may read the OS keychain, which can wait on an
         # unlock prompt, and the UI shares this loop.
         model = await asyncio.to_thread(self._model_source)
+        model.use_web_search = (search_web and model.web_search_enabled
+                                and not isinstance(model, WritesFromSources))
         # Retries, token usage and replies cut by the output limit show in the progress list.
         model.on_notice = lambda text: ctx.write_event_to_stream(
             ProgressEvent(message=text, round=round_number))

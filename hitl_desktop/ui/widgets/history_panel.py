@@ -1,7 +1,9 @@
 """HistoryPanel: past and present runs, newest first, searchable by topic.
 
-Selecting a finished, stopped or interrupted run shows it (its progress and its report, with no
-model call); selecting a run that waits for a review or a retry resumes it. Delete asks first.
+Selecting a run chooses what the window shows: a run going, as it goes; a finished, stopped or
+interrupted one as it was kept (its progress and its report, with no model call); one that waits
+for a review or a retry is taken up again. An interrupted run can be resumed from its last pause
+(Resume). Delete asks first.
 """
 
 from __future__ import annotations
@@ -18,12 +20,13 @@ _STATUS_WORDS = {RunStatus.RUNNING: "running", RunStatus.WAITING_FOR_REVIEW: "wa
                  RunStatus.STOPPED: "stopped", RunStatus.INTERRUPTED: "interrupted",
                  RunStatus.FAILED: "failed"}
 _RUN_ID = Qt.ItemDataRole.UserRole
+_STATUS = Qt.ItemDataRole.UserRole + 1
 _SEARCH_DELAY_MS = 150
 
 
 class HistoryPanel(QWidget):
-    showRun = Signal(object)        # StoredRun: a past run to show
-    resumeRequested = Signal(str)   # the id of a run that waits: resume it
+    runChosen = Signal(object)      # StoredRun: the run the person selected
+    resumeRequested = Signal(str)   # the id of an interrupted run: resume it from its last pause
     failed = Signal(object)         # UserFacingError
 
     def __init__(self, store: RunStore, parent: QWidget | None = None) -> None:
@@ -34,16 +37,20 @@ class HistoryPanel(QWidget):
         self.list = QListWidget(self, objectName="historyList")
         self.list.setAccessibleName("Run history")
         self.list.setWordWrap(True)
+        self.resumeButton = QPushButton("Res&ume", self, objectName="resumeRunButton",
+                                        toolTip="Go on with the interrupted run from its last pause")
         self.deleteButton = QPushButton("&Delete…", self, objectName="deleteRunButton")
         self._search_timer = QTimer(self, singleShot=True, interval=_SEARCH_DELAY_MS)
         self._search_timer.timeout.connect(self.refresh)
         self.search.textChanged.connect(self._search_timer.start)
         self.list.itemActivated.connect(self._open)
         self.list.itemClicked.connect(self._open)
-        self.list.currentItemChanged.connect(lambda *_: self.deleteButton.setEnabled(self._selected() is not None))
+        self.list.currentItemChanged.connect(self._update_buttons)
+        self.resumeButton.clicked.connect(self._resume)
         self.deleteButton.clicked.connect(self._ask_delete)
         row = QHBoxLayout()
         row.addWidget(self.search, 1)
+        row.addWidget(self.resumeButton)
         row.addWidget(self.deleteButton)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 4, 0, 0)
@@ -53,7 +60,13 @@ class HistoryPanel(QWidget):
 
     def refresh(self, *_signal_args: object) -> None:
         """The newest runs (those whose topic matches the search), each with its status."""
-        selected = self._selected()
+        self._refill(self._selected())
+
+    def select(self, run_id: str) -> None:
+        """Make `run_id` the selected row (the run the window shows), without choosing it again."""
+        self._refill(run_id)
+
+    def _refill(self, selected: str | None) -> None:
         self.list.clear()
         try:
             runs = self._store.list_runs(self.search.text().strip())
@@ -63,14 +76,25 @@ class HistoryPanel(QWidget):
         for run in runs:
             item = QListWidgetItem(describe(run), self.list)
             item.setData(_RUN_ID, run.id)
+            item.setData(_STATUS, run.status)
             item.setToolTip(run.topic)
             if run.id == selected:
                 self.list.setCurrentItem(item)
-        self.deleteButton.setEnabled(self._selected() is not None)
+        self._update_buttons()
 
     def _selected(self) -> str | None:
         item = self.list.currentItem()
         return item.data(_RUN_ID) if item is not None else None
+
+    def _update_buttons(self, *_items: object) -> None:
+        item = self.list.currentItem()
+        self.deleteButton.setEnabled(item is not None)
+        self.resumeButton.setEnabled(item is not None and item.data(_STATUS) == RunStatus.INTERRUPTED)
+
+    def _resume(self) -> None:
+        run_id = self._selected()
+        if run_id is not None:
+            self.resumeRequested.emit(run_id)
 
     def _open(self, item: QListWidgetItem) -> None:
         try:
@@ -78,10 +102,7 @@ class HistoryPanel(QWidget):
         except UserFacingError as error:
             self.failed.emit(error)
             return
-        if run.pending is not None:
-            self.resumeRequested.emit(run.id)
-        else:
-            self.showRun.emit(run)
+        self.runChosen.emit(run)
 
     def _ask_delete(self) -> None:
         run_id = self._selected()

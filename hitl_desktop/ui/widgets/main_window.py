@@ -1,7 +1,8 @@
 """MainWindow: topic in, progress list, review on request, streamed report out, saved as a file.
 
 It wires widgets to the run's rules (`core.run.RunController`) and to the workflow (through the
-bridge), and shows state. What Run, Stop, Quit and Save may do lives in the controller.
+bridge), and shows state. What Run, Stop, Quit and Save may do lives in the controller. Several
+runs may go at once; the panes show the one selected (`RunDisplay`), each has its review dialog.
 """
 
 from __future__ import annotations
@@ -33,15 +34,14 @@ from hitl_desktop.ui.widgets.provider_status import ProviderStatus
 from hitl_desktop.ui.widgets.report_view import ReportView
 from hitl_desktop.ui.widgets.research_preview import ResearchPreview
 from hitl_desktop.ui.widgets.review_banner import ReviewBanner
+from hitl_desktop.ui.widgets.run_display import RunDisplay
 from hitl_desktop.ui.widgets.run_questions import RunQuestions
-from hitl_desktop.ui.widgets.settings_dialog import SettingsDialog
+from hitl_desktop.ui.widgets.settings_dialog import open_settings_dialog
 from hitl_desktop.ui.widgets.side_panes import SidePanes
 from hitl_desktop.ui.widgets.status_bar import StatusBar
+from hitl_desktop.ui.widgets.titled import TitledPane
 from hitl_desktop.ui.widgets.topic_editor import TopicEditor
-from hitl_desktop.ui.window_state import window_state
-
-_GEOMETRY = "mainWindow/geometry"
-_SPLITTER = "mainWindow/splitter"
+from hitl_desktop.ui.window_state import restore_layout, save_layout
 
 
 class MainWindow(QMainWindow):
@@ -59,7 +59,6 @@ class MainWindow(QMainWindow):
         self.store = store or RunStore.open()
         if self.bridge.store is None:
             self.bridge.store = self.store
-        self._research_chars = 0
         self.runs = RunController(self.bridge, RunQuestions(
             self, save_report_as=lambda then: self.reportActions.ask_save_path(then)))
         self.files = ReportFileWriter(self.runs, self)
@@ -71,7 +70,7 @@ class MainWindow(QMainWindow):
         install_menus(self)
         self._build_ui()
         self._connect_bridge()
-        self._restore_layout()
+        restore_layout(self, self.splitter, [360, 740])
         self._update_actions()
         if self.store.problem:
             self.messageBar.show_error(self.store.problem, "The app works on; runs are kept from now on.")
@@ -91,7 +90,7 @@ class MainWindow(QMainWindow):
                                       "Start researching the topic (Ctrl+Enter)", self.runAction)
         self.runButton.setDefault(True)
         self.stopButton = self._button("Stop", "stopButton", QStyle.StandardPixmap.SP_MediaStop,
-                                       "Cancel the run (Esc)", self.stopAction)
+                                       "Stop the run shown (Esc)", self.stopAction)
         buttons = QVBoxLayout()
         buttons.addWidget(self.runButton)
         buttons.addWidget(self.stopButton)
@@ -103,7 +102,7 @@ class MainWindow(QMainWindow):
         self.setupBanner = SetupBanner(self)
         self.messageBar = ProblemBar(self.open_settings, self.setupBanner.isVisible, self)
         self.setupBanner.openSettings.connect(self.open_settings)
-        self.reviewBanner = ReviewBanner(self)
+        self.reviewBanner = ReviewBanner(self, lambda: self.display.shown)
         self.reviewBanner.decided.connect(self._on_decided)
         self.reviewBanner.dialogClosed.connect(self._update_actions)
         self.reviewPendingButton = self.reviewBanner.button
@@ -114,15 +113,18 @@ class MainWindow(QMainWindow):
         self.sidePanes = SidePanes(self.bridge, self.store, self)
         self.progressList, self.sourcesPanel = self.sidePanes.progress, self.sidePanes.sources
         self.history = self.sidePanes.history
-        self.history.showRun.connect(self._show_stored_run)
+        self.history.runChosen.connect(self._on_run_chosen)
         self.history.resumeRequested.connect(self._resume)
         self.history.failed.connect(self.messageBar.show_user_error)
         self.teamQueue = self.sidePanes.team
         self.teamQueue.openRequested.connect(self._open_team_run)
         self.sidePanes.show_team(self.bridge.team_mode)
-        self.researchPreview = ResearchPreview(self.bridge, self)
-        self.splitter.addWidget(self.researchPreview.beside(_titled("Research", self.sidePanes)))
-        self.splitter.addWidget(_titled("Report", self.reportView))
+        self.researchPreview = ResearchPreview(self)
+        self.display = RunDisplay(self.progressList, self.reportView, self.researchPreview, self)
+        self.splitter.addWidget(self.researchPreview.beside(TitledPane("Research", self.sidePanes)))
+        self.reportPane = TitledPane("Report", self.reportView)  # titled with the run it shows
+        self.display.shownChanged.connect(self.reportPane.set_subject)
+        self.splitter.addWidget(self.reportPane)
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setChildrenCollapsible(False)
@@ -153,18 +155,20 @@ class MainWindow(QMainWindow):
         return button
 
     def _connect_bridge(self) -> None:
-        self.bridge.progress.connect(self._on_progress)
-        self.bridge.researchDelta.connect(self._on_research_delta)
-        self.bridge.reviewRequested.connect(self._on_review_requested)
-        self.bridge.reportDelta.connect(self.reportView.append_delta)
-        self.bridge.finished.connect(self._on_finished)
-        self.bridge.stepFailed.connect(self._on_step_failed)
-        self.bridge.failed.connect(self._on_failed)
-        self.bridge.cancelled.connect(self._on_cancelled)
-        self.bridge.runningChanged.connect(self._on_running_changed)
-        self.bridge.runningChanged.connect(self.history.refresh)
-        self.bridge.reviewRequested.connect(self.history.refresh)
-        self.reviewBanner.draftChanged.connect(self.bridge.save_draft)
+        bridge = self.bridge
+        bridge.runStarted.connect(self.display.add)
+        bridge.progress.connect(self._on_progress)
+        bridge.researchDelta.connect(self._on_research_delta)
+        bridge.reviewRequested.connect(self._on_review_requested)
+        bridge.reportDelta.connect(self.display.report_delta)
+        bridge.finished.connect(self._on_finished)
+        bridge.stepFailed.connect(self._on_step_failed)
+        bridge.failed.connect(self._on_failed)
+        bridge.cancelled.connect(self._on_cancelled)
+        bridge.runEnded.connect(self._on_run_ended)
+        for changed in (bridge.runningChanged, bridge.reviewRequested):
+            changed.connect(self.history.refresh)
+        self.reviewBanner.draftChanged.connect(bridge.save_draft)
 
     # ----- public surface -----------------------------------------------------------------
 
@@ -179,9 +183,14 @@ class MainWindow(QMainWindow):
     def run_research(self) -> None:
         self.runs.request_run(self._start_run)
 
+    @property
+    def shown_run(self) -> str | None:
+        """The id of the run the panes show (selected in the History; a new run when it starts)."""
+        return self.display.shown
+
     def stop_run(self, *, ask: bool = True) -> None:
-        """Stop the run; once research has been reviewed, only after the user confirms."""
-        self.runs.request_stop(ask=ask)
+        """Stop the run shown; once its research has been reviewed, only after the user confirms."""
+        self.runs.request_stop(self.display.shown, ask=ask)
 
     def close_without_asking(self) -> None:
         """Close at once, running no confirmation (SIGTERM at logout: nobody is there to answer)."""
@@ -189,17 +198,17 @@ class MainWindow(QMainWindow):
         self.close()
 
     def open_review(self) -> None:
-        if self.bridge.pending_review is not None:
-            self.reviewBanner.open_dialog()
+        self.reviewBanner.open_dialog()
 
     def retry_failed_step(self) -> None:
-        """Retry the model call the run is paused on (also F5 and the Research menu)."""
-        failure = self.bridge.pending_failure
-        if failure is None or not self.bridge.retry():
+        """Retry the model call the run shown is paused on (also F5 and the Research menu)."""
+        run_id = self.display.shown
+        failure = self.bridge.pending_failure(run_id)
+        if failure is None or not self.bridge.retry(run_id):
             return
         self.messageBar.clear_step_failure()
         if failure.stage is Stage.REPORT:
-            self.reportView.clear_report()
+            self.display.report_restarted(run_id)
         self._update_actions()
 
     def save_report(self, path: Path | str) -> Path:
@@ -233,56 +242,76 @@ class MainWindow(QMainWindow):
             self.progressList.add(ProgressUpdate(f"Saved the report to {path}"))
         self.statusBar().showMessage(f"Saved {', '.join(path.name for path in paths)}", 8000)
 
-    # ----- the run ------------------------------------------------------------------------
+    # ----- the runs -----------------------------------------------------------------------
 
-    def _start_run(self) -> bool:
+    def _start_run(self) -> str | None:
         try:
-            self.bridge.start(self.topic.text())
+            run_id = self.bridge.start(self.topic.text())
         except UserFacingError as error:
             self.messageBar.show_error(error.message, error.hint)
-            return False
+            return None
         self.messageBar.hide()
-        self.progressList.clear()
-        self.reportView.clear_report()
-        self._research_chars = 0
+        self._show_run(run_id)
         self.providerStatus.refresh()
-        return True
+        return run_id
 
-    def _on_running_changed(self, running: bool) -> None:
-        if not running:
-            self.reviewBanner.discard()
+    def _show_run(self, run_id: str) -> None:
+        """Put a going run on the panes, with what waits on it."""
+        if not self.display.show(run_id):
+            return
+        self.history.select(run_id)
+        self.runs.report_shown(None)
+        failure = self.bridge.pending_failure(run_id)
+        if failure is not None:
+            self.messageBar.show_step_failure(failure.error, self.retry_failed_step)
+        else:
+            self.messageBar.clear_step_failure()
+        self._update_actions()
+
+    def _on_run_ended(self, run_id: str) -> None:
+        self.reviewBanner.discard(run_id)
+        if self.display.is_shown(run_id):
             self.messageBar.clear_step_failure()  # its Retry would act on a run that is gone
-            self.runs.run_ended()
+        self.display.ended(run_id)
+        self.runs.run_ended(run_id)
         self._update_actions()
 
-    def _on_progress(self, update: ProgressUpdate) -> None:
-        self.progressList.add(update)
-        self.statusBar().showMessage(update.message)
+    def _on_progress(self, run_id: str, update: ProgressUpdate) -> None:
+        self.display.progress(run_id, update)
+        if self.display.is_shown(run_id):
+            self.statusBar().showMessage(update.message)
 
-    def _on_research_delta(self, delta: ResearchDelta) -> None:
-        self._research_chars += len(delta.text)
-        self.statusBar().showMessage(
-            f"Researching round {delta.round}… {self._research_chars:,} characters received")
+    def _on_research_delta(self, run_id: str, delta: ResearchDelta) -> None:
+        self.display.research_delta(run_id, delta)
+        if self.display.is_shown(run_id):
+            self.statusBar().showMessage(f"Researching round {delta.round}… "
+                                         f"{self.display.research_chars(run_id):,} characters received")
 
-    def _on_review_requested(self, request: ReviewRequest) -> None:
-        self.runs.review_requested()
-        self._research_chars = 0
-        self.reviewBanner.show_request(request)
-        self.statusBar().showMessage(f"Research round {request.round} is waiting for your review")
+    def _on_review_requested(self, run_id: str, request: ReviewRequest) -> None:
+        self.runs.review_requested(run_id)
+        self.display.review_requested(run_id, request)
+        self.reviewBanner.show_request(run_id, request)
+        self.statusBar().showMessage(f"Research round {request.round} of “{request.topic[:60]}” is waiting "
+                                     "for your review")
         self._update_actions()
 
-    def _on_decided(self, decision: ReviewDecision) -> None:
-        if self.bridge.submit_decision(decision):
-            self.reviewBanner.decision_taken()
+    def _on_decided(self, run_id: str, decision: ReviewDecision) -> None:
+        if self.bridge.submit_decision(run_id, decision):
+            self.reviewBanner.decision_taken(run_id)
         self._update_actions()
 
-    def _on_finished(self, report: Report) -> None:
+    def _on_finished(self, run_id: str, report: Report) -> None:
+        if not self.display.is_shown(run_id):  # kept in the history: shown when selected there
+            self.statusBar().showMessage(f"“{report.topic[:60]}” is done: select it in the History", 8000)
+            return
         self.runs.report_arrived(report)
         self.reportView.show_report(report.markdown)
         self.statusBar().showMessage("Report ready. Save it with Ctrl+S.")
 
-    def _on_cancelled(self, draft: Report | None) -> None:
+    def _on_cancelled(self, run_id: str, draft: Report | None) -> None:
         """A report stopped mid-way stays usable as a marked draft: save, copy or print it."""
+        if not self.display.is_shown(run_id):
+            return
         self.reportView.flush_now()
         self.statusBar().showMessage("Run stopped")
         if draft is not None and self.report is None:
@@ -292,82 +321,67 @@ class MainWindow(QMainWindow):
                                                  "it like any report"))
             self._update_actions()
 
-    def _on_step_failed(self, failure: StepFailure) -> None:
-        self.reportView.flush_now()
-        self.progressList.mark_last_as_error()
-        self.messageBar.show_step_failure(failure.error, self.retry_failed_step)
+    def _on_step_failed(self, run_id: str, failure: StepFailure) -> None:
+        self.display.mark_last_as_error(run_id)
+        if self.display.is_shown(run_id):
+            self.reportView.flush_now()
+            self.messageBar.show_step_failure(failure.error, self.retry_failed_step)
         self._update_actions()
-        self.statusBar().showMessage(f"The {failure.stage} failed; the run is waiting for you")
+        self.statusBar().showMessage(f"The {failure.stage} of “{self.bridge.topic_of(run_id)[:60]}” failed; "
+                                     "the run is waiting for you")
 
-    def _on_failed(self, error: UserFacingError) -> None:
-        self.reportView.flush_now()
-        self.progressList.add(ProgressUpdate(f"Failed: {error.message}"), error=True)
-        self.messageBar.show_run_failure(error, self.run_research)
-        self.statusBar().showMessage("The run failed")
+    def _on_failed(self, run_id: str, error: UserFacingError) -> None:
+        self.display.progress(run_id, ProgressUpdate(f"Failed: {error.message}"), error=True)
+        if self.display.is_shown(run_id):
+            self.reportView.flush_now()
+            self.messageBar.show_run_failure(error, self.run_research)
+            self.statusBar().showMessage("The run failed")
 
     # ----- history ------------------------------------------------------------------------
 
     def _resume_waiting(self) -> None:
-        """At start, the newest run left waiting for a review (or a retry) waits again."""
+        """At start, every run left waiting for a review (or a retry) waits again; the newest is shown."""
         waiting = self.store.recover_after_start().waiting if self.store.writable else ()
-        if waiting and not self.bridge.is_running:
-            self._resume(waiting[0].id)
+        for run in reversed(waiting):
+            self._resume(run.id)
 
     def _resume(self, run_id: str) -> None:
-        if self.bridge.is_running:
-            self.open_review()
+        """Take up a run kept in the history (waiting, or interrupted) and show it."""
+        if not self.bridge.is_active(run_id):
+            try:
+                self.bridge.resume(run_id)
+            except UserFacingError as error:
+                self.messageBar.show_error(error.message, error.hint)
+                self.history.refresh()
+                return
+        self._show_run(run_id)
+
+    def _on_run_chosen(self, run: StoredRun) -> None:
+        """The History's selection: a going run as it goes, a waiting one taken up, a past one as kept."""
+        if self.bridge.is_active(run.id) or run.pending is not None:
+            self._resume(run.id)
             return
-        try:
-            self.bridge.resume(run_id)
-        except UserFacingError as error:
-            self.messageBar.show_error(error.message, error.hint)
-            return
-        self.progressList.clear()
-        self.reportView.clear_report()
+        self.display.show_stored(run)
+        self.messageBar.clear_step_failure()
+        self.runs.report_shown(None if run.report is None else Report(
+            topic=run.summary.topic, markdown=run.report.markdown, rounds=run.summary.rounds,
+            model=run.report.model))
+        self._update_actions()
 
     def _open_team_run(self, run: QueuedRun) -> None:
-        """Follow a run of the team queue (perhaps someone else's): what it waits on is shown."""
-        if self.bridge.is_running:
-            self.open_review()
-            self.statusBar().showMessage("Stop or finish the current run to open another", 5000)
-            return
+        """Follow a run of the team queue (perhaps someone else's), shown with what it waits on."""
         try:
-            self.bridge.open_team_run(run)
+            run_id = self.bridge.open_team_run(run)
         except UserFacingError as error:
             self.messageBar.show_error(error.message, error.hint)
             return
-        self.topicInput.setPlainText(run.topic)
-        self.progressList.clear()
-        self.reportView.clear_report()
-
-    def _show_stored_run(self, run: StoredRun) -> None:
-        """A past run, as it ended: its progress and its report, with no model call."""
-        if self.bridge.is_running:
-            self.statusBar().showMessage("Stop or finish the current run to look at another", 5000)
-            return
-        self.progressList.clear()
-        for line in run.progress:
-            self.progressList.add(ProgressUpdate(line.message, at=line.at))
-        self.reportView.clear_report()
-        if run.report is not None:
-            self.runs.report_shown(Report(topic=run.summary.topic, markdown=run.report.markdown,
-                                          rounds=run.summary.rounds, model=run.report.model))
-            self.reportView.show_report(run.report.markdown)
-        self._update_actions()
+        self._show_run(run_id)
 
     # ----- settings -----------------------------------------------------------------------
 
     def open_settings(self) -> None:
-        existing = self.findChild(SettingsDialog, "settingsDialog")
-        if existing is not None and existing.isVisible():
-            existing.raise_()
-            existing.activateWindow()
-            return
-        dialog = SettingsDialog(AsyncSettingsService(self.settings_service),
-                                tester=self.bridge.test_connection, parent=self)
-        dialog.saved.connect(self._on_settings_saved)
-        dialog.finished.connect(dialog.deleteLater)
-        dialog.open()
+        open_settings_dialog(self, AsyncSettingsService(self.settings_service), self.bridge.test_connection,
+                             self._on_settings_saved)
 
     def _on_settings_saved(self, _settings: object) -> None:
         self.providerStatus.refresh()
@@ -377,44 +391,24 @@ class MainWindow(QMainWindow):
     # ----- state and housekeeping ---------------------------------------------------------
 
     def _update_actions(self) -> None:
-        running = self.bridge.is_running
-        self.runAction.setEnabled(not running and self.topic.is_valid)
+        # Another topic may start while runs go; the same one twice may not.
+        going = self.topic.text().strip() in {self.bridge.topic_of(run_id) for run_id in self.bridge.run_ids}
+        self.runAction.setEnabled(self.topic.is_valid and not going)
+        self.runButton.setToolTip("A run on this topic is going: change the topic to start another" if going
+                                  else "Start researching the topic (Ctrl+Enter)")
         self.runButton.setEnabled(self.runAction.isEnabled())
-        self.stopAction.setEnabled(running)
-        self.stopButton.setEnabled(running)
-        self.reviewAction.setEnabled(running and self.reviewBanner.dialog is not None)
-        self.retryAction.setEnabled(running and self.bridge.pending_failure is not None)
+        shown_is_going = self.bridge.is_active(self.display.shown)
+        self.stopAction.setEnabled(shown_is_going)
+        self.stopButton.setEnabled(shown_is_going)
+        self.reviewAction.setEnabled(self.reviewBanner.dialog is not None)
+        self.retryAction.setEnabled(self.bridge.pending_failure(self.display.shown) is not None)
         self.reportActions.update_enabled(writing=self.runs.is_writing)
-        self.topicInput.setReadOnly(running)
-
-    def _restore_layout(self) -> None:
-        settings = window_state()
-        geometry = settings.value(_GEOMETRY)
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        splitter = settings.value(_SPLITTER)
-        if splitter is not None:
-            self.splitter.restoreState(splitter)
-        else:
-            self.splitter.setSizes([360, 740])
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         if not self.runs.request_close():
             event.ignore()
             return
-        settings = window_state()
-        settings.setValue(_GEOMETRY, self.saveGeometry())
-        settings.setValue(_SPLITTER, self.splitter.saveState())
+        save_layout(self, self.splitter)
         self.store.close()  # its runs are free for the next launch at once
         event.accept()
 
-
-def _titled(title: str, widget: QWidget) -> QWidget:
-    box = QWidget()
-    layout = QVBoxLayout(box)
-    layout.setContentsMargins(0, 6, 0, 0)
-    label = QLabel(f"<b>{title}</b>")
-    label.setBuddy(widget)
-    layout.addWidget(label)
-    layout.addWidget(widget, 1)
-    return box

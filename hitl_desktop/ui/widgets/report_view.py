@@ -29,7 +29,6 @@ from hitl_desktop.ui.widgets.markdown_blocks import (
     shown_piece,
     split_at_first_note,
 )
-from hitl_desktop.ui.widgets.markdown_blocks import fence_after as _fence_after
 from hitl_desktop.ui.widgets.safe_markdown import SafeTextBrowser, append_markdown
 
 _DOCUMENT_MARGIN = 14  # as safe_markdown renders a whole document
@@ -38,31 +37,6 @@ _MAX_FLUSH_INTERVAL_MS = 400
 # An unfinished tail longer than this is committed at its last block start even where that is
 # not a clean cut (a loose list of hundreds of items), so no flush re-renders more than this.
 _LONG_TAIL_CHARS = 16_000
-
-
-def scan_finished_blocks(text: str, start: int, fence: str | None = None) -> tuple[int, str | None]:
-    """Where the finished blocks of `text` end (never before `start`), and the fence open there.
-
-    A block is finished by a blank line outside a code fence. `start` must be a line start with
-    `fence` open at it; the text is scanned forward once from there, line by line."""
-    end, end_fence = start, fence
-    position = start
-    while True:
-        newline = text.find("\n", position)
-        if newline == -1:  # an unfinished last line decides nothing yet
-            return end, end_fence
-        line = text[position:newline]
-        if not line and position > start and fence is None:
-            end, end_fence = newline + 1, None
-        else:
-            fence = _fence_after(line, fence)
-        position = newline + 1
-
-
-def stable_prefix_end(text: str, start: int, fence: str | None = None) -> int:
-    """Where the finished blocks of `text` end (never before `start`): after the last blank line
-    that is not inside an open code fence."""
-    return scan_finished_blocks(text, start, fence)[0]
 
 
 class StreamingMarkdownView(SafeTextBrowser):

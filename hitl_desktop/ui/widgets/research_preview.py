@@ -4,11 +4,10 @@ While a research round ran, the window showed only a count of characters receive
 themselves appeared when the review opened. This shows them rendered as they stream in, with the
 report view's streaming (finished blocks rendered once, the unfinished tail at most every 40 ms),
 so a fast model does not freeze the window. The last round's notes stay until the next run.
+It shows one run's notes: the window's RunDisplay feeds it those of the run shown.
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
@@ -16,14 +15,11 @@ from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 from hitl_desktop.core.models import ResearchDelta, ReviewRequest
 from hitl_desktop.ui.widgets.report_view import StreamingMarkdownView
 
-if TYPE_CHECKING:
-    from hitl_desktop.ui.bridge import WorkflowBridge
-
 
 class ResearchPreview(QWidget):
-    """Follows `bridge`'s research updates by itself; hidden until research text arrives."""
+    """Hidden until research text arrives."""
 
-    def __init__(self, bridge: WorkflowBridge, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("researchPreviewPane")
         self.title = QLabel(self, objectName="researchPreviewTitle")
@@ -36,9 +32,6 @@ class ResearchPreview(QWidget):
         layout.addWidget(self.title)
         layout.addWidget(self.view, 1)
         self._round = 0
-        bridge.researchDelta.connect(self._on_delta)
-        bridge.reviewRequested.connect(self._on_review_requested)
-        bridge.runningChanged.connect(self._on_running_changed)
         self.hide()
 
     @property
@@ -60,7 +53,7 @@ class ResearchPreview(QWidget):
         splitter.setChildrenCollapsible(False)
         return splitter
 
-    def _on_delta(self, delta: ResearchDelta) -> None:
+    def add_delta(self, delta: ResearchDelta) -> None:
         if delta.round != self._round:  # a new round (after the research was sent back)
             self._round = delta.round
             self.view.clear_report()
@@ -68,14 +61,14 @@ class ResearchPreview(QWidget):
             self.show()
         self.view.append_delta(delta.text)
 
-    def _on_review_requested(self, request: ReviewRequest) -> None:
+    def show_review(self, request: ReviewRequest) -> None:
         self._round = request.round
         self.title.setText(f"<b>Research notes</b> — round {request.round}, as sent for review")
         self.view.show_report(request.notes)
         self.show()
 
-    def _on_running_changed(self, running: bool) -> None:
-        if running:  # a new run: the last one's notes go
-            self._round = 0
-            self.view.clear_report()
-            self.hide()
+    def clear(self) -> None:
+        """Another run is shown: this one's notes go."""
+        self._round = 0
+        self.view.clear_report()
+        self.hide()

@@ -27,6 +27,7 @@ from hitl_desktop.ui.widgets.source_triage import DROP, PIN, SourceTriage
 
 _TOPIC_PREVIEW_CHARS = 160
 _DRAFT_DELAY_MS = 500
+_TITLE_TOPIC_CHARS = 50
 
 
 class ReviewDialog(QDialog):
@@ -41,7 +42,10 @@ class ReviewDialog(QDialog):
         self._decision_sent = False
         self._placed = False
         self.setObjectName("reviewDialog")
-        self.setWindowTitle(f"Review Research — Round {request.round}")
+        # Titled with its topic: with several runs going, each run has a dialog of its own.
+        title = " ".join(request.topic.split())
+        title = title if len(title) <= _TITLE_TOPIC_CHARS else title[:_TITLE_TOPIC_CHARS - 1].rstrip() + "…"
+        self.setWindowTitle(f"Review Research — Round {request.round} — {title}")
         self.setSizeGripEnabled(True)
         # Roomy for reading, but never larger than the screen (a small laptop at 150 %).
         room = self.screen().availableGeometry()

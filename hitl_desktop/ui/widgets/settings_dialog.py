@@ -1,4 +1,5 @@
-"""SettingsDialog: provider, model, endpoint, API key and generation limits, with Test Connection.
+"""SettingsDialog: provider, model, endpoint, API key, web search and generation limits, with Test
+Connection.
 
 A form: it collects values and shows what became of them. Where keys are kept, and how a Save
 waits on the keychain, is the settings service's business (`hitl_desktop.core.settings_service`,
@@ -62,6 +63,7 @@ from hitl_desktop.core.settings_service import KeyState, SaveResult
 from hitl_desktop.ui.settings_service import AsyncSettingsService, SaveInProgress
 from hitl_desktop.ui.widgets.placement import centre_on_parent, keep_on_screen
 from hitl_desktop.ui.widgets.team_settings import TeamSettingsBox
+from hitl_desktop.ui.widgets.web_search_option import WebSearchOption
 
 ConnectionTester = Callable[[ProviderSettings], Awaitable[str]]
 CHECKING_KEYCHAIN = "Checking the keychain…"
@@ -167,6 +169,8 @@ class SettingsDialog(QDialog):
             spin.setMinimumWidth(140)
 
         self.urlHintLabel = _note_label("urlHintLabel")
+        # One switch for every provider (only DashScope acts on it), so it is not per form.
+        self.webSearchOption = WebSearchOption(self._settings.web_search)
         model_box = QGroupBox("Provider and model")
         form = QFormLayout(model_box)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
@@ -223,7 +227,12 @@ class SettingsDialog(QDialog):
         self.teamBox = TeamSettingsBox(self._service, self)
         self.pages = QTabWidget(self, objectName="settingsPages", documentMode=True)
         self.pages.addTab(_column(model_box), "Mo&del")
-        self.pages.addTab(_column(limits_box), "&Generation")
+        generation = QWidget()
+        boxes = QHBoxLayout(generation)  # the generation limits leave room beside them
+        boxes.setContentsMargins(0, 8, 0, 0)
+        boxes.addWidget(limits_box, 1)
+        boxes.addWidget(self.webSearchOption, 1)
+        self.pages.addTab(generation, "&Generation")
         self.pages.addTab(_column(self.teamBox), "Te&am server")
         self.teamBox.notesChanged.connect(lambda: QTimer.singleShot(0, self._fit_height))
         layout.addWidget(self.pages)
@@ -325,6 +334,7 @@ class SettingsDialog(QDialog):
         for field_ in (self.modelCombo, self.baseUrlEdit, self.apiKeyEdit, self.temperatureSpin,
                        self.maxTokensSpin, self.timeoutSpin):
             field_.setEnabled(not offline)
+        self.webSearchOption.show_for(provider)
         self.apiKeyEdit.clear()
         self._show_key_state()
         self._show_result("", ok=None)
@@ -415,7 +425,8 @@ class SettingsDialog(QDialog):
                        base_url=self.baseUrlEdit.text().strip(),
                        temperature=round(self.temperatureSpin.value(), 2),
                        max_output_tokens=self.maxTokensSpin.value(),
-                       request_timeout_s=float(self.timeoutSpin.value()), api_key="")
+                       request_timeout_s=float(self.timeoutSpin.value()),
+                       web_search=self.webSearchOption.is_on(), api_key="")
 
     def settings(self) -> ProviderSettings:
         """The settings as the form shows them, without any key."""
@@ -618,6 +629,21 @@ class SettingsDialog(QDialog):
                 if task is not None and not task.done():
                     task.cancel()
         super().closeEvent(event)
+
+
+def open_settings_dialog(parent: QWidget, service: AsyncSettingsService,
+                         tester: ConnectionTester,
+                         saved: Callable[[object], None]) -> None:
+    """Open Settings over `parent`, or bring forward the one already open there."""
+    existing = parent.findChild(SettingsDialog, "settingsDialog")
+    if existing is not None and existing.isVisible():
+        existing.raise_()
+        existing.activateWindow()
+        return
+    dialog = SettingsDialog(service, tester=tester, parent=parent)
+    dialog.saved.connect(saved)
+    dialog.finished.connect(dialog.deleteLater)
+    dialog.open()
 
 
 def _outcome(work: Callable[[], SaveResult]) -> SaveResult | Exception:

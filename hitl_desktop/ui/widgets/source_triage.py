@@ -100,7 +100,7 @@ class SourceTriage(QWidget):
         item = self.tree.currentItem()
         if citation is not None:
             self.passageText.setPlainText(f"[{citation.number}] {citation.title} — {citation.location}\n\n"
-                                          f"{citation.text or citation.source}")
+                                          f"{citation.text or citation.source}{_web_note(citation)}")
         source = citation.source if citation else (item.data(0, _SOURCE_ROLE) if item is not None else None)
         self.openButton.setEnabled(isinstance(source, str))
 
@@ -112,6 +112,12 @@ class SourceTriage(QWidget):
         source = citation.source if citation else item.data(0, _SOURCE_ROLE)
         url = QUrl(source) if source.startswith(("http://", "https://")) else QUrl.fromLocalFile(source)
         QDesktopServices.openUrl(url)
+
+
+def _web_note(citation: Citation) -> str:
+    # The search gives a page's address and title, not its words: say why its quotes go unchecked.
+    return ("\n\nA page the model found on the web. Its text is not kept here, so quotes from it "
+            "are not checked: open it to read it.") if citation.is_web and not citation.text else ""
 
 
 def _short(source: str) -> str:

@@ -23,16 +23,12 @@ from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QMenu,
     QProgressBar,
     QPushButton,
-    QStyle,
-    QTreeWidget,
-    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -41,11 +37,11 @@ from hitl_desktop.core.errors import UserFacingError
 from hitl_desktop.core.sources import SUPPORTED_SUFFIXES, IndexSummary
 from hitl_desktop.core.sources import roots as saved_roots
 from hitl_desktop.ui.source_indexer import SourceIndexer
+from hitl_desktop.ui.widgets.document_tree import DocumentTree
 
 if TYPE_CHECKING:
     from hitl_desktop.core.sources.library import SourceLibrary
 
-_ROOT_ROLE = Qt.ItemDataRole.UserRole
 _FILTER = ("Documents (" + " ".join(f"*{suffix}" for suffix in SUPPORTED_SUFFIXES) + ");;"
            "All files (*)")
 
@@ -142,14 +138,7 @@ class SourcesPanel(QWidget):
     def _build(self) -> None:
         self._status = QLabel(objectName="sourcesStatus", wordWrap=True)
         self._status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self._tree = QTreeWidget(objectName="sourcesTree")
-        self._tree.setHeaderLabels(["Document", "Passages"])
-        self._tree.setRootIsDecorated(True)
-        self._tree.setUniformRowHeights(True)
-        header = self._tree.header()
-        header.setStretchLastSection(False)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self._tree = DocumentTree()
         self._tree.itemSelectionChanged.connect(self._update_buttons)
 
         self._add = QPushButton("Add Documents…", objectName="addDocumentsButton")
@@ -271,74 +260,20 @@ class SourcesPanel(QWidget):
         self._dialog = dialog
         return dialog
 
-    def _selected_root(self) -> Path | None:
-        items = self._tree.selectedItems()
-        if not items:
-            return None
-        item = items[0]
-        while item.parent() is not None:
-            item = item.parent()
-        root = item.data(0, _ROOT_ROLE)
-        return Path(root) if root else None
-
     def _remove_selected(self) -> None:
-        root = self._selected_root()
+        root = self._tree.selected_root()
         if root is not None:
             self.remove_root(root)
 
     def _update_buttons(self) -> None:
-        self._remove.setEnabled(self._selected_root() is not None)
+        self._remove.setEnabled(self._tree.selected_root() is not None)
 
     # --- Showing -----------------------------------------------------------------------------
 
     def _show_documents(self) -> None:
-        self._tree.clear()
         documents = self.library().documents() if self._summary is not None else []
-        style = self.style()
-        folder_icon = style.standardIcon(QStyle.StandardPixmap.SP_DirIcon)
-        file_icon = style.standardIcon(QStyle.StandardPixmap.SP_FileIcon)
-        if self.uses_sample:
-            top = QTreeWidgetItem(["Sample documents", ""])
-            top.setIcon(0, folder_icon)
-            top.setToolTip(0, "Used while you have added no documents of your own")
-            font = top.font(0)
-            font.setItalic(True)
-            top.setFont(0, font)
-            parents = {str(self._sample()): top} if self._sample() is not None else {}
-            self._tree.addTopLevelItem(top)
-        else:
-            parents = {}
-            for root in self._roots:
-                label = root.name or str(root)
-                if root in self._launch_only:
-                    label += " (for this launch)"
-                item = QTreeWidgetItem([label, ""])
-                item.setIcon(0, folder_icon if root.is_dir() else file_icon)
-                item.setToolTip(0, str(root))
-                item.setData(0, _ROOT_ROLE, str(root))
-                parents[str(root)] = item
-                self._tree.addTopLevelItem(item)
-        totals: dict[str, int] = {}
-        for document in sorted(documents, key=lambda d: (d.title.casefold(), d.path)):
-            parent = parents.get(document.root)
-            if parent is None:
-                continue
-            if parent.data(0, _ROOT_ROLE) == document.path:  # a root that is itself a file
-                parent.setText(0, document.title)
-                parent.setText(1, str(document.passages))
-                totals[document.root] = document.passages
-                continue
-            child = QTreeWidgetItem([document.title, str(document.passages)])
-            child.setIcon(0, file_icon)
-            child.setToolTip(0, document.path)
-            child.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            parent.addChild(child)
-            totals[document.root] = totals.get(document.root, 0) + document.passages
-        for root, item in parents.items():
-            if self._summary is not None:
-                item.setText(1, str(totals.get(root, 0)))
-            item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        self._tree.expandAll()
+        self._tree.show_documents(self._roots, documents, sample=self._sample() if self.uses_sample else None,
+                                  launch_only=self._launch_only, counted=self._summary is not None)
         self._status.setText(self._status_text())
         self._update_buttons()
 

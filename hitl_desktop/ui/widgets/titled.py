@@ -1,0 +1,30 @@
+"""TitledPane: a pane with its title above it, the label its buddy (Alt+letter and screen readers
+reach it). The title can name what the pane shows ("Report — tidal power in Europe")."""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+_SUBJECT_CHARS = 80
+
+
+class TitledPane(QWidget):
+    def __init__(self, title: str, widget: QWidget, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._title = title
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 6, 0, 0)
+        self.label = QLabel(f"<b>{html.escape(title)}</b>", self)
+        self.label.setBuddy(widget)
+        layout.addWidget(self.label)
+        layout.addWidget(widget, 1)
+
+    def set_subject(self, subject: str) -> None:
+        """Name what the pane shows after its title (with several runs going, which run's)."""
+        subject = " ".join(subject.split())
+        if len(subject) > _SUBJECT_CHARS:
+            subject = subject[:_SUBJECT_CHARS - 1].rstrip() + "…"
+        self.label.setText(f"<b>{html.escape(self._title)}</b>" + (f" — {html.escape(subject)}" if subject else ""))
+        self.label.setToolTip(subject)
