@@ -293,7 +293,7 @@ def test_a_server_killed_mid_step_is_reconnected_to_and_the_wait_for_its_resume_
 
 
 @pytest.mark.parametrize("quitting", [False, True])
-def test_stop_cancels_the_run_on_the_server_and_quitting_leaves_it_going(tmp_path: Path, quitting: bool) -> None:
+def test_stop_cancels_a_run_started_here_on_the_server_following_or_quitting_leaves_it_going(tmp_path: Path, quitting: bool) -> None:
     with TeamServerProcess(tmp_path, chunks=400, chunk_delay_s=0.05) as server:
         async def scenario() -> str:
             researching = asyncio.Event()
@@ -301,16 +301,26 @@ def test_stop_cancels_the_run_on_the_server_and_quitting_leaves_it_going(tmp_pat
             running = asyncio.create_task(session.run("stopped", lambda u: isinstance(u, ResearchDelta)
                                                       and researching.set()))
             await asyncio.wait_for(researching.wait(), 30)
+            assert session.run_id is not None
+            # Someone else follows it, and stops following: that leaves the run alone.
+            followed = asyncio.Event()
+            follower = asyncio.create_task(TeamSession(connect(server)).follow(session.run_id,
+                                                                               lambda _u: followed.set()))
+            await asyncio.wait_for(followed.wait(), 30)
+            follower.cancel()
+            await asyncio.gather(follower, return_exceptions=True)
+            assert (await asyncio.to_thread(status_of, session.run_id)) == "running"
             if quitting:
                 session.keep_for_later()
             running.cancel()
             await asyncio.gather(running, return_exceptions=True)
-            assert session.run_id is not None
             return session.run_id
 
+        def status_of(run_id: str) -> str:
+            return httpx.get(f"{server.url}/handlers/{run_id}", headers={"Authorization": f"Bearer {TOKEN}"}).json()["status"]
+
         run_id = asyncio.run(scenario())
-        status = httpx.get(f"{server.url}/handlers/{run_id}", headers={"Authorization": f"Bearer {TOKEN}"})
-        assert status.json()["status"] == ("running" if quitting else "cancelled")
+        assert status_of(run_id) == ("running" if quitting else "cancelled")
 
 
 def test_an_event_this_version_cannot_read_is_skipped_not_fatal() -> None:

@@ -8,8 +8,9 @@ to the run's events, carrying the review's id and the reviewer's name.
 The event stream survives a dropped connection: the session reconnects (backing off) and
 resumes after the last sequence number it saw, so no event is lost or shown twice. When the
 run was mid-step, the server may be restarting: it resumes such a run only after about 30 s,
-and the session says so. Stopping the run cancels it on the server; quitting the app
-(`keep_for_later`) only disconnects, and the run goes on there.
+and the session says so. Stopping a run this session started cancels it on the server;
+stopping one it follows (someone else's) or quitting the app (`keep_for_later`) only
+disconnects, and the run goes on there.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ class TeamSession:
         self._delays = tuple(reconnect_delays_s)
         self._answers: asyncio.Queue[Answer] = asyncio.Queue()
         self._keeping = False
+        self._started_here = False  # Stop cancels a run this session started, not one it follows
         self.run_id: str | None = None      # the server's handler id, once the run exists
         self.last_sequence = -1             # the last event seen: where a reconnect resumes
         self._pending: ReviewRequest | None = None
@@ -143,6 +145,7 @@ class TeamSession:
             await self._api.aclose()
             raise
         self.run_id = started.handler_id
+        self._started_here = True
         log.info("Started run %s on the team server", self.run_id)
         return await self._drive(emit, history_until=-1, waiting_at=None)
 
@@ -165,7 +168,7 @@ class TeamSession:
                 sending.result()  # it only ends by failing
             report = reading.result()
         except asyncio.CancelledError:
-            if not self._keeping:
+            if self._started_here and not self._keeping:
                 await self._cancel_on_server()
             raise
         finally:
