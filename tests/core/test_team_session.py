@@ -204,22 +204,28 @@ def test_a_second_decision_for_a_decided_review_is_ignored_and_says_who_decided(
 
         following = asyncio.create_task(second.follow(first.run_id, second_emit))
         await asyncio.wait_for(second_waiting.wait(), 30)
-        assert first.submit_decision(ReviewDecision(round=1, approved=True))
-        assert second.submit_decision(ReviewDecision(round=1, approved=False, feedback="more"))
+        # Both approve at the same moment, with feedback that says whose approval it was.
+        assert first.submit_decision(ReviewDecision(round=1, approved=True, feedback="from Ada"))
+        assert second.submit_decision(ReviewDecision(round=1, approved=True, feedback="from Grace"))
         return (await asyncio.wait_for(running, 60), await asyncio.wait_for(following, 60),
                 first_updates, second_updates)
 
-    report, followed, first_updates, second_updates = asyncio.run(scenario())
-    second_messages = [u.message for u in second_updates if isinstance(u, ProgressUpdate)]
-    assert "Your decision on round 1 was not used: it was already decided by Ada" in second_messages
-    assert "Research round 1 approved by Ada" in second_messages
-    assert not any("sent back" in m for m in second_messages)  # the second decision never counted
-    assert report.rounds == 1 and followed.markdown == report.markdown
-    # Ada's provenance names her; Grace's ignored decision is in no provenance.
-    assert [(r.round, r.reviewer) for r in report.provenance.rounds] == [(1, "Ada")]
-    assert followed.provenance.rounds == ()
-    first_messages = [u.message for u in first_updates if isinstance(u, ProgressUpdate)]
-    assert "Round 1 was already decided by Ada; a second decision for it was ignored" in first_messages
+    ada_report, grace_report, ada_updates, grace_updates = asyncio.run(scenario())
+    messages = {"Ada": [u.message for u in ada_updates if isinstance(u, ProgressUpdate)],
+                "Grace": [u.message for u in grace_updates if isinstance(u, ProgressUpdate)]}
+    # Exactly one approval counted, whichever reached the server first; the other was told.
+    counted = [m for m in messages["Ada"] if m.startswith("Research round 1 approved by")]
+    assert len(counted) == 1
+    winner = counted[0].removeprefix("Research round 1 approved by ").split(";")[0]
+    loser = {"Ada": "Grace", "Grace": "Ada"}[winner]
+    assert counted[0] == f"Research round 1 approved by {winner}; for the report: “from {winner}”"
+    assert f"Your decision on round 1 was not used: it was already decided by {winner}" in messages[loser]
+    assert f"Round 1 was already decided by {winner}; a second decision for it was ignored" in messages[winner]
+    assert ada_report.rounds == 1 and grace_report.markdown == ada_report.markdown
+    # The provenance of the winner's report names them; the ignored decision is in none.
+    reports = {"Ada": ada_report, "Grace": grace_report}
+    assert [(r.round, r.reviewer) for r in reports[winner].provenance.rounds] == [(1, winner)]
+    assert reports[loser].provenance.rounds == ()
 
 
 def test_the_team_queue_lists_every_run_with_its_topic_and_status(server: TeamServerProcess) -> None:
