@@ -267,7 +267,8 @@ class WorkflowBridge(QObject):
             log.debug("Ignoring a decision for run %s: it is not going", run_id)
             return False
         # Signed with the reviewer's name from Settings, in both modes.
-        return run.session.submit_decision(replace(decision, reviewer=decision.reviewer or self._team_settings().reviewer))
+        signed = replace(decision, reviewer=decision.reviewer or self._team_settings().reviewer)
+        return run.session.submit_decision(signed)
 
     def retry(self, run_id: str) -> bool:
         """Retry the failed model call run `run_id` is waiting on."""

@@ -73,7 +73,8 @@ def test_a_run_on_the_server_streams_into_the_session_and_ends_in_the_report(ser
     # The report as streamed, and as the server's result, with the reviewer in its provenance.
     assert "".join(u.text for u in updates if isinstance(u, ReportDelta)).strip() == report.markdown
     assert report.topic == "tidal power in Europe" and report.rounds == 2
-    assert [(r.round, r.approved, r.reviewer) for r in report.provenance.rounds] == [(1, False, "Ada"), (2, True, "Ada")]
+    assert [(r.round, r.approved, r.reviewer) for r in report.provenance.rounds] == \
+        [(1, False, "Ada"), (2, True, "Ada")]
 
 
 class CutAfter(httpx.AsyncBaseTransport):
@@ -299,7 +300,8 @@ def test_a_server_killed_mid_step_is_reconnected_to_and_the_wait_for_its_resume_
 
 
 @pytest.mark.parametrize("quitting", [False, True])
-def test_stop_cancels_a_run_started_here_on_the_server_following_or_quitting_leaves_it_going(tmp_path: Path, quitting: bool) -> None:
+def test_stop_cancels_a_run_started_here_on_the_server_following_or_quitting_leaves_it_going(
+        tmp_path: Path, quitting: bool) -> None:
     with TeamServerProcess(tmp_path, chunks=400, chunk_delay_s=0.05) as server:
         async def scenario() -> str:
             researching = asyncio.Event()
@@ -323,7 +325,8 @@ def test_stop_cancels_a_run_started_here_on_the_server_following_or_quitting_lea
             return session.run_id
 
         def status_of(run_id: str) -> str:
-            return httpx.get(f"{server.url}/handlers/{run_id}", headers={"Authorization": f"Bearer {TOKEN}"}).json()["status"]
+            answer = httpx.get(f"{server.url}/handlers/{run_id}", headers={"Authorization": f"Bearer {TOKEN}"})
+            return answer.json()["status"]
 
         run_id = asyncio.run(scenario())
         assert status_of(run_id) == ("running" if quitting else "cancelled")
