@@ -101,7 +101,7 @@ FEEDBACK = 'Cover costs per MWh: "Sihwa" & #2 <b>[more](javascript:x)</b>'
 PROVENANCE = Provenance(
     rounds=(RoundRecord(1, approved=False, feedback=FEEDBACK, decided_at=WHEN),
             RoundRecord(2, approved=True, decided_at=WHEN + timedelta(minutes=9), edited=True,
-                        lines_added=3, lines_removed=1)),
+                        lines_added=3, lines_removed=1, reviewer="Ada Lovelace")),
     model="DashScope · qwen-plus", temperature=0.3, max_tokens=4096,
     documents=(CitedDocument("Tidal Atlas 2025", "/docs/tidal-atlas.pdf"),
                CitedDocument("Ofgem tidal review", "https://www.ofgem.gov.uk/tidal")),
@@ -109,7 +109,7 @@ PROVENANCE = Provenance(
 
 # What the appendix says, in every format that has one.
 APPENDIX = ["How this report was made", "Round 1: sent back", "Cover costs per MWh", "Round 2: approved",
-            "3 lines added, 1 removed", "DashScope · qwen-plus", "temperature 0.3",
+            "by Ada Lovelace", "3 lines added, 1 removed", "DashScope · qwen-plus", "temperature 0.3",
             "at most 4,096 tokens per reply", "Tidal Atlas 2025", "Ofgem tidal review", "HITL Desktop 0.1.0"]
 # None of which may appear with provenance off, nor anything of where the report came from.
 MADE = [*APPENDIX, "qwen-plus", "research round", "HITL Desktop", "Sihwa", "2026-11-25"]

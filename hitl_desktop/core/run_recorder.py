@@ -46,7 +46,7 @@ class RunRecorder:
         self._write(lambda: self._store.save_draft(self._id, round_number, edited_notes, feedback))
 
     def decided(self, decision: ReviewDecision) -> None:
-        self._write(lambda: self._store.record_decision(self._id, decision))
+        self._write(lambda: self._store.record_decision(self._id, decision, decision.reviewer))
 
     def retried(self) -> None:
         self._write(lambda: self._store.clear_pending(self._id))

@@ -10,20 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
-from datetime import datetime
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from hitl_desktop.core.citations import Citation, PassageSearch
+from hitl_desktop.core.citations import PassageSearch
 from hitl_desktop.core.provenance import ProvenanceRecorder
 from hitl_desktop.core.errors import ErrorKind, UserFacingError
 from hitl_desktop.core.models import (
     ProgressUpdate,
     Report,
     ReportDelta,
-    ResearchDelta,
     RetryDecision,
     ReviewDecision,
     ReviewRequest,
@@ -88,7 +86,7 @@ class ResearchSession:
         if answer.retry and self._recorder is not None:
             self._recorder.retried()
         self._answers.put_nowait(answer if answer.failure_id else
-                                 dataclasses.replace(answer, failure_id=failure.failure_id))
+                                 replace(answer, failure_id=failure.failure_id))
         return True
 
     def submit_decision(self, decision: ReviewDecision) -> bool:
@@ -96,8 +94,7 @@ class ResearchSession:
         if self._pending is None or decision.round != self._pending.round:
             log.debug("Ignoring a decision for round %s: no such review is open", decision.round)
             return False
-        if not decision.review_id:  # it answers the review that is open, whose id the workflow knows
-            decision = dataclasses.replace(decision, review_id=self._pending.review_id)
+        decision = replace(decision, review_id=decision.review_id or self._pending.review_id)
         self._provenance.record_decision(self._pending, decision)
         if not decision.approved:
             self._sent_back = decision.edited_notes if decision.edited_notes is not None else self._pending.notes
@@ -196,37 +193,23 @@ class ResearchSession:
 
     def _to_update(self, event: Any) -> RunUpdate | None:
         from hitl_desktop.core.workflow import events as wf
+        from hitl_desktop.core.workflow.updates import update_for
 
-        if isinstance(event, wf.ProgressEvent):
-            # The workflow's own time stamp, from when the event was made.
-            return ProgressUpdate(message=event.message, round=event.round,
-                                  at=datetime.fromisoformat(event.at))
-        if isinstance(event, wf.ResearchDeltaEvent):
-            return ResearchDelta(round=event.round, text=event.delta)
-        if isinstance(event, wf.ReportDeltaEvent):
-            self._report_pieces.append(event.delta)
-            return ReportDelta(text=event.delta)
         if isinstance(event, wf.ReportStartedEvent):
             self._report_model = event.model
             return None
-        if isinstance(event, wf.ResearchReadyEvent):
-            self._pending = ReviewRequest(round=event.round, review_id=event.review_id,
-                                          topic=redact(event.topic), notes=event.notes,
-                                          citations=tuple(Citation.from_dict(c) for c in event.citations),
-                                          citation_problems=tuple(event.problems),
-                                          previous_notes=self._sent_back if event.round > 1 else None)
-            self._last_review = self._pending
-            return self._pending
-        if isinstance(event, wf.StepFailedForReviewEvent):
-            error = UserFacingError(event.message, event.hint, ErrorKind(event.kind),
-                                    partial_output=event.partial_output)
-            self._failure = StepFailure(stage=event.stage, round=event.round, error=error,
-                                        failure_id=event.failure_id)
-            return self._failure
-        return None
+        update = update_for(event, previous_notes=self._sent_back)
+        if isinstance(update, ReportDelta):
+            self._report_pieces.append(update.text)
+        elif isinstance(update, ReviewRequest):
+            self._pending = self._last_review = update
+        elif isinstance(update, StepFailure):
+            self._failure = update
+        return update
 
     async def _forward_decisions(self, handler: WorkflowHandler) -> None:
-        from hitl_desktop.core.workflow.events import RetryDecisionEvent, ReviewDecisionEvent
+        from hitl_desktop.core.workflow.events import RetryDecisionEvent
+        from hitl_desktop.core.workflow.updates import decision_event
 
         while True:
             answer = await self._answers.get()
@@ -234,11 +217,7 @@ class ResearchSession:
                 handler.ctx.send_event(RetryDecisionEvent(retry=answer.retry, failure_id=answer.failure_id,
                                                           reviewer=answer.reviewer))
             else:
-                handler.ctx.send_event(ReviewDecisionEvent(
-                    round=answer.round, approved=answer.approved, feedback=answer.feedback,
-                    edited_notes=answer.edited_notes, dropped_sources=list(answer.dropped_sources),
-                    pinned_sources=list(answer.pinned_sources), review_id=answer.review_id,
-                    reviewer=answer.reviewer))
+                handler.ctx.send_event(decision_event(answer))
 
 
 async def _stop_workflow(handler: WorkflowHandler) -> None:

@@ -26,6 +26,14 @@ from pathlib import Path
 from hitl_desktop.core.errors import ErrorKind, UserFacingError
 from hitl_desktop.core.redaction import register_secret
 from hitl_desktop.core.secret_store import KeychainStatus, KeyLocation, SecretStore
+from hitl_desktop.core.team.settings import (
+    TOKEN_ENV,
+    TOKEN_NAME,
+    TeamSettings,
+    load_team_settings,
+    save_team_settings,
+    team_file,
+)
 from hitl_desktop.core.settings import (
     API_KEY_ENV,
     ProviderSettings,
@@ -41,6 +49,9 @@ KEYCHAIN_PATIENCE_S = 15.0
 # The places a key can be kept when there is no keychain.
 FALLBACKS = (KeyLocation.SESSION, KeyLocation.FILE)
 _STORED = (KeyLocation.SESSION, KeyLocation.KEYCHAIN, KeyLocation.FILE)
+# The environment variable that overrides each secret for one launch: the providers' keys and
+# the team server's token.
+_SECRET_ENV = {**API_KEY_ENV, TOKEN_NAME: TOKEN_ENV}
 
 
 @dataclass(frozen=True)
@@ -104,7 +115,7 @@ class SettingsService:
 
     def key_state(self, provider: str) -> KeyState:
         _key, stored = self._secrets.lookup(provider)  # no variable name: the environment is skipped
-        _key, location = self._secrets.lookup(provider, API_KEY_ENV.get(provider, ""))
+        _key, location = self._secrets.lookup(provider, _SECRET_ENV.get(provider, ""))
         return KeyState(provider, location, stored, self._secrets.keychain_status(), self.key_file)
 
     def with_key(self, settings: ProviderSettings, typed_key: str = "") -> ProviderSettings:
@@ -115,6 +126,36 @@ class SettingsService:
         else:
             key, _where = self._secrets.lookup(settings.provider, settings.key_env_var)
         return replace(settings, api_key=key)
+
+    # ----- the team server ------------------------------------------------------------------
+
+    def team(self, *, with_token: bool = True) -> TeamSettings:
+        """The team settings a run uses: saved ones, the environment's overrides, and the token
+        (`with_token=False`: no keychain access, for deciding whether team mode is on)."""
+        settings = load_team_settings(self._env, self._team_path)
+        if not with_token:
+            return settings
+        token, _where = self._secrets.lookup(TOKEN_NAME, TOKEN_ENV)
+        return replace(settings, token=token)
+
+    def editable_team(self) -> TeamSettings:
+        """The saved team settings only (no token, no environment): what Settings edits."""
+        return load_team_settings({}, self._team_path)
+
+    def save_team(self, settings: TeamSettings, typed_token: str = "",
+                  fallback: KeyLocation | None = None) -> KeyLocation | None:
+        """Store a typed token like an API key (keychain, else `fallback`), then write the address
+        and name. Where the token went (None: untouched). Raises UserFacingError."""
+        typed = typed_token.strip()
+        if typed:
+            register_secret(typed)
+        where = self._place_key(TOKEN_NAME, typed, fallback)
+        save_team_settings(settings, self._team_path)
+        return where
+
+    @property
+    def _team_path(self) -> Path | None:
+        return team_file(self._path) if self._path is not None else None
 
     # ----- writing --------------------------------------------------------------------------
 

@@ -43,6 +43,10 @@ from hitl_desktop.ui.threads import run_on_daemon_thread
 if TYPE_CHECKING:  # imported when a run starts: the window comes up without the workflow
     from hitl_desktop.core.run_recorder import RunRecorder
     from hitl_desktop.core.session import ResearchSession
+    from hitl_desktop.core.team.queue import TeamQueue
+    from hitl_desktop.core.team.runs import QueuedRun
+    from hitl_desktop.core.team.session import TeamSession
+    from hitl_desktop.core.team.settings import TeamSettings
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +83,7 @@ class _ActiveRun:
     """A run this app is driving: its session and the task that drives it."""
 
     topic: str
-    session: ResearchSession
+    session: ResearchSession | TeamSession  # a run here, or on the team server (team mode)
     task: asyncio.Task[None] | None = None
 
 
@@ -99,6 +103,8 @@ class WorkflowBridge(QObject):
     cancelled = Signal(str, object)    # run id, Report | None: the report as far as written, a draft
     runEnded = Signal(str)             # run id: finished, failed, stopped or kept for later
     runningChanged = Signal(bool)      # whether any run is going
+    teamQueueChanged = Signal(object)  # tuple[QueuedRun, ...]: every run on the team server
+    teamQueueFailed = Signal(object)   # UserFacingError: the team queue could not be listed
 
     def __init__(self, model_source: ChatModelSource | None = None, parent: QObject | None = None, *,
                  settings: SettingsService | None = None, sources: PassageSearch | None = None,
@@ -116,6 +122,8 @@ class WorkflowBridge(QObject):
         self._model_source = model_source or chat_model_factory or model_source_for(
             settings if settings is not None else SettingsService(SecretStore()))
         self._runs: dict[str, _ActiveRun] = {}
+        self._team_queue: TeamQueue | None = None  # in team mode, for the server it was made for
+        self._queue_task: asyncio.Task[None] | None = None
 
     # ----- what is going ------------------------------------------------------------------
 
@@ -169,6 +177,11 @@ class WorkflowBridge(QObject):
         if any(run.topic == topic for run in self._runs.values()):
             raise UserFacingError("A run on this topic is already going.",
                                   "Select it in the History, or change the topic.", ErrorKind.BAD_INPUT)
+        if self.team_mode:  # the run goes on the team server; the team queue is its history
+            team_session = self._team_session()
+            run_id = uuid.uuid4().hex
+            self._begin(run_id, _ActiveRun(topic, team_session), lambda emit: team_session.run(topic, emit))
+            return run_id
         from hitl_desktop.core.session import ResearchSession
 
         recorder = self._recorder()
@@ -253,7 +266,9 @@ class WorkflowBridge(QObject):
         if run is None:
             log.debug("Ignoring a decision for run %s: it is not going", run_id)
             return False
-        return run.session.submit_decision(decision)
+        # Signed with the reviewer's name from Settings, in both modes.
+        signed = replace(decision, reviewer=decision.reviewer or self._team_settings().reviewer)
+        return run.session.submit_decision(signed)
 
     def retry(self, run_id: str) -> bool:
         """Retry the failed model call run `run_id` is waiting on."""
@@ -275,6 +290,7 @@ class WorkflowBridge(QObject):
     async def shutdown(self, timeout: float = 10.0) -> None:
         """Wind every run down before the app closes: kept in the history for later (a paused run
         waits on; one caught mid-step is marked interrupted), and wait until they have."""
+        await self.close_team_queue()
         tasks = [run.task for run in self._runs.values() if run.task is not None and not run.task.done()]
         if not tasks:
             return
@@ -284,6 +300,84 @@ class WorkflowBridge(QObject):
             task.cancel()
         with contextlib.suppress(asyncio.CancelledError, asyncio.TimeoutError):
             await asyncio.wait_for(asyncio.shield(asyncio.gather(*tasks, return_exceptions=True)), timeout)
+
+    # ----- team mode: runs on a team server -----------------------------------------------
+
+    @property
+    def team_mode(self) -> bool:
+        """A team server is set (Settings → Team server, or HITL_DESKTOP_SERVER): runs start there."""
+        return self._team_settings().team_mode
+
+    def _team_settings(self) -> TeamSettings:
+        """Address and reviewer's name (no token: that may wait on the keychain)."""
+        from hitl_desktop.core.team.settings import TeamSettings
+
+        return self._settings.team(with_token=False) if self._settings is not None else TeamSettings()
+
+    def _team_session(self) -> TeamSession:
+        from hitl_desktop.core.team.client import TeamClient
+        from hitl_desktop.core.team.session import TeamSession
+
+        settings = self._settings
+        assert settings is not None, "team mode needs the settings service"
+        # The client is made when the run starts, off the UI thread: the token may be in the keychain.
+        return TeamSession(lambda: TeamClient(settings.team()), reviewer=self._team_settings().reviewer)
+
+    def open_team_run(self, run: QueuedRun) -> str:
+        """Follow `run` from the team queue (perhaps someone else's): its progress so far, and
+        the review it waits on, which this reviewer may then decide. The id it goes by here: the
+        server's, or the one it was started under when this app is already following it."""
+        for run_id, active in self._runs.items():
+            if run_id == run.run_id or getattr(active.session, "run_id", None) == run.run_id:
+                return run_id
+        session = self._team_session()
+        self._begin(run.run_id, _ActiveRun(run.topic, session),
+                    lambda emit: session.follow(run.run_id, emit, history_until=run.last_sequence,
+                                                waiting_at=run.waiting_at))
+        return run.run_id
+
+    def refresh_team_queue(self) -> None:
+        """List the team server's runs again (teamQueueChanged, or teamQueueFailed); one listing
+        at a time. Nothing in local mode."""
+        if not self.team_mode or (self._queue_task is not None and not self._queue_task.done()):
+            return
+        self._queue_task = asyncio.get_running_loop().create_task(self._refresh_team_queue(), name="team-queue")
+
+    async def _refresh_team_queue(self) -> None:
+        from hitl_desktop.core.team.client import TeamClient
+        from hitl_desktop.core.team.queue import TeamQueue
+
+        if self._settings is None:
+            return
+        settings = await asyncio.to_thread(self._settings.team)  # the token may be in the keychain
+        if not settings.team_mode:
+            return
+        queue = self._team_queue
+        if queue is None or queue.settings != settings:  # first listing, or Settings changed the server
+            await self._close_queue()
+            queue = self._team_queue = TeamQueue(TeamClient(settings), self._on_team_queue)
+        try:
+            await queue.refresh()
+        except UserFacingError as error:
+            if self._alive():
+                self.teamQueueFailed.emit(error)
+
+    def _on_team_queue(self, runs: tuple[QueuedRun, ...]) -> None:
+        if self._alive():
+            self.teamQueueChanged.emit(runs)
+
+    async def close_team_queue(self) -> None:
+        """Stop listing and following the team server's runs (the app or its window is closing)."""
+        listing = self._queue_task
+        if listing is not None and not listing.done():
+            listing.cancel()
+            await asyncio.gather(listing, return_exceptions=True)
+        await self._close_queue()
+
+    async def _close_queue(self) -> None:
+        queue, self._team_queue = self._team_queue, None
+        if queue is not None:
+            await queue.aclose()
 
     # ----- the runs' outcomes -------------------------------------------------------------
 

@@ -12,6 +12,7 @@ import asyncio
 
 from hitl_desktop.core.secret_store import KeyLocation
 from hitl_desktop.core.settings import ProviderSettings
+from hitl_desktop.core.team.settings import TOKEN_NAME, TeamSettings
 from hitl_desktop.core.settings_service import KeyState, PendingSave, SaveResult, SettingsService
 from hitl_desktop.ui.threads import run_on_daemon_thread
 
@@ -34,6 +35,14 @@ class AsyncSettingsService:
         if typed_key.strip():  # nothing to look up
             return self.core.with_key(settings, typed_key)
         return await run_on_daemon_thread(lambda: self.core.with_key(settings), name=_THREAD)
+
+    async def team_token_state(self) -> KeyState:
+        return await run_on_daemon_thread(lambda: self.core.key_state(TOKEN_NAME), name=_THREAD)
+
+    async def save_team(self, settings: TeamSettings, typed_token: str = "",
+                        fallback: KeyLocation | None = None) -> KeyLocation | None:
+        return await run_on_daemon_thread(lambda: self.core.save_team(settings, typed_token, fallback),
+                                          name=_THREAD)
 
     def start_save(self, settings: ProviderSettings, typed_key: str = "",
                    fallback: KeyLocation | None = None) -> SaveInProgress:

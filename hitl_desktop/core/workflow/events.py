@@ -16,6 +16,13 @@ def _now_iso() -> str:
     return datetime.now(timezone.utc).isoformat()
 
 
+class RunStartedEvent(Event):
+    """The run's topic, first in its stream: a team server's queue names each run by it before
+    any review round is ready."""
+
+    topic: str
+
+
 class ProgressEvent(Event):
     message: str
     round: int = 0

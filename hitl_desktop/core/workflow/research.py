@@ -53,6 +53,7 @@ from hitl_desktop.core.workflow.events import (
     ResumeRequestedEvent,
     RetryDecisionEvent,
     ReviewDecisionEvent,
+    RunStartedEvent,
     StepFailedForReviewEvent,
 )
 
@@ -80,6 +81,7 @@ class ResearchWorkflow(Workflow):
     async def begin(self, ctx: Context, ev: StartEvent) -> ResearchRequestedEvent:
         topic = _without_keys(ctx, validate_topic(str(ev.get("topic", ""))), "topic")
         await ctx.store.set("topic", topic)
+        ctx.write_event_to_stream(RunStartedEvent(topic=topic))
         return ResearchRequestedEvent(round=1)
 
     @step

@@ -24,6 +24,7 @@ from hitl_desktop.core.run import RunController
 from hitl_desktop.core.secret_store import SecretStore
 from hitl_desktop.core.settings_service import SettingsService
 from hitl_desktop.core.store import RunStore, StoredRun
+from hitl_desktop.core.team.runs import QueuedRun
 from hitl_desktop.ui.bridge import WorkflowBridge
 from hitl_desktop.ui.report_files import ReportFileWriter
 from hitl_desktop.ui.settings_service import AsyncSettingsService
@@ -115,6 +116,9 @@ class MainWindow(QMainWindow):
         self.history.runChosen.connect(self._on_run_chosen)
         self.history.resumeRequested.connect(self._resume)
         self.history.failed.connect(self.messageBar.show_user_error)
+        self.teamQueue = self.sidePanes.team
+        self.teamQueue.openRequested.connect(self._open_team_run)
+        self.sidePanes.show_team(self.bridge.team_mode)
         self.researchPreview = ResearchPreview(self)
         self.display = RunDisplay(self.progressList, self.reportView, self.researchPreview, self)
         self.splitter.addWidget(self.researchPreview.beside(TitledPane("Research", self.sidePanes)))
@@ -364,6 +368,15 @@ class MainWindow(QMainWindow):
             model=run.report.model))
         self._update_actions()
 
+    def _open_team_run(self, run: QueuedRun) -> None:
+        """Follow a run of the team queue (perhaps someone else's), shown with what it waits on."""
+        try:
+            run_id = self.bridge.open_team_run(run)
+        except UserFacingError as error:
+            self.messageBar.show_error(error.message, error.hint)
+            return
+        self._show_run(run_id)
+
     # ----- settings -----------------------------------------------------------------------
 
     def open_settings(self) -> None:
@@ -372,6 +385,7 @@ class MainWindow(QMainWindow):
 
     def _on_settings_saved(self, _settings: object) -> None:
         self.providerStatus.refresh()
+        self.sidePanes.show_team(self.bridge.team_mode)
         self.statusBar().showMessage("Settings saved", 5000)
 
     # ----- state and housekeeping ---------------------------------------------------------

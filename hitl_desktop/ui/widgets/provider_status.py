@@ -1,5 +1,5 @@
-"""ProviderStatus: which model runs (`providerLabel` in the status bar) and, in the setup banner,
-what is missing before a first run (a key, an address)."""
+"""ProviderStatus: which model runs (`providerLabel` in the status bar; in team mode, which team
+server) and, in the setup banner, what is missing before a first run (a key, an address)."""
 
 from __future__ import annotations
 
@@ -30,6 +30,13 @@ class ProviderStatus(QObject):
         """Show the provider now and the setup sentence once the key is found. Finding it may
         wait on the OS keychain (an unlock prompt), so with a loop running it is looked up off
         the UI thread."""
+        team = self._settings.team(with_token=False)
+        if team.team_mode:  # the server runs the model, with its own keys: nothing to set up here
+            if self._lookup is not None:
+                self._lookup.cancel()
+            self.label.setText(f"Team server · {team.display_url}")
+            self._banner.show_need("")
+            return
         self.label.setText(self._settings.current(with_key=False).description)
         try:
             asyncio.get_running_loop()

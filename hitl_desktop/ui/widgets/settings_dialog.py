@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
     QRadioButton,
     QSpinBox,
     QStyle,
+    QTabWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -61,6 +62,7 @@ from hitl_desktop.core.settings import (
 from hitl_desktop.core.settings_service import KeyState, SaveResult
 from hitl_desktop.ui.settings_service import AsyncSettingsService, SaveInProgress
 from hitl_desktop.ui.widgets.placement import centre_on_parent, keep_on_screen
+from hitl_desktop.ui.widgets.team_settings import TeamSettingsBox
 from hitl_desktop.ui.widgets.web_search_option import WebSearchOption
 
 ConnectionTester = Callable[[ProviderSettings], Awaitable[str]]
@@ -221,13 +223,19 @@ class SettingsDialog(QDialog):
 
         layout = QVBoxLayout(self)
         layout.setSpacing(10)
-        layout.addWidget(model_box)
-        # Side by side: the generation limits leave room beside them, and the dialog must still
-        # fit a small screen.
-        boxes = QHBoxLayout()
+        # Pages, so the dialog stays short enough for a small screen.
+        self.teamBox = TeamSettingsBox(self._service, self)
+        self.pages = QTabWidget(self, objectName="settingsPages", documentMode=True)
+        self.pages.addTab(_column(model_box), "Mo&del")
+        generation = QWidget()
+        boxes = QHBoxLayout(generation)  # the generation limits leave room beside them
+        boxes.setContentsMargins(0, 8, 0, 0)
         boxes.addWidget(limits_box, 1)
         boxes.addWidget(self.webSearchOption, 1)
-        layout.addLayout(boxes)
+        self.pages.addTab(generation, "&Generation")
+        self.pages.addTab(_column(self.teamBox), "Te&am server")
+        self.teamBox.notesChanged.connect(lambda: QTimer.singleShot(0, self._fit_height))
+        layout.addWidget(self.pages)
         layout.addLayout(test_row)
         layout.addStretch(1)
         layout.addWidget(self.buttons)
@@ -478,11 +486,17 @@ class SettingsDialog(QDialog):
         settings = self._checked_form_settings()
         if settings is None:
             return
+        if (team_problem := self.teamBox.problem()) is not None:
+            self.pages.setCurrentIndex(self.pages.count() - 1)  # where the address is
+            self.teamBox.serverUrlEdit.setFocus()
+            self._finish_save(team_problem)
+            return
         typed = self.apiKeyEdit.text().strip()
         choice = self.key_storage_choice()
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # no loop: nothing else to freeze
+            self.teamBox.save_now(choice)
             self._finish_save(_outcome(self._service.core.start_save(settings, typed, choice).run))
             return
         self._save = self._service.start_save(settings, typed, choice)
@@ -493,6 +507,7 @@ class SettingsDialog(QDialog):
 
     async def _follow_save(self, job: SaveInProgress) -> None:
         try:
+            await self.teamBox.save(self.key_storage_choice())
             result = await job.result_within_patience()
             if result is None and shiboken6.isValid(self):
                 self._offer_session_key()
@@ -598,6 +613,7 @@ class SettingsDialog(QDialog):
             if task is not None and not task.done():
                 task.cancel()
         self.apiKeyEdit.clear()
+        self.teamBox.clear_secret()
         super().done(result)
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
@@ -645,6 +661,16 @@ def _row(main: QWidget, side: QWidget) -> QWidget:
     row.addWidget(main, 1)
     row.addWidget(side)
     return box
+
+
+def _column(*widgets: QWidget) -> QWidget:
+    page = QWidget()
+    column = QVBoxLayout(page)
+    column.setContentsMargins(0, 8, 0, 0)
+    for widget in widgets:
+        column.addWidget(widget)
+    column.addStretch(1)
+    return page
 
 
 def _esc(text: str) -> str:

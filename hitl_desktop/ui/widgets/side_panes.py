@@ -1,5 +1,5 @@
-"""SidePanes: the window's left-hand tabs — the run's Progress, the Sources research searches, and
-the History of runs."""
+"""SidePanes: the window's left-hand tabs — the run's Progress, the Sources research searches, the
+History of runs, and in team mode the Team queue of the server's runs."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from hitl_desktop.ui.bridge import WorkflowBridge
 from hitl_desktop.ui.widgets.history_panel import HistoryPanel
 from hitl_desktop.ui.widgets.progress_list import ProgressList
 from hitl_desktop.ui.widgets.sources_panel import SourcesPanel
+from hitl_desktop.ui.widgets.team_queue_panel import TeamQueuePanel
 
 _INDEX_AFTER_MS = 300  # after the first frames: loading the index's code takes a moment
 
@@ -25,6 +26,8 @@ class SidePanes(QTabWidget):
         self.addTab(self.progress, "Progress")
         self.addTab(self.sources, "Sources")
         self.addTab(self.history, "History")
+        self.team = TeamQueuePanel(bridge, self)  # a tab in team mode only (show_team)
+        self.team.hide()
         if bridge.sources is None:  # runs search these documents, waiting for an index being built
             current = CurrentSources(self.sources.library)
             self.sources.indexer.runningChanged.connect(
@@ -32,6 +35,15 @@ class SidePanes(QTabWidget):
             bridge.sources = current
         # Indexed whether or not the tab shows; dropped if the panel goes first.
         QTimer.singleShot(_INDEX_AFTER_MS, self.sources, self.sources.index_unless_indexed)
+
+    def show_team(self, on: bool) -> None:
+        """The Team queue tab, in team mode (a team server is set), listing the server's runs."""
+        index = self.indexOf(self.team)
+        if on and index < 0:
+            self.addTab(self.team, "Team queue")
+        elif not on and index >= 0:
+            self.removeTab(index)
+        self.team.set_active(on)
 
     def add_documents(self) -> None:
         self.setCurrentWidget(self.sources)

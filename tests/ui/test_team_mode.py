@@ -1,0 +1,105 @@
+"""The desktop window as a client of a real team server (127.0.0.1, SQLite store): a run typed,
+reviewed and approved in the window, and the Team queue tab listing the server's runs, from
+which a reviewer opens the review of a run someone else started."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from scripted_team_server import TOKEN, TeamServerProcess
+from window_driver import start_run, wait_for_review
+
+from hitl_desktop.core.models import ReviewRequest
+from hitl_desktop.core.secret_store import SecretStore
+from hitl_desktop.core.settings_service import SettingsService
+from hitl_desktop.core.team.client import TeamClient
+from hitl_desktop.core.team.session import TeamSession
+from hitl_desktop.core.team.settings import SERVER_ENV, TOKEN_ENV, TeamSettings
+from hitl_desktop.ui import MainWindow
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TeamServerProcess]:
+    with TeamServerProcess(tmp_path_factory.mktemp("team-gui"), chunks=6) as running:
+        yield running
+
+
+@pytest.fixture
+def team_window(qtbot, qloop, server: TeamServerProcess, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """The window in team mode: the server and token from the environment, as for one launch;
+    "Your name" saved in Settings."""
+    env = {SERVER_ENV: server.url, TOKEN_ENV: TOKEN}
+    service = SettingsService(SecretStore(env=env, file_path=tmp_path / "keys.json"), env=env,
+                              path=tmp_path / "config" / "settings.json")
+    service.save_team(TeamSettings(reviewer="Ada Lovelace"))
+    window = MainWindow(settings=service)
+    qtbot.addWidget(window)
+    window.show()
+    yield window
+    window.bridge.stop()
+    qtbot.waitUntil(lambda: not window.bridge.is_running, timeout=10_000)
+    window.sidePanes.show_team(False)
+    closing = asyncio.ensure_future(window.bridge.close_team_queue())
+    qtbot.waitUntil(closing.done, timeout=10_000)
+
+
+def test_a_run_typed_in_the_window_runs_on_the_team_server_and_its_report_streams_back(
+        qtbot, team_window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    window = team_window
+    assert window.bridge.team_mode and window.sidePanes.indexOf(window.teamQueue) >= 0
+    # The server's model runs, with the server's keys: nothing to set up on this desk.
+    assert window.providerLabel.text() == f"Team server · {window.bridge._team_settings().display_url}"
+    assert not window.setupBanner.isVisibleTo(window)
+    start_run(qtbot, window, "offshore wind in the Baltic")
+
+    dialog = wait_for_review(qtbot, window, 1)
+    assert dialog.researchView.toPlainText().split()[:3] == ["word0", "word1", "word2"]
+    qtbot.mouseClick(dialog.approveButton, Qt.MouseButton.LeftButton)
+
+    qtbot.waitUntil(lambda: window.report is not None, timeout=20_000)
+    assert window.reportView.toPlainText().split() == [f"word{i}" for i in range(6)]
+    progress = [window.progressList.item(i).text() for i in range(window.progressList.count())]
+    assert any("Research round 1 approved by Ada Lovelace" in line for line in progress)
+    assert [(r.round, r.reviewer) for r in window.report.provenance.rounds] == [(1, "Ada Lovelace")]
+    # The Team queue lists it, done, by its topic.
+    qtbot.waitUntil(lambda: any(row.startswith("offshore wind in the Baltic\ndone") for row in rows(window)),
+                    timeout=20_000)
+
+
+def test_the_team_queue_lists_a_run_someone_else_started_and_its_review_opens_here(
+        qtbot, qloop, team_window: MainWindow, server: TeamServerProcess) -> None:  # type: ignore[no-untyped-def]
+    window = team_window
+    # Grace starts a run from her own desk; it waits for a review.
+    waiting = asyncio.Event()
+    grace = TeamSession(lambda: TeamClient(TeamSettings(server_url=server.url, token=TOKEN)), reviewer="Grace")
+    hers = asyncio.ensure_future(grace.run("tidal lagoons in Wales",
+                                           lambda u: isinstance(u, ReviewRequest) and waiting.set()))
+    qtbot.waitUntil(waiting.is_set, timeout=20_000)
+    window.teamQueue.refreshButton.click()
+    qtbot.waitUntil(lambda: "tidal lagoons in Wales\nwaiting for review (round 1)" in
+                    [row.split(" · ")[0] for row in rows(window)], timeout=20_000)
+
+    row = next(i for i, text in enumerate(rows(window)) if text.startswith("tidal lagoons in Wales"))
+    item = window.teamQueue.list.item(row)
+    qtbot.mouseClick(window.teamQueue.list.viewport(), Qt.MouseButton.LeftButton,
+                     pos=window.teamQueue.list.visualItemRect(item).center())
+    dialog = wait_for_review(qtbot, window, 1)
+    assert dialog.request.topic == "tidal lagoons in Wales"
+    qtbot.mouseClick(dialog.approveButton, Qt.MouseButton.LeftButton)
+
+    qtbot.waitUntil(lambda: window.report is not None and hers.done(), timeout=20_000)
+    report = hers.result()
+    assert window.report.markdown == report.markdown
+    assert any("approved by Ada Lovelace" in window.progressList.item(i).text()
+               for i in range(window.progressList.count()))
+    qtbot.waitUntil(lambda: any(text.startswith("tidal lagoons in Wales\ndone") for text in rows(window)),
+                    timeout=20_000)
+
+
+def rows(window: MainWindow) -> list[str]:
+    listed = window.teamQueue.list
+    return [listed.item(i).text() for i in range(listed.count())]
