@@ -60,7 +60,7 @@ def test_markdown_front_matter_says_how_the_report_was_made(tmp_path: Path) -> N
     assert made["temperature"] == 0.3 and made["max_tokens"] == 4096
     assert made["rounds"][0] == {"round": 1, "decision": "sent back", "feedback": FEEDBACK,
                                  "decided_at": "2026-11-25T14:30:00+00:00", "edited": False,
-                                 "lines_added": 0, "lines_removed": 0, "reviewer": ""}
+                                 "lines_added": 0, "lines_removed": 0}
     assert made["rounds"][1]["decision"] == "approved" and made["rounds"][1]["edited"] is True
     assert made["rounds"][1]["reviewer"] == "Ada Lovelace"
     assert (made["rounds"][1]["lines_added"], made["rounds"][1]["lines_removed"]) == (3, 1)
