@@ -227,12 +227,7 @@ class SettingsDialog(QDialog):
         self.teamBox = TeamSettingsBox(self._service, self)
         self.pages = QTabWidget(self, objectName="settingsPages", documentMode=True)
         self.pages.addTab(_column(model_box), "Mo&del")
-        generation = QWidget()
-        boxes = QHBoxLayout(generation)  # the generation limits leave room beside them
-        boxes.setContentsMargins(0, 8, 0, 0)
-        boxes.addWidget(limits_box, 1)
-        boxes.addWidget(self.webSearchOption, 1)
-        self.pages.addTab(generation, "&Generation")
+        self.pages.addTab(_column(limits_box, self.webSearchOption), "&Generation")
         self.pages.addTab(_column(self.teamBox), "Te&am server")
         self.teamBox.notesChanged.connect(lambda: QTimer.singleShot(0, self._fit_height))
         layout.addWidget(self.pages)
