@@ -6,7 +6,7 @@ Two baselines are measured in the same run, so the ratios hold on any machine:
   * "raw write": the Markdown string written to disk atomically (the cost floor of any save);
   * "Qt setMarkdown": QTextDocument.setMarkdown of the same text plus laying it out on pages
     (what Qt itself needs just to show the report).
-Target (issue 4): all formats together under 10 s on a 2-core machine.
+Target (issue 13): Export All (every format, `export.save_all`) within 2 s on a 2-core machine.
 """
 
 from __future__ import annotations
@@ -113,9 +113,12 @@ def main() -> None:
             size = target.stat().st_size
             print(f"{suffix:<22}{seconds:>9.3f}{seconds / raw:>13.0f}{seconds / qt:>15.2f}"
                   f"{size / 1024:>9.0f}K")
-        verdict = "within" if total < 10 else "OVER"
-        print(f"\n{'all formats':<22}{total:>9.3f}   ({verdict} the 10 s target; "
-              f"{total / qt:.1f}× Qt's own setMarkdown)")
+        print(f"\n{'sum of the formats':<22}{total:>9.3f}   ({total / qt:.1f}× Qt's own setMarkdown)")
+        # What Export All does: one parse for every format, the PDF beside the others.
+        together = timed(args.repeat, lambda: export.save_all(folder, "all", report))
+        verdict = "within" if together <= 2 else "OVER"
+        print(f"{'Export All (save_all)':<22}{together:>9.3f}   ({verdict} the 2 s target; "
+              f"{together / qt:.1f}× Qt's own setMarkdown)")
 
 
 if __name__ == "__main__":

@@ -299,5 +299,6 @@ def drawing_losses(report: Report) -> tuple[str, str] | None:
     return message, hint
 
 
-export.register(export.ExportFormat(".pdf", "PDF document", render_pdf, losses=drawing_losses),
+export.register(export.ExportFormat(".pdf", "PDF document", render_pdf, losses=drawing_losses,
+                                    thread_bound=True),
                 before=".docx")

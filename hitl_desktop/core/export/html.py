@@ -8,9 +8,12 @@ Content-Security-Policy forbids any fetch should something slip through.
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable
+from collections.abc import Sequence
 
+from markdown_it.common.utils import escapeHtml
+from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
 
 from hitl_desktop.core.export.appendix import appendix_markdown
 from hitl_desktop.core.export.parsing import is_rtl, parse, parser, provenance_items, report_title
@@ -113,9 +116,7 @@ def render_html(report: Report, *, provenance: bool = True) -> str:
 def body_html(markdown: str, *, for_qt: bool = False) -> str:
     """The report body as HTML. `for_qt` adds the table attributes Qt's HTML importer needs."""
     md = parser()
-    tokens = _prepare(parse(markdown), for_qt=for_qt)
-    return md.renderer.render(tokens, md.options, {})
-
+    return _ExportRenderer(for_qt=for_qt).render(parse(markdown), md.options, {})
 
 
 def _provenance_header(report: Report) -> str:
@@ -124,54 +125,66 @@ def _provenance_header(report: Report) -> str:
     return f'<header class="provenance"><dl>{rows}</dl></header>'
 
 
-def _prepare(tokens: list[Token], *, for_qt: bool) -> list[Token]:
-    for index, token in enumerate(tokens):
+_LINK_REL = "noopener noreferrer nofollow"
+_QT_TABLE = {"border": "1", "cellspacing": "0", "cellpadding": "5", "width": "100%"}
+
+
+class _ExportRenderer(RendererHTML):
+    """markdown-it's HTML renderer plus what the exports add: `dir` on blocks, Qt's table
+    attributes, `rel` on links, and images shown as links to them. Added as the HTML is written,
+    never to the tokens: the other formats of the same save read the same tokens
+    (`parsing.shared_parses`). One per rendering, since it holds the token being written."""
+
+    def __init__(self, *, for_qt: bool) -> None:
+        super().__init__()
+        self._for_qt = for_qt
+        self._token: Token | None = None
+        self._added: dict[str, str] = {}
+
+    def renderToken(self, tokens: Sequence[Token], idx: int, options: OptionsDict,  # noqa: N802
+                    env: EnvType) -> str:
+        self._token, self._added = tokens[idx], self._attributes_for(tokens, idx)
+        try:
+            return super().renderToken(tokens, idx, options, env)
+        finally:
+            self._token, self._added = None, {}
+
+    def renderAttrs(self, token: Token) -> str:  # type: ignore[override]  # noqa: N802
+        if token is not self._token or not self._added:
+            return super().renderAttrs(token)
+        # As Token.attrSet would: an attribute already there keeps its place, a new one goes last.
+        return "".join(f' {escapeHtml(name)}="{escapeHtml(str(value))}"'
+                       for name, value in {**token.attrs, **self._added}.items())
+
+    def image(self, tokens: Sequence[Token], idx: int, _options: OptionsDict, _env: EnvType) -> str:
+        """An image is shown as a link to it, never loaded: opening a report must fetch nothing."""
+        image = tokens[idx]
+        text = escapeHtml(f"[Image: {image.content or 'image'}]")
+        src = str(image.attrGet("src") or "")
+        if not src:
+            return text
+        return (f'<a href="{escapeHtml(src)}" class="image-link" rel="{_LINK_REL}">'
+                f"{text}</a>")
+
+    def _attributes_for(self, tokens: Sequence[Token], idx: int) -> dict[str, str]:
+        token = tokens[idx]
+        if token.type == "link_open":
+            return {"rel": _LINK_REL}
         if token.type in _DIR_AUTO_BLOCKS:
-            if not for_qt:
-                token.attrSet("dir", "auto")
-            elif _opens_rtl_text(tokens, index):
-                # Qt does not understand dir="auto" and lays every block out left-to-right.
-                token.attrSet("dir", "rtl")
-        elif token.type == "table_open" and for_qt:
-            for name, value in (("border", "1"), ("cellspacing", "0"), ("cellpadding", "5"),
-                                ("width", "100%")):
-                token.attrSet(name, value)
-        if token.children:
-            token.children = list(_safe_inline(token.children))
-    return tokens
+            if not self._for_qt:
+                return {"dir": "auto"}
+            # Qt does not understand dir="auto" and lays every block out left-to-right.
+            return {"dir": "rtl"} if _opens_rtl_text(tokens, idx) else {}
+        if token.type == "table_open" and self._for_qt:
+            return _QT_TABLE
+        return {}
 
 
-def _opens_rtl_text(tokens: list[Token], index: int) -> bool:
+def _opens_rtl_text(tokens: Sequence[Token], index: int) -> bool:
     for token in tokens[index + 1:index + 4]:
         if token.type == "inline":
             return is_rtl(token.content)
     return False
-
-
-def _safe_inline(children: list[Token]) -> Iterable[Token]:
-    for child in children:
-        if child.type == "link_open":
-            child.attrSet("rel", "noopener noreferrer nofollow")
-            yield child
-        elif child.type == "image":
-            yield from _image_as_link(child)
-        else:
-            yield child
-
-
-def _image_as_link(image: Token) -> Iterable[Token]:
-    """An image is shown as a link to it, never loaded: opening a report must fetch nothing."""
-    alt = image.content or "image"
-    src = str(image.attrGet("src") or "")
-    text = Token("text", "", 0, content=f"[Image: {alt}]")
-    if not src:
-        yield text
-        return
-    link = Token("link_open", "a", 1, attrs={"href": src, "class": "image-link",
-                                              "rel": "noopener noreferrer nofollow"})
-    yield link
-    yield text
-    yield Token("link_close", "a", -1)
 
 
 def _page_dir(markdown: str) -> str:

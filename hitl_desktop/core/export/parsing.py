@@ -12,9 +12,11 @@ and everything after them in the document.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -118,8 +120,33 @@ def _flat_paragraphs(state: StateBlock, start_line: int, end_line: int) -> None:
     state.line = line
 
 
+# Texts parsed so far within `shared_parses()`: saving every format parses the report once, not
+# once per format (a 300-page report takes about 0.3 s to parse). A context variable, so only the
+# save that opened it (and the threads it hands its context to) sees it.
+_SHARED: ContextVar[dict[str, list[Token]] | None] = ContextVar("shared_parses", default=None)
+
+
+@contextmanager
+def shared_parses() -> Iterator[None]:
+    """Within this block, `parse` of the same text returns the same tokens, parsed once. Every
+    renderer reads tokens and never changes them, so they can share them."""
+    reset = _SHARED.set({})
+    try:
+        yield
+    finally:
+        _SHARED.reset(reset)  # the tokens go with the block: a long report's are tens of MB
+
+
 def parse(markdown: str) -> list[Token]:
-    return _parser().parse(markdown)
+    """The tokens of `markdown`. Treat them as read-only: within `shared_parses()` other formats
+    get the same list."""
+    shared = _SHARED.get()
+    if shared is None:
+        return _parser().parse(markdown)
+    tokens = shared.get(markdown)
+    if tokens is None:
+        tokens = shared[markdown] = _parser().parse(markdown)
+    return tokens
 
 
 def parser() -> MarkdownIt:
