@@ -36,7 +36,6 @@ from hitl_desktop.ui.widgets.research_preview import ResearchPreview
 from hitl_desktop.ui.widgets.review_banner import ReviewBanner
 from hitl_desktop.ui.widgets.run_display import RunDisplay
 from hitl_desktop.ui.widgets.run_questions import RunQuestions
-from hitl_desktop.ui.widgets.settings_dialog import open_settings_dialog
 from hitl_desktop.ui.widgets.side_panes import SidePanes
 from hitl_desktop.ui.widgets.status_bar import StatusBar
 from hitl_desktop.ui.widgets.titled import TitledPane
@@ -380,6 +379,7 @@ class MainWindow(QMainWindow):
     # ----- settings -----------------------------------------------------------------------
 
     def open_settings(self) -> None:
+        from hitl_desktop.ui.widgets.settings_dialog import open_settings_dialog  # not needed to start
         open_settings_dialog(self, AsyncSettingsService(self.settings_service), self.bridge.test_connection,
                              self._on_settings_saved)
 

@@ -11,17 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QMimeData, QObject
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
-from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox, QWidget
 
 from hitl_desktop.core import export
 from hitl_desktop.core.errors import ErrorKind, UserFacingError
 from hitl_desktop.core.models import Report
 from hitl_desktop.ui.window_state import include_provenance, set_include_provenance, window_state
+
+if TYPE_CHECKING:  # Qt's print support is loaded when the user first prints
+    from PySide6.QtPrintSupport import QPrinter
 
 LAST_FOLDER_KEY = "export/lastFolder"
 
@@ -198,6 +200,8 @@ class ReportActions(QObject):
     def ask_print(self) -> None:
         if self._report() is None:
             return
+        from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+
         self._printer = QPrinter(QPrinter.PrinterMode.HighResolution)
         dialog = QPrintDialog(self._printer, self._window)
         dialog.setObjectName("printDialog")

@@ -10,6 +10,7 @@ the dialog of the run shown, else the one that has waited longest.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QWidget
@@ -17,7 +18,9 @@ from PySide6.QtWidgets import QWidget
 from hitl_desktop.core.models import ReviewRequest
 from hitl_desktop.ui.notifier import ReviewNotifier
 from hitl_desktop.ui.widgets.banner import Banner
-from hitl_desktop.ui.widgets.review_dialog import ReviewDialog
+
+if TYPE_CHECKING:  # imported when a round first arrives: the first frame does not need it
+    from hitl_desktop.ui.widgets.review_dialog import ReviewDialog
 
 _TOPIC_CHARS = 60
 
@@ -49,6 +52,8 @@ class ReviewBanner(Banner):
 
     def show_request(self, run_id: str, request: ReviewRequest) -> None:
         self.discard(run_id)
+        from hitl_desktop.ui.widgets.review_dialog import ReviewDialog
+
         dialog = ReviewDialog(request, self._window)
         self.dialogs[run_id] = dialog
         self.notifier.review_ready(request.topic, request.round, waiting=len(self.dialogs))
