@@ -20,7 +20,7 @@ def run_python(code: str, home: Path, **env: str) -> dict[str, object]:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def test_the_first_frame_needs_no_markdown_parser_and_pyside_reads_no_module_sources(tmp_path: Path) -> None:
+def test_the_first_frame_needs_no_markdown_parser_nor_dialogs_and_pyside_reads_no_module_sources(tmp_path: Path) -> None:
     (tmp_path / "freshly_imported.py").write_text("VALUE = 1\n", encoding="utf-8")
     found = run_python(f"""
         import json, linecache, sys
@@ -34,10 +34,13 @@ def test_the_first_frame_needs_no_markdown_parser_and_pyside_reads_no_module_sou
         window.show()
         app.processEvents()
         import freshly_imported
+        deferred = ("hitl_desktop.ui.widgets.review_dialog", "hitl_desktop.ui.widgets.settings_dialog",
+                    "PySide6.QtPrintSupport")
         print(json.dumps({{"parser": "markdown_it" in sys.modules,
-                          "read": any("freshly_imported" in name for name in linecache.cache)}}))
+                          "read": any("freshly_imported" in name for name in linecache.cache),
+                          "dialogs": [name for name in deferred if name in sys.modules]}}))
     """, tmp_path / "home")
-    assert found == {"parser": False, "read": False}
+    assert found == {"parser": False, "read": False, "dialogs": []}
 
 
 @pytest.mark.parametrize(("provider", "loaded", "left_out"), [("dashscope", "dashscope", "openai"),
