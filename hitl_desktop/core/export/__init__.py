@@ -12,6 +12,7 @@ person saving decides, and every call here takes the switch (on by default).
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import re
@@ -223,7 +224,8 @@ def save_all(folder: Path | str, stem: str, report: Report, *, provenance: bool 
     paths = all_format_paths(folder, stem)
     formats = [format_for(path) for path in paths]
     with shared_parses(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="export") as helper:
-        parse(clean_report(report).markdown)  # before either thread asks for it
+        with contextlib.suppress(Exception):  # a parser failure shows in each format's render()
+            parse(clean_report(report).markdown)  # before either thread asks for it
         context = copy_context()  # the helper's renders see the same shared parses
         rendering = {fmt.suffix: helper.submit(context.run, render, report, fmt, provenance=provenance)
                      for fmt in formats if not fmt.thread_bound}
