@@ -1,9 +1,15 @@
-"""Application entry point: QApplication + qasync loop, window first, heavy imports after."""
+"""Application entry point: QApplication, the window's first frame, then the qasync loop.
+
+The first frame comes before asyncio, qasync and the services behind the window (bridge, run
+store, run rules) are imported: the window is built from Qt widgets alone and shown, a local Qt
+event loop runs until it is on screen (its first Expose), and only then is the rest loaded and
+attached (`MainWindow.attach_services`) and the qasync loop started. Until then the commands that
+need the services are disabled.
+"""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import logging
 import sys
@@ -99,7 +105,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if problem:
         _tell(f"{problem}\n{display.NO_DISPLAY_HINT}", error=True)
         return display.EXIT_NO_DISPLAY
-    import qasync
     from PySide6.QtWidgets import QApplication
 
     display.explain_fatal_platform_errors(lambda text: _tell(text, error=True))
@@ -119,10 +124,53 @@ def main(argv: Sequence[str] | None = None) -> int:
         if instance is None:
             return 0
     try:
-        return qasync.run(_run_window(app, args, instance))
+        window = _show_first_frame(args)
+        if args.print_startup_time:
+            _report_when_exposed(window)
+        _wait_until_exposed(window)
+        if not window.isVisible():  # closed before the services came: nothing to shut down
+            return 0
+        import qasync  # with asyncio: after the first frame
+
+        return qasync.run(_run_window(app, window, args, instance))
     finally:
         if instance is not None:
             instance.release()
+
+
+_FIRST_EXPOSE_WAIT_MS = 1000  # a window minimised or on a hidden desktop may not be exposed at once
+
+
+def _show_first_frame(args: argparse.Namespace) -> MainWindow:
+    """The window built from Qt widgets alone, without its services, and shown."""
+    from hitl_desktop.ui.widgets.main_window import MainWindow
+
+    window = MainWindow(attach=False)
+    if args.topic:
+        window.topicInput.setPlainText(args.topic)
+    window.show()
+    return window
+
+
+def _wait_until_exposed(window: MainWindow) -> None:
+    """Run Qt's events (no asyncio yet) until the window is on screen, or for a second at most."""
+    from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer
+
+    handle = window.windowHandle()
+    if handle.isExposed():
+        return
+    waiting = QEventLoop()
+
+    class FirstExpose(QObject):
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Expose and handle.isExposed():
+                handle.removeEventFilter(self)
+                QTimer.singleShot(0, waiting.quit)  # after this event: the frame is painted then
+            return False
+
+    handle.installEventFilter(FirstExpose(handle))
+    QTimer.singleShot(_FIRST_EXPOSE_WAIT_MS, waiting.quit)
+    waiting.exec()
 
 
 def _single_instance() -> SingleInstance | None:
@@ -142,12 +190,16 @@ def _single_instance() -> SingleInstance | None:
     return instance
 
 
-async def _run_window(app: QApplication, args: argparse.Namespace,
+async def _run_window(app: QApplication, window: MainWindow, args: argparse.Namespace,
                       instance: SingleInstance | None) -> int:
+    import asyncio
+
+    from PySide6.QtCore import QTimer
+
     from hitl_desktop.core.secret_store import SecretStore
     from hitl_desktop.core.settings import recover_damaged_settings
     from hitl_desktop.core.settings_service import SettingsService
-    from hitl_desktop.ui import MainWindow, crash_handler
+    from hitl_desktop.ui import crash_handler
     from hitl_desktop.ui.event_loop import install_asyncgen_hooks
 
     install_asyncgen_hooks(asyncio.get_running_loop())
@@ -157,17 +209,15 @@ async def _run_window(app: QApplication, args: argparse.Namespace,
     app.aboutToQuit.connect(quit_requested.set)
     # One owner of the API keys for the whole session: a key kept "for this session only" is
     # seen by Settings, its Test Connection, the setup notice and every run alike.
-    window = MainWindow(settings=SettingsService(SecretStore()))
-    if args.topic:
-        window.topicInput.setPlainText(args.topic)
+    window.attach_services(settings=SettingsService(SecretStore()))
+    _log_attached()
     if instance is not None:
         instance.activationRequested.connect(lambda: _bring_to_front(window))
     _close_on_terminate(window)
-    window.show()
     if damaged is not None:
         window.messageBar.show_error(damaged.message, damaged.hint)
     if args.print_startup_time:
-        _report_when_exposed(window)
+        QTimer.singleShot(0, window.close)  # once attached: a probe closes as a person would
     automation = _start_automation(window, args) if _is_automated(args) else None
     preload = window.bridge.preload()
     await quit_requested.wait()
@@ -176,6 +226,11 @@ async def _run_window(app: QApplication, args: argparse.Namespace,
     if automation is None:
         return 0
     return automation.exit_code if automation.exit_code is not None else 1
+
+
+def _log_attached() -> None:
+    """How long after start the window's commands became usable (the first frame shows them off)."""
+    log.info("Window ready for use %.0f ms after start", (time.perf_counter() - _STARTED) * 1000)
 
 
 def _start_automation(window: MainWindow, args: argparse.Namespace) -> AutomatedRun:
@@ -190,24 +245,28 @@ def _start_automation(window: MainWindow, args: argparse.Namespace) -> Automated
 
 
 def _report_when_exposed(window: MainWindow) -> None:
-    """--print-startup-time: print once the window is really on screen (first Expose), then quit."""
-    from PySide6.QtCore import QEvent, QObject, QTimer
+    """--print-startup-time: print once the window is really on screen (first Expose); the app
+    closes the window once its services are attached."""
+    from PySide6.QtCore import QEvent, QObject
 
     class ExposeWatcher(QObject):
         def eventFilter(self, watched: QObject, event: QEvent) -> bool:
             if event.type() == QEvent.Type.Expose and watched.isExposed():  # type: ignore[attr-defined]
                 watched.removeEventFilter(self)
                 _tell(f"startup-time-ms {(time.perf_counter() - _STARTED) * 1000:.0f}")
-                QTimer.singleShot(0, window.close)
             return False
 
     handle = window.windowHandle()
+    if handle.isExposed():
+        _tell(f"startup-time-ms {(time.perf_counter() - _STARTED) * 1000:.0f}")
+        return
     handle.installEventFilter(ExposeWatcher(handle))
 
 
 def _close_on_terminate(window: MainWindow) -> None:
     """SIGTERM (logout, `kill`) closes the window the normal way, so the run stops and the
     single-instance lock and socket are released. Not available on Windows: nothing to do there."""
+    import asyncio
     import signal
 
     with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):

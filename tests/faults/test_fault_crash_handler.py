@@ -168,10 +168,11 @@ def test_the_app_installs_it_at_start_and_survives_an_error(qtbot, qloop) -> Non
     args = argparse.Namespace(topic="still typed", auto_approve=False, save_report=None,
                               quit_when_done=False, print_startup_time=False)
     qapp = QApplication.instance()
-    started = qloop.create_task(app_module._run_window(qapp, args, None))
+    window = app_module._show_first_frame(args)  # as the app shows it, then attaches its services
+    started = qloop.create_task(app_module._run_window(qapp, window, args, None))
     try:
-        qtbot.waitUntil(lambda: _window(MainWindow) is not None, timeout=10_000)
-        window = _window(MainWindow)
+        qtbot.waitUntil(lambda: window.attached, timeout=10_000)  # the crash handler comes first
+        assert _window(MainWindow) is window
         assert isinstance(getattr(sys.excepthook, "__self__", None), crash_handler.CrashHandler)
         QTimer.singleShot(0, lambda: {}["no such key"])
         qtbot.waitUntil(lambda: _window(CrashDialog) is not None, timeout=5_000)

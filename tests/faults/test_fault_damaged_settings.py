@@ -102,7 +102,8 @@ def test_the_window_names_the_kept_file_in_its_problem_bar(qtbot, qloop) -> None
     path.write_bytes(DAMAGED["truncated"])
     args = app_module.parse_args([])  # a plain launch
     qapp = QApplication.instance()
-    started = qloop.create_task(app_module._run_window(qapp, args, None))
+    first_frame = app_module._show_first_frame(args)  # as the app shows it, then attaches its services
+    started = qloop.create_task(app_module._run_window(qapp, first_frame, args, None))
     try:
         qtbot.waitUntil(lambda: _window(MainWindow) is not None
                         and _window(MainWindow).messageBar.isVisible(), timeout=10_000)

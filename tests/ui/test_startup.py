@@ -43,6 +43,50 @@ def test_the_first_frame_needs_no_markdown_parser_nor_dialogs_and_pyside_reads_n
     assert found == {"parser": False, "read": False, "dialogs": []}
 
 
+def test_the_first_frame_comes_before_asyncio_and_the_services_and_offers_only_what_works_without_them(
+        tmp_path: Path) -> None:
+    found = run_python("""
+        import json, sys
+        from PySide6.QtGui import QAction
+        from PySide6.QtWidgets import QAbstractButton, QApplication
+        from hitl_desktop.ui import app
+        qapp = QApplication([])
+        window = app._show_first_frame(app.parse_args(["--topic", "tidal power"]))
+        app._wait_until_exposed(window)
+        services = ("asyncio", "qasync", "hitl_desktop.ui.bridge", "hitl_desktop.core.store",
+                    "hitl_desktop.core.run", "keyring", "sqlite3")
+        print(json.dumps({"exposed": window.windowHandle().isExposed(), "topic": window.topic.text(),
+                          "loaded": [name for name in services if name in sys.modules],
+                          "actions": sorted(action.objectName() for action in window.findChildren(QAction)
+                                            if action.isEnabled() and action.objectName()),
+                          "buttons": [button.objectName() for button in window.findChildren(QAbstractButton)
+                                      if button.isEnabled() and button.isVisibleTo(window)],
+                          "tabs": [window.sidePanes.tabText(i) for i in range(window.sidePanes.count())]}))
+    """, tmp_path / "home")
+    assert found["exposed"] is True and found["topic"] == "tidal power"
+    assert found["loaded"] == []
+    # What needs no services works at once; the rest is disabled until they are attached.
+    assert found["actions"] == ["aboutAction", "copyAction", "includeProvenanceAction", "quitAction",
+                                "selectAllAction"]
+    assert found["buttons"] == []
+    assert found["tabs"] == ["Progress", "Sources", "History"]  # the layout the attached window has
+
+
+def test_a_window_attaches_its_services_after_the_first_frame_and_then_offers_its_commands(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from hitl_desktop.ui.widgets.main_window import MainWindow
+
+    window = MainWindow(attach=False)
+    qtbot.addWidget(window)
+    window.topicInput.setPlainText("the economics of tidal power in Europe")
+    assert not window.runAction.isEnabled() and not window.settingsAction.isEnabled()
+    window.attach_services()
+    assert window.runAction.isEnabled() and window.runButton.isEnabled()
+    assert window.settingsAction.isEnabled() and window.addDocumentsAction.isEnabled()
+    assert window.sidePanes.widget(1) is window.sourcesPanel and window.sidePanes.widget(2) is window.history
+    assert window.providerLabel.text()  # the provider is named once the settings are read
+    window.close_without_asking()
+
+
 @pytest.mark.parametrize(("provider", "loaded", "left_out"), [("dashscope", "dashscope", "openai"),
                                                             ("openai_compatible", "openai", "dashscope")])
 def test_the_preload_imports_the_chosen_providers_run_only_and_freezes_what_it_imported(

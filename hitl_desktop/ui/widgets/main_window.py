@@ -3,76 +3,86 @@
 It wires widgets to the run's rules (`core.run.RunController`) and to the workflow (through the
 bridge), and shows state. What Run, Stop, Quit and Save may do lives in the controller. Several
 runs may go at once; the panes show the one selected (`RunDisplay`), each has its review dialog.
+
+Built in two steps, so the app can show its first frame before asyncio, the bridge and the run
+store are even imported: the widgets (this module needs no more than Qt and the widgets), then
+the services (`attach_services`, see `window_services`). Until they are attached, the commands
+that need them are disabled. A window given a bridge, or asked for no first frame, attaches at once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QAction, QCloseEvent
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMainWindow, QPushButton, QSplitter, QStyle, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QPushButton, QSplitter, QStyle, QVBoxLayout, QWidget
 
 from hitl_desktop import APP_NAME
-from hitl_desktop.core import export
 from hitl_desktop.core.errors import ErrorKind, UserFacingError
 from hitl_desktop.core.models import (ProgressUpdate, Report, ResearchDelta, ReviewDecision, ReviewRequest, Stage,
                                      StepFailure)
-from hitl_desktop.core.run import RunController
-from hitl_desktop.core.secret_store import SecretStore
-from hitl_desktop.core.settings_service import SettingsService
-from hitl_desktop.core.store import RunStore, StoredRun
-from hitl_desktop.core.team.runs import QueuedRun
-from hitl_desktop.ui.bridge import WorkflowBridge
-from hitl_desktop.ui.report_files import ReportFileWriter
-from hitl_desktop.ui.settings_service import AsyncSettingsService
 from hitl_desktop.ui.widgets.banner import ProblemBar, SetupBanner
 from hitl_desktop.ui.widgets.main_menus import install_menus
-from hitl_desktop.ui.widgets.provider_status import ProviderStatus
 from hitl_desktop.ui.widgets.report_view import ReportView
 from hitl_desktop.ui.widgets.research_preview import ResearchPreview
 from hitl_desktop.ui.widgets.review_banner import ReviewBanner
 from hitl_desktop.ui.widgets.run_display import RunDisplay
-from hitl_desktop.ui.widgets.run_questions import RunQuestions
 from hitl_desktop.ui.widgets.side_panes import SidePanes
 from hitl_desktop.ui.widgets.status_bar import StatusBar
 from hitl_desktop.ui.widgets.titled import TitledPane
 from hitl_desktop.ui.widgets.topic_editor import TopicEditor
+from hitl_desktop.ui.widgets.window_commands import update_commands
 from hitl_desktop.ui.window_state import restore_layout, save_layout
+
+if TYPE_CHECKING:  # attached after the first frame (window_services)
+    from hitl_desktop.core.run import RunController
+    from hitl_desktop.core.settings_service import SettingsService
+    from hitl_desktop.core.store import RunStore, StoredRun
+    from hitl_desktop.core.team.runs import QueuedRun
+    from hitl_desktop.ui.bridge import WorkflowBridge
+    from hitl_desktop.ui.report_files import ReportFileWriter
+    from hitl_desktop.ui.widgets.provider_status import ProviderStatus
 
 
 class MainWindow(QMainWindow):
+    settings_service: SettingsService
+    bridge: WorkflowBridge
+    store: RunStore
+    runs: RunController
+    files: ReportFileWriter
+    providerStatus: ProviderStatus
+
     def __init__(self, bridge: WorkflowBridge | None = None, parent: QWidget | None = None, *,
-                 settings: SettingsService | None = None, store: RunStore | None = None) -> None:
+                 settings: SettingsService | None = None, store: RunStore | None = None,
+                 attach: bool = True) -> None:
         super().__init__(parent)
         self.setObjectName("mainWindow")
         self.setWindowTitle(APP_NAME)
         self.setStatusBar(StatusBar(self))
-        # The one holder of the keys: Settings, its Test Connection, the setup notice and runs.
-        self.settings_service = settings or SettingsService(SecretStore())
-        self.bridge = bridge or WorkflowBridge(settings=self.settings_service)
-        self.bridge.setParent(self)
-        # The run history: where runs are kept, so a paused review outlives the app.
-        self.store = store or RunStore.open()
-        if self.bridge.store is None:
-            self.bridge.store = self.store
-        self.runs = RunController(self.bridge, RunQuestions(
-            self, save_report_as=lambda then: self.reportActions.ask_save_path(then)))
-        self.files = ReportFileWriter(self.runs, self)
-        self.files.started.connect(self.statusBar().showMessage)
-        self.files.busyChanged.connect(lambda _busy: self._update_actions())
-        self.files.written.connect(self._note_saved)
-        self.files.failed.connect(self._on_write_failed)
-        self.files.lost.connect(lambda message, hint: self.messageBar.show_error(message, hint))
+        self.attached = False
         install_menus(self)
         self._build_ui()
-        self._connect_bridge()
         restore_layout(self, self.splitter, [360, 740])
+        self._update_actions()
+        if attach:
+            self.attach_services(bridge, settings=settings, store=store)
+        else:
+            self.statusBar().showMessage("Starting…")
+
+    def attach_services(self, bridge: WorkflowBridge | None = None, *, settings: SettingsService | None = None,
+                        store: RunStore | None = None) -> None:
+        """Give the window its settings, run store, bridge and run rules (made here if not given)."""
+        from hitl_desktop.ui.widgets.window_services import attach_services
+
+        attach_services(self, bridge, settings, store)
+        self.attached = True
         self._update_actions()
         if self.store.problem:
             self.messageBar.show_error(self.store.problem, "The app works on; runs are kept from now on.")
+        self.statusBar().showMessage("Ready")
         QTimer.singleShot(0, self, self._resume_waiting)
 
     # ----- construction -------------------------------------------------------------------
@@ -108,16 +118,9 @@ class MainWindow(QMainWindow):
 
         self.reportView = ReportView(self)
         self.reportView.setAccessibleName("Report")
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.sidePanes = SidePanes(self.bridge, self.store, self)
-        self.progressList, self.sourcesPanel = self.sidePanes.progress, self.sidePanes.sources
-        self.history = self.sidePanes.history
-        self.history.runChosen.connect(self._on_run_chosen)
-        self.history.resumeRequested.connect(self._resume)
-        self.history.failed.connect(self.messageBar.show_user_error)
-        self.teamQueue = self.sidePanes.team
-        self.teamQueue.openRequested.connect(self._open_team_run)
-        self.sidePanes.show_team(self.bridge.team_mode)
+        self.splitter = QSplitter()  # horizontal, Qt's default: the Qt namespace's enums cost 20 ms to load
+        self.sidePanes = SidePanes(self)
+        self.progressList = self.sidePanes.progress
         self.researchPreview = ResearchPreview(self)
         self.display = RunDisplay(self.progressList, self.reportView, self.researchPreview, self)
         self.splitter.addWidget(self.researchPreview.beside(TitledPane("Research", self.sidePanes)))
@@ -139,11 +142,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.resize(1120, 760)
         self.setMinimumSize(760, 520)
-        self.providerStatus = ProviderStatus(self.settings_service, self.setupBanner, self)
-        self.providerLabel = self.providerStatus.label
+        self.providerLabel = QLabel(self, objectName="providerLabel")  # named once the settings are read
         self.statusBar().addPermanentWidget(self.providerLabel)
-        self.providerStatus.refresh()
-        self.statusBar().showMessage("Ready")
 
     def _button(self, text: str, name: str, icon: QStyle.StandardPixmap, tip: str,
                 action: QAction) -> QPushButton:
@@ -153,31 +153,15 @@ class MainWindow(QMainWindow):
         button.clicked.connect(action.trigger)
         return button
 
-    def _connect_bridge(self) -> None:
-        bridge = self.bridge
-        bridge.runStarted.connect(self.display.add)
-        bridge.progress.connect(self._on_progress)
-        bridge.researchDelta.connect(self._on_research_delta)
-        bridge.reviewRequested.connect(self._on_review_requested)
-        bridge.reportDelta.connect(self.display.report_delta)
-        bridge.finished.connect(self._on_finished)
-        bridge.stepFailed.connect(self._on_step_failed)
-        bridge.failed.connect(self._on_failed)
-        bridge.cancelled.connect(self._on_cancelled)
-        bridge.runEnded.connect(self._on_run_ended)
-        for changed in (bridge.runningChanged, bridge.reviewRequested):
-            changed.connect(self.history.refresh)
-        self.reviewBanner.draftChanged.connect(bridge.save_draft)
-
     # ----- public surface -----------------------------------------------------------------
 
     @property
     def report(self) -> Report | None:
-        return self.runs.report
+        return self.runs.report if self.attached else None
 
     @property
     def is_writing_files(self) -> bool:
-        return self.runs.is_writing
+        return self.attached and self.runs.is_writing
 
     def run_research(self) -> None:
         self.runs.request_run(self._start_run)
@@ -216,6 +200,8 @@ class MainWindow(QMainWindow):
         if report is None:
             raise UserFacingError("There is no finished report to save yet.",
                                   "Run the research and approve it first.", ErrorKind.BAD_INPUT)
+        from hitl_desktop.core import export
+
         saved = export.save_report(path, report, provenance=self.reportActions.include_provenance)
         self.runs.report_saved = True
         self._note_saved([saved])
@@ -379,6 +365,7 @@ class MainWindow(QMainWindow):
     # ----- settings -----------------------------------------------------------------------
 
     def open_settings(self) -> None:
+        from hitl_desktop.ui.settings_service import AsyncSettingsService
         from hitl_desktop.ui.widgets.settings_dialog import open_settings_dialog  # not needed to start
         open_settings_dialog(self, AsyncSettingsService(self.settings_service), self.bridge.test_connection,
                              self._on_settings_saved)
@@ -391,24 +378,14 @@ class MainWindow(QMainWindow):
     # ----- state and housekeeping ---------------------------------------------------------
 
     def _update_actions(self) -> None:
-        # Another topic may start while runs go; the same one twice may not.
-        going = self.topic.text().strip() in {self.bridge.topic_of(run_id) for run_id in self.bridge.run_ids}
-        self.runAction.setEnabled(self.topic.is_valid and not going)
-        self.runButton.setToolTip("A run on this topic is going: change the topic to start another" if going
-                                  else "Start researching the topic (Ctrl+Enter)")
-        self.runButton.setEnabled(self.runAction.isEnabled())
-        shown_is_going = self.bridge.is_active(self.display.shown)
-        self.stopAction.setEnabled(shown_is_going)
-        self.stopButton.setEnabled(shown_is_going)
-        self.reviewAction.setEnabled(self.reviewBanner.dialog is not None)
-        self.retryAction.setEnabled(self.bridge.pending_failure(self.display.shown) is not None)
-        self.reportActions.update_enabled(writing=self.runs.is_writing)
+        update_commands(self)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
-        if not self.runs.request_close():
+        if self.attached and not self.runs.request_close():
             event.ignore()
             return
         save_layout(self, self.splitter)
-        self.store.close()  # its runs are free for the next launch at once
+        if self.attached:
+            self.store.close()  # its runs are free for the next launch at once
         event.accept()
 

@@ -19,9 +19,11 @@ log = logging.getLogger(__name__)
 
 
 class ProviderStatus(QObject):
-    def __init__(self, settings: SettingsService, banner: SetupBanner, parent: QWidget) -> None:
+    def __init__(self, settings: SettingsService, banner: SetupBanner, parent: QWidget,
+                 label: QLabel | None = None) -> None:
         super().__init__(parent)
-        self.label = QLabel(parent, objectName="providerLabel")
+        # The label may be in the status bar already: the window's first frame shows it empty.
+        self.label = label or QLabel(parent, objectName="providerLabel")
         self._settings = settings
         self._banner = banner
         self._lookup: asyncio.Future[ProviderSettings] | None = None  # the newest wins

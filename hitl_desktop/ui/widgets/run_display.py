@@ -10,14 +10,17 @@ it whole; updates of a run not shown are kept and not drawn.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
 from hitl_desktop.core.models import ProgressUpdate, ResearchDelta, ReviewRequest
-from hitl_desktop.core.store import StoredRun
 from hitl_desktop.ui.widgets.progress_list import ProgressList
 from hitl_desktop.ui.widgets.report_view import ReportView
 from hitl_desktop.ui.widgets.research_preview import ResearchPreview
+
+if TYPE_CHECKING:  # the run store (SQLite) is not needed for the window's first frame
+    from hitl_desktop.core.store import StoredRun
 
 
 @dataclass

@@ -1,38 +1,64 @@
 """SidePanes: the window's left-hand tabs — the run's Progress, the Sources research searches, the
-History of runs, and in team mode the Team queue of the server's runs."""
+History of runs, and in team mode the Team queue of the server's runs.
+
+Built in two steps, so the window's first frame needs neither the bridge nor the run store (nor
+the asyncio and SQLite code behind them): the tabs and the Progress list first, shown at once;
+the Sources, History and Team panels when the services are attached (`attach`), a frame later.
+Until then the Sources and History tabs hold an empty page (the Progress tab is the one shown).
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QTabWidget, QWidget
 
-from hitl_desktop.core.sources.current import CurrentSources
-from hitl_desktop.core.store import RunStore
-from hitl_desktop.ui.bridge import WorkflowBridge
-from hitl_desktop.ui.widgets.history_panel import HistoryPanel
 from hitl_desktop.ui.widgets.progress_list import ProgressList
-from hitl_desktop.ui.widgets.sources_panel import SourcesPanel
-from hitl_desktop.ui.widgets.team_queue_panel import TeamQueuePanel
+
+if TYPE_CHECKING:
+    from hitl_desktop.core.store import RunStore
+    from hitl_desktop.ui.bridge import WorkflowBridge
+    from hitl_desktop.ui.widgets.history_panel import HistoryPanel
+    from hitl_desktop.ui.widgets.sources_panel import SourcesPanel
+    from hitl_desktop.ui.widgets.team_queue_panel import TeamQueuePanel
 
 _INDEX_AFTER_MS = 300  # after the first frames: loading the index's code takes a moment
+_LATER_TABS = ("Sources", "History")
 
 
 class SidePanes(QTabWidget):
-    def __init__(self, bridge: WorkflowBridge, store: RunStore, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent, objectName="sidePanes")
         self.progress = ProgressList(self)
-        self.sources = SourcesPanel(parent=self)
-        self.history = HistoryPanel(store, self)
         self.addTab(self.progress, "Progress")
-        self.addTab(self.sources, "Sources")
-        self.addTab(self.history, "History")
-        self.team = TeamQueuePanel(bridge, self)  # a tab in team mode only (show_team)
+        for title in _LATER_TABS:  # the same tabs as once attached: the layout does not move
+            self.addTab(QWidget(self), title)
+            self.setTabEnabled(self.count() - 1, False)
+
+    def attach(self, bridge: WorkflowBridge, store: RunStore) -> None:
+        """The panels that need the bridge and the run history, in their tabs' places."""
+        from hitl_desktop.core.sources.current import CurrentSources
+        from hitl_desktop.ui.widgets.history_panel import HistoryPanel
+        from hitl_desktop.ui.widgets.sources_panel import SourcesPanel
+        from hitl_desktop.ui.widgets.team_queue_panel import TeamQueuePanel
+
+        self.sources: SourcesPanel = SourcesPanel(parent=self)
+        self.history: HistoryPanel = HistoryPanel(store, self)
+        current = self.currentIndex()
+        for index, (panel, title) in enumerate(zip((self.sources, self.history), _LATER_TABS), start=1):
+            placeholder = self.widget(index)
+            self.insertTab(index, panel, title)
+            self.removeTab(index + 1)
+            placeholder.deleteLater()
+        self.setCurrentIndex(current)
+        self.team: TeamQueuePanel = TeamQueuePanel(bridge, self)  # a tab in team mode only (show_team)
         self.team.hide()
         if bridge.sources is None:  # runs search these documents, waiting for an index being built
-            current = CurrentSources(self.sources.library)
+            sources = CurrentSources(self.sources.library)
             self.sources.indexer.runningChanged.connect(
-                lambda running: current.indexing() if running else current.ready())
-            bridge.sources = current
+                lambda running: sources.indexing() if running else sources.ready())
+            bridge.sources = sources
         # Indexed whether or not the tab shows; dropped if the panel goes first.
         QTimer.singleShot(_INDEX_AFTER_MS, self.sources, self.sources.index_unless_indexed)
 
