@@ -12,7 +12,7 @@ What actually notifies is a small backend, so tests can stand in for the desktop
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QStyle, QSystemTrayIcon, QWidget
 
@@ -149,6 +149,8 @@ class ReviewNotifier(QObject):
     def _bring_forward(self) -> None:
         window = self._window
         if window.isMinimized():
+            from PySide6.QtCore import Qt  # not before the first frame: see widgets.qt_enums
+
             window.setWindowState((window.windowState() & ~Qt.WindowState.WindowMinimized)
                                   | Qt.WindowState.WindowActive)
         window.show()

@@ -10,11 +10,12 @@ from __future__ import annotations
 import html
 from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QAccessible, QAccessibleEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QStyle, QWidget
 
 from hitl_desktop.core.errors import ErrorKind, UserFacingError
+from hitl_desktop.ui.widgets.qt_enums import set_enum
 
 BannerAction = tuple[str, Callable[[], None]]
 _PROBLEM_BORDER = "#c0392b"
@@ -41,12 +42,13 @@ class Banner(QFrame):
         self._icon.setPixmap(self.style().standardIcon(icon).pixmap(20, 20))
         self.textLabel = QLabel(self, objectName=f"{prefix}Text")
         self.textLabel.setWordWrap(True)
-        self.textLabel.setTextFormat(Qt.TextFormat.RichText)
-        self.textLabel.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        set_enum(self.textLabel, "textFormat", "RichText")
+        set_enum(self.textLabel, "textInteractionFlags", "TextSelectableByMouse")
         self.actionButtons: list[QPushButton] = []  # the current message's own buttons
         self._layout = QHBoxLayout(self)
         self._layout.setContentsMargins(10, 6, 6, 6)
-        self._layout.addWidget(self._icon, 0, Qt.AlignmentFlag.AlignTop)
+        set_enum(self._icon, "alignment", "AlignLeft|AlignTop")  # beside the first line of a long text
+        self._layout.addWidget(self._icon)
         self._layout.addWidget(self.textLabel, 1)
         self._fixed: list[QPushButton] = []  # buttons every message of this banner has
         if problem:
@@ -72,6 +74,8 @@ class Banner(QFrame):
             self.setAccessibleDescription(f"{message} {hint}".strip())
             QAccessible.updateAccessibility(QAccessibleEvent(self, QAccessible.Event.Alert))
             if self.actionButtons:
+                from PySide6.QtCore import Qt  # not before the first frame: see qt_enums
+
                 self.actionButtons[-1].setFocus(Qt.FocusReason.OtherFocusReason)
 
     def message(self) -> str:

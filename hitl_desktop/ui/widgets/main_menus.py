@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 
 from hitl_desktop import APP_NAME
@@ -29,7 +28,7 @@ def install_menus(window: MainWindow) -> None:
     key = QKeySequence
     window.runAction = _action(window, "&Run Research", "runAction", [key("Ctrl+Return"), key("Ctrl+Enter")],
                                window.run_research)
-    window.stopAction = _action(window, "&Stop", "stopAction", [key(Qt.Key.Key_Escape)], window.stop_run)
+    window.stopAction = _action(window, "&Stop", "stopAction", [key("Esc")], window.stop_run)
     window.reviewAction = _action(window, "Re&view Research…", "reviewAction", [key("Ctrl+R")], window.open_review)
     window.retryAction = _action(window, "Re&try Failed Step", "retryAction",
                                  [key(key.StandardKey.Refresh)], window.retry_failed_step)

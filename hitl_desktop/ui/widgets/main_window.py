@@ -69,8 +69,6 @@ class MainWindow(QMainWindow):
         self._update_actions()
         if attach:
             self.attach_services(bridge, settings=settings, store=store)
-        else:
-            self.statusBar().showMessage("Starting…")
 
     def attach_services(self, bridge: WorkflowBridge | None = None, *, settings: SettingsService | None = None,
                         store: RunStore | None = None) -> None:

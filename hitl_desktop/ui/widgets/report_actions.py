@@ -69,7 +69,8 @@ class ReportActions(QObject):
 
     def _action(self, text: str, name: str, shortcut: QKeySequence, slot: Callable[[], None]) -> QAction:
         action = QAction(text, self._window, objectName=name)
-        action.setShortcut(shortcut)
+        # setShortcut's overloads would load the Qt namespace's enums (qt_enums); setShortcuts' do not.
+        action.setShortcuts([shortcut])
         action.triggered.connect(slot)
         return action
 

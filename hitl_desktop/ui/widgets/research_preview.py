@@ -9,10 +9,10 @@ It shows one run's notes: the window's RunDisplay feeds it those of the run show
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
 from hitl_desktop.core.models import ResearchDelta, ReviewRequest
+from hitl_desktop.ui.widgets.qt_enums import set_enum
 from hitl_desktop.ui.widgets.report_view import StreamingMarkdownView
 
 
@@ -44,7 +44,8 @@ class ResearchPreview(QWidget):
 
     def beside(self, above: QWidget) -> QSplitter:
         """`above` and this preview in a vertical splitter, for the window's layout."""
-        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter = QSplitter()
+        set_enum(splitter, "orientation", "Vertical")
         splitter.setObjectName("progressSplitter")
         splitter.addWidget(above)
         splitter.addWidget(self)

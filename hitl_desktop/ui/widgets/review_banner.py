@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QWidget
 
 from hitl_desktop.core.models import ReviewRequest
@@ -101,6 +101,8 @@ class ReviewBanner(Banner):
             return
         self._say_what_waits()
         # Back in the window, the keyboard lands where the paused run goes on (Enter reopens).
+        from PySide6.QtCore import Qt  # not before the first frame: see qt_enums
+
         self.button.setFocus(Qt.FocusReason.OtherFocusReason)
         self.dialogClosed.emit()
 

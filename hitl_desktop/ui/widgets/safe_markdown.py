@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 
-from PySide6.QtCore import Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QDesktopServices,
     QGuiApplication,
@@ -30,6 +30,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QTextBrowser, QTextEdit, QWidget
 
 from hitl_desktop.ui.widgets.markdown_blocks import cap_length, cap_nesting, cap_tables, slices
+from hitl_desktop.ui.widgets.qt_enums import set_enum
 
 _Feature = QTextDocument.MarkdownFeature
 MARKDOWN_FEATURES = _Feature(_Feature.MarkdownDialectGitHub.value | _Feature.MarkdownNoHTML.value)
@@ -259,7 +260,7 @@ class SafeTextBrowser(QTextBrowser):
         self.anchorClicked.connect(self._open_link)
         # Long text is laid out once: with the scroll bar shown only as needed, showing it
         # lays everything out again at the narrower width (a long table three times).
-        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
+        set_enum(self, "verticalScrollBarPolicy", "ScrollBarAlwaysOn")
         self._render: MarkdownRender | None = None
 
     def loadResource(self, resource_type: int, url: QUrl) -> object:  # noqa: N802 (Qt override)

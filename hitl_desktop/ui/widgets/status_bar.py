@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QStatusBar, QWidget
 
@@ -32,4 +31,6 @@ class StatusBar(QStatusBar):
 
     def _elided(self, text: str) -> str:
         room = self.width() - sum(w.width() for w in self._permanent if w.isVisible()) - _MARGINS
+        from PySide6.QtCore import Qt  # not before the first frame, which shows no message: see qt_enums
+
         return self.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, max(room, 0))

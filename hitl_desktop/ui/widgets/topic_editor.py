@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QWidget
 
 from hitl_desktop.core.errors import UserFacingError
 from hitl_desktop.core.models import MAX_TOPIC_CHARS, validate_topic
 from hitl_desktop.core.text_safety import clean_text
+from hitl_desktop.ui.widgets.qt_enums import set_enum
 
 
 class TopicEditor(QObject):
@@ -27,7 +28,7 @@ class TopicEditor(QObject):
         self.input.setFixedHeight(self.input.fontMetrics().lineSpacing() * 3 + 14)
         self.input.installEventFilter(self)
         self.hint = QLabel(parent, objectName="topicHint")
-        self.hint.setTextFormat(Qt.TextFormat.PlainText)
+        set_enum(self.hint, "textFormat", "PlainText")
         self.is_valid = False
         self.input.textChanged.connect(self._check)
         self._check()
@@ -39,10 +40,13 @@ class TopicEditor(QObject):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
         # A text edit takes Ctrl+Enter as a line break before any window shortcut sees it.
-        if (event.type() == QEvent.Type.KeyPress and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
-                and event.modifiers() & Qt.KeyboardModifier.ControlModifier):
-            self.runRequested.emit()
-            return True
+        if event.type() == QEvent.Type.KeyPress:
+            from PySide6.QtCore import Qt  # not before the first frame: see qt_enums
+
+            if (event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+                    and event.modifiers() & Qt.KeyboardModifier.ControlModifier):
+                self.runRequested.emit()
+                return True
         return super().eventFilter(watched, event)
 
     def _check(self) -> None:
