@@ -86,16 +86,21 @@ import sys
 sys.argv = ["hitl-desktop"]
 from PySide6.QtCore import QEvent, QObject
 from hitl_desktop.ui import app as app_module
-from hitl_desktop.ui.bridge import WorkflowBridge
 from hitl_desktop.ui.widgets.main_window import MainWindow
 
+# Patched on the window, not on WorkflowBridge: importing the bridge here would load asyncio and
+# the services before the first frame, which the app loads after it (while the heartbeat runs).
 preloaded = []
-_preload = WorkflowBridge.preload
-def preload(self):
-    future = _preload(self)
-    future.add_done_callback(lambda _f: preloaded.append(time.perf_counter()))
-    return future
-WorkflowBridge.preload = preload
+_attach = MainWindow.attach_services
+def attach_services(self, *args, **kwargs):
+    _attach(self, *args, **kwargs)
+    _preload = self.bridge.preload
+    def preload():
+        future = _preload()
+        future.add_done_callback(lambda _f: preloaded.append(time.perf_counter()))
+        return future
+    self.bridge.preload = preload
+MainWindow.attach_services = attach_services
 
 class Watch(QObject):
     def eventFilter(self, watched, event):

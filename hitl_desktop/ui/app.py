@@ -128,6 +128,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.print_startup_time:
             _report_when_exposed(window)
         _wait_until_exposed(window)
+        from hitl_desktop.ui.module_loader import import_while_responsive
+
+        import_while_responsive(_AFTER_FIRST_FRAME)
         if not window.isVisible():  # closed before the services came: nothing to shut down
             return 0
         import qasync  # with asyncio: after the first frame
@@ -138,6 +141,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             instance.release()
 
 
+# What attaching the services and starting the qasync loop import, loaded while the first frame
+# shows and answers (module_loader).
+_AFTER_FIRST_FRAME = ("qasync", "hitl_desktop.ui.widgets.window_services", "hitl_desktop.ui.crash_handler",
+                      "hitl_desktop.ui.event_loop", "hitl_desktop.ui.widgets.sources_panel",
+                      "hitl_desktop.ui.widgets.history_panel", "hitl_desktop.ui.widgets.team_queue_panel",
+                      "hitl_desktop.core.sources.current")
 _FIRST_EXPOSE_WAIT_MS = 1000  # a window minimised or on a hidden desktop may not be exposed at once
 
 
