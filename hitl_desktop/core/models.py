@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import StrEnum
 
 from hitl_desktop.core.citations import Citation
-from hitl_desktop.core.errors import ErrorKind, UserFacingError
-from hitl_desktop.core.text_safety import clean_text
+from hitl_desktop.core.errors import UserFacingError
 from hitl_desktop.core.provenance import Provenance
-
-MAX_TOPIC_CHARS = 8_000
+from hitl_desktop.core.topic import MAX_TOPIC_CHARS, validate_topic  # noqa: F401 (where callers find them)
 
 
 def utc_now() -> datetime:
@@ -124,18 +121,3 @@ def draft_report(request: ReviewRequest, written: str, model: str = "") -> Repor
     if not text:
         return None
     return Report(topic=request.topic, markdown=text + DRAFT_NOTE, rounds=request.round, model=model)
-
-
-def validate_topic(text: str) -> str:
-    """The topic as it will be sent, or a UserFacingError saying why it cannot be."""
-    topic = clean_text(text).strip()  # invalid code points and stray controls never go further
-    if not any(unicodedata.category(char)[0] not in "CZ" for char in topic):
-        # Empty, or only invisible characters (zero-width spaces, controls): nothing to research.
-        raise UserFacingError("Type a topic to research.", kind=ErrorKind.BAD_INPUT)
-    if len(topic) > MAX_TOPIC_CHARS:
-        raise UserFacingError(
-            f"The topic is {len(topic):,} characters long; the limit is {MAX_TOPIC_CHARS:,}.",
-            "Shorten it to the question you want answered.",
-            ErrorKind.BAD_INPUT,
-        )
-    return topic

@@ -54,7 +54,7 @@ def test_the_first_frame_comes_before_asyncio_and_the_services_and_offers_only_w
         window = app._show_first_frame(app.parse_args(["--topic", "tidal power"]))
         app._wait_until_exposed(window)
         services = ("asyncio", "qasync", "hitl_desktop.ui.bridge", "hitl_desktop.core.store",
-                    "hitl_desktop.core.run", "keyring", "sqlite3")
+                    "hitl_desktop.core.run", "hitl_desktop.core.models", "keyring", "sqlite3")
         import PySide6.QtCore
         print(json.dumps({"exposed": window.windowHandle().isExposed(), "topic": window.topic.text(),
                           # PySide makes all of the Qt namespace's enums at its first use (qt_enums)

@@ -22,8 +22,6 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QPushButton, QSp
 
 from hitl_desktop import APP_NAME
 from hitl_desktop.core.errors import ErrorKind, UserFacingError
-from hitl_desktop.core.models import (ProgressUpdate, Report, ResearchDelta, ReviewDecision, ReviewRequest, Stage,
-                                     StepFailure)
 from hitl_desktop.ui.widgets.banner import ProblemBar, SetupBanner
 from hitl_desktop.ui.widgets.main_menus import install_menus
 from hitl_desktop.ui.widgets.report_view import ReportView
@@ -37,7 +35,9 @@ from hitl_desktop.ui.widgets.topic_editor import TopicEditor
 from hitl_desktop.ui.widgets.window_commands import update_commands
 from hitl_desktop.ui.window_state import restore_layout, save_layout
 
-if TYPE_CHECKING:  # attached after the first frame (window_services)
+if TYPE_CHECKING:  # attached after the first frame (window_services), as is the run data
+    from hitl_desktop.core.models import (ProgressUpdate, Report, ResearchDelta, ReviewDecision, ReviewRequest,
+                                         StepFailure)
     from hitl_desktop.core.run import RunController
     from hitl_desktop.core.settings_service import SettingsService
     from hitl_desktop.core.store import RunStore, StoredRun
@@ -188,7 +188,7 @@ class MainWindow(QMainWindow):
         if failure is None or not self.bridge.retry(run_id):
             return
         self.messageBar.clear_step_failure()
-        if failure.stage is Stage.REPORT:
+        if failure.stage == "report":  # Stage.REPORT (a StrEnum): the run data load after the first frame
             self.display.report_restarted(run_id)
         self._update_actions()
 
@@ -222,7 +222,7 @@ class MainWindow(QMainWindow):
 
     def _note_saved(self, paths: list[Path]) -> None:
         for path in paths:
-            self.progressList.add(ProgressUpdate(f"Saved the report to {path}"))
+            self.progressList.note(f"Saved the report to {path}")
         self.statusBar().showMessage(f"Saved {', '.join(path.name for path in paths)}", 8000)
 
     # ----- the runs -----------------------------------------------------------------------
@@ -300,8 +300,7 @@ class MainWindow(QMainWindow):
         if draft is not None and self.report is None:
             self.runs.report_arrived(draft)
             self.reportView.show_report(draft.markdown)
-            self.progressList.add(ProgressUpdate("The unfinished report is kept as a draft: save or copy "
-                                                 "it like any report"))
+            self.progressList.note("The unfinished report is kept as a draft: save or copy it like any report")
             self._update_actions()
 
     def _on_step_failed(self, run_id: str, failure: StepFailure) -> None:
@@ -314,7 +313,7 @@ class MainWindow(QMainWindow):
                                      "the run is waiting for you")
 
     def _on_failed(self, run_id: str, error: UserFacingError) -> None:
-        self.display.progress(run_id, ProgressUpdate(f"Failed: {error.message}"), error=True)
+        self.display.failed(run_id, error.message)
         if self.display.is_shown(run_id):
             self.reportView.flush_now()
             self.messageBar.show_run_failure(error, self.run_research)
@@ -344,6 +343,8 @@ class MainWindow(QMainWindow):
         if self.bridge.is_active(run.id) or run.pending is not None:
             self._resume(run.id)
             return
+        from hitl_desktop.core.models import Report  # loaded with the services, after the first frame
+
         self.display.show_stored(run)
         self.messageBar.clear_step_failure()
         self.runs.report_shown(None if run.report is None else Report(

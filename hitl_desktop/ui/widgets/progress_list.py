@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QStyle, QWidget
 
-from hitl_desktop.core.models import ProgressUpdate
+if TYPE_CHECKING:  # the run data classes load after the first frame (20 ms of dataclasses)
+    from hitl_desktop.core.models import ProgressUpdate
 
 
 class ProgressList(QListWidget):
@@ -21,6 +24,12 @@ class ProgressList(QListWidget):
         bar.valueChanged.connect(self._on_scrolled)
         # A banner appearing above shrinks the list: the newest line must stay in view.
         bar.rangeChanged.connect(self._keep_newest_in_view)
+
+    def note(self, message: str) -> None:
+        """A line of the window's own (a file saved), stamped now."""
+        from hitl_desktop.core.models import ProgressUpdate
+
+        self.add(ProgressUpdate(message))
 
     def add(self, update: ProgressUpdate, *, error: bool = False) -> None:
         at = update.at.astimezone()

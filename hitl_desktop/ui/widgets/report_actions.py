@@ -17,12 +17,11 @@ from PySide6.QtCore import QMimeData, QObject
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox, QWidget
 
-from hitl_desktop.core import export
 from hitl_desktop.core.errors import ErrorKind, UserFacingError
-from hitl_desktop.core.models import Report
 from hitl_desktop.ui.window_state import include_provenance, set_include_provenance, window_state
 
-if TYPE_CHECKING:  # Qt's print support is loaded when the user first prints
+if TYPE_CHECKING:  # Qt's print support is loaded when the user first prints, the exporter when used
+    from hitl_desktop.core.models import Report
     from PySide6.QtPrintSupport import QPrinter
 
 LAST_FOLDER_KEY = "export/lastFolder"
@@ -104,6 +103,8 @@ class ReportActions(QObject):
         report = self._report()
         if report is None:
             return
+        from hitl_desktop.core import export  # with the first report: not needed for the first frame
+
         folder = window_state().value(LAST_FOLDER_KEY, str(Path.home()))
         name = export.suggested_filename(report.topic, report.created_at.astimezone())
         dialog = QFileDialog(self._window, "Save Report", str(Path(folder) / name))
@@ -118,6 +119,8 @@ class ReportActions(QObject):
         dialog.open()
 
     def _save_to(self, path: Path, report: Report, then: Callable[[], None] | None) -> None:
+        from hitl_desktop.core import export
+
         def saved(paths: list[Path]) -> None:
             window_state().setValue(LAST_FOLDER_KEY, str(paths[0].parent))
             if then is not None:
@@ -170,6 +173,8 @@ class ReportActions(QObject):
         report = self._report()
         if report is None:
             return
+        from hitl_desktop.core import export
+
         stem = export.suggested_stem(report.topic, report.created_at.astimezone())
         existing = [path for path in export.all_format_paths(folder, stem) if path.exists()]
         if not existing:
@@ -188,6 +193,8 @@ class ReportActions(QObject):
         box.open()
 
     def _write_all(self, folder: Path, stem: str) -> None:
+        from hitl_desktop.core import export
+
         report = self._report()
         if report is None:
             return
@@ -229,6 +236,8 @@ class ReportActions(QObject):
 
 
 def _match_suffix(dialog: QFileDialog, name_filter: str) -> None:
+    from hitl_desktop.core import export
+
     suffix = export.suffix_for_filter(name_filter)
     dialog.setDefaultSuffix(suffix[1:])
     chosen = dialog.selectedFiles()

@@ -9,11 +9,15 @@ It shows one run's notes: the window's RunDisplay feeds it those of the run show
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
-from hitl_desktop.core.models import ResearchDelta, ReviewRequest
 from hitl_desktop.ui.widgets.qt_enums import set_enum
 from hitl_desktop.ui.widgets.report_view import StreamingMarkdownView
+
+if TYPE_CHECKING:  # the run data classes load after the first frame (20 ms of dataclasses)
+    from hitl_desktop.core.models import ResearchDelta, ReviewRequest
 
 
 class ResearchPreview(QWidget):

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QWidget
 
-from hitl_desktop.core.models import ReviewRequest
 from hitl_desktop.ui.notifier import ReviewNotifier
 from hitl_desktop.ui.widgets.banner import Banner
 
-if TYPE_CHECKING:  # imported when a round first arrives: the first frame does not need it
+if TYPE_CHECKING:  # imported when a round first arrives: the first frame does not need them
+    from hitl_desktop.core.models import ReviewRequest
     from hitl_desktop.ui.widgets.review_dialog import ReviewDialog
 
 _TOPIC_CHARS = 60

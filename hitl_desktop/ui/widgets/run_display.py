@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
-from hitl_desktop.core.models import ProgressUpdate, ResearchDelta, ReviewRequest
 from hitl_desktop.ui.widgets.progress_list import ProgressList
 from hitl_desktop.ui.widgets.report_view import ReportView
 from hitl_desktop.ui.widgets.research_preview import ResearchPreview
 
-if TYPE_CHECKING:  # the run store (SQLite) is not needed for the window's first frame
+if TYPE_CHECKING:  # neither the run store (SQLite) nor the run data are needed for the first frame
+    from hitl_desktop.core.models import ProgressUpdate, ResearchDelta, ReviewRequest
     from hitl_desktop.core.store import StoredRun
 
 
@@ -83,6 +83,8 @@ class RunDisplay(QObject):
         self.shown = run.id
         self.shownChanged.emit(run.summary.topic)
         self._progress.clear()
+        from hitl_desktop.core.models import ProgressUpdate
+
         for line in run.progress:
             self._progress.add(ProgressUpdate(line.message, at=line.at))
         self._research.clear()
@@ -91,6 +93,12 @@ class RunDisplay(QObject):
             self._report.show_report(run.report.markdown)
 
     # ----- what a run shows ---------------------------------------------------------------
+
+    def failed(self, run_id: str, message: str) -> None:
+        """A line saying the run failed, marked as an error."""
+        from hitl_desktop.core.models import ProgressUpdate
+
+        self.progress(run_id, ProgressUpdate(f"Failed: {message}"), error=True)
 
     def progress(self, run_id: str, update: ProgressUpdate, *, error: bool = False) -> None:
         run = self._runs.get(run_id)

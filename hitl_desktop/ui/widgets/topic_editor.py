@@ -7,7 +7,7 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QWidget
 
 from hitl_desktop.core.errors import UserFacingError
-from hitl_desktop.core.models import MAX_TOPIC_CHARS, validate_topic
+from hitl_desktop.core.topic import MAX_TOPIC_CHARS, validate_topic
 from hitl_desktop.core.text_safety import clean_text
 from hitl_desktop.ui.widgets.qt_enums import set_enum
 
