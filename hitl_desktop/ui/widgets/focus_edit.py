@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QApplication, QListWidget, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QListWidget, QWidget
 
 from hitl_desktop import APP_NAME, __version__
 
@@ -24,6 +24,8 @@ def select_all_in(widget: QWidget | None) -> None:
 
 
 def show_about(parent: QWidget) -> None:
+    from PySide6.QtWidgets import QMessageBox  # its class and enums: not needed for the first frame
+
     box = QMessageBox(QMessageBox.Icon.Information, f"About {APP_NAME}",
                       f"{APP_NAME} {__version__}\n\nAn LLM agent researches, you review, it writes the report.",
                       QMessageBox.StandardButton.Ok, parent)
