@@ -1,4 +1,5 @@
-"""The desktop window as a client of a real team server (127.0.0.1, SQLite store): a run typed,
+"""The desktop window as a client of the real team server (`python -m hitl_desktop.server` on
+127.0.0.1, SQLite store, a token; its model a fake OpenAI-compatible server): a run typed,
 reviewed and approved in the window, and the Team queue tab listing the server's runs, from
 which a reviewer opens the review of a run someone else started."""
 
@@ -9,8 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fake_openai import FakeOpenAIServer, Stream
 from PySide6.QtCore import Qt
-from scripted_team_server import TOKEN, TeamServerProcess
+from team_server import TeamServer, running, server_for
 from window_driver import start_run, wait_for_review
 
 from hitl_desktop.core.models import ReviewRequest
@@ -22,17 +24,24 @@ from hitl_desktop.core.team.settings import SERVER_ENV, TOKEN_ENV, TeamSettings
 from hitl_desktop.ui import MainWindow
 
 
+TOKEN = "team-token-7f3a9c2e41"
+
+
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TeamServerProcess]:
-    with TeamServerProcess(tmp_path_factory.mktemp("team-gui"), chunks=6) as running:
-        yield running
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TeamServer]:
+    """The module's server; each reply of its model is six numbered words, word0 … word5."""
+    folder = tmp_path_factory.mktemp("team-gui")
+    with FakeOpenAIServer() as model:
+        model.fake.default = Stream([f"word{index} " for index in range(6)])
+        with running(server_for(model.fake, folder / "home", str(folder / "team.sqlite3"), TOKEN)) as started:
+            yield started
 
 
 @pytest.fixture
-def team_window(qtbot, qloop, server: TeamServerProcess, tmp_path: Path):  # type: ignore[no-untyped-def]
+def team_window(qtbot, qloop, server: TeamServer, tmp_path: Path):  # type: ignore[no-untyped-def]
     """The window in team mode: the server and token from the environment, as for one launch;
     "Your name" saved in Settings."""
-    env = {SERVER_ENV: server.url, TOKEN_ENV: TOKEN}
+    env = {SERVER_ENV: server.base_url, TOKEN_ENV: TOKEN}
     service = SettingsService(SecretStore(env=env, file_path=tmp_path / "keys.json"), env=env,
                               path=tmp_path / "config" / "settings.json")
     service.save_team(TeamSettings(reviewer="Ada Lovelace"))
@@ -71,11 +80,11 @@ def test_a_run_typed_in_the_window_runs_on_the_team_server_and_its_report_stream
 
 
 def test_the_team_queue_lists_a_run_someone_else_started_and_its_review_opens_here(
-        qtbot, qloop, team_window: MainWindow, server: TeamServerProcess) -> None:  # type: ignore[no-untyped-def]
+        qtbot, qloop, team_window: MainWindow, server: TeamServer) -> None:  # type: ignore[no-untyped-def]
     window = team_window
     # Grace starts a run from her own desk; it waits for a review.
     waiting = asyncio.Event()
-    grace = TeamSession(lambda: TeamClient(TeamSettings(server_url=server.url, token=TOKEN)), reviewer="Grace")
+    grace = TeamSession(lambda: TeamClient(TeamSettings(server_url=server.base_url, token=TOKEN)), reviewer="Grace")
     hers = asyncio.ensure_future(grace.run("tidal lagoons in Wales",
                                            lambda u: isinstance(u, ReviewRequest) and waiting.set()))
     qtbot.waitUntil(waiting.is_set, timeout=20_000)
