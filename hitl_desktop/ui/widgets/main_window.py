@@ -29,6 +29,7 @@ from hitl_desktop.ui.bridge import WorkflowBridge
 from hitl_desktop.ui.report_files import ReportFileWriter
 from hitl_desktop.ui.settings_service import AsyncSettingsService
 from hitl_desktop.ui.widgets.banner import ProblemBar, SetupBanner
+from hitl_desktop.ui.widgets.file_write_notes import FileWriteNotes
 from hitl_desktop.ui.widgets.main_menus import install_menus
 from hitl_desktop.ui.widgets.provider_status import ProviderStatus
 from hitl_desktop.ui.widgets.report_view import ReportView
@@ -62,13 +63,11 @@ class MainWindow(QMainWindow):
         self.runs = RunController(self.bridge, RunQuestions(
             self, save_report_as=lambda then: self.reportActions.ask_save_path(then)))
         self.files = ReportFileWriter(self.runs, self)
-        self.files.started.connect(self.statusBar().showMessage)
         self.files.busyChanged.connect(lambda _busy: self._update_actions())
-        self.files.written.connect(self._note_saved)
-        self.files.failed.connect(self._on_write_failed)
-        self.files.lost.connect(lambda message, hint: self.messageBar.show_error(message, hint))
         install_menus(self)
         self._build_ui()
+        self.fileNotes = FileWriteNotes(self.files, lambda: self.runs.is_writing, self.statusBar(),
+                                        self.progressList, self.messageBar, self)
         self._connect_bridge()
         restore_layout(self, self.splitter, [360, 740])
         self._update_actions()
@@ -219,7 +218,7 @@ class MainWindow(QMainWindow):
                                   "Run the research and approve it first.", ErrorKind.BAD_INPUT)
         saved = export.save_report(path, report, provenance=self.reportActions.include_provenance)
         self.runs.report_saved = True
-        self._note_saved([saved])
+        self.fileNotes.saved([saved])
         return saved
 
     def write_report_files(self, description: str, write: Callable[[], list[Path]], *,
@@ -229,18 +228,6 @@ class MainWindow(QMainWindow):
         thread. One write at a time; closing the window waits for it. Success is noted (then
         `then`), a failure shown (then `failed`)."""
         self.files.write(description, write, then=then, failed=failed)
-
-    def _on_write_failed(self, error: UserFacingError) -> None:
-        if self.runs.is_writing:  # asked while another write runs: Save and Export All are off
-            self.statusBar().showMessage(f"{error.message} {error.hint}", 5000)
-        else:
-            self.statusBar().clearMessage()
-            self.messageBar.show_error(error.message, error.hint)
-
-    def _note_saved(self, paths: list[Path]) -> None:
-        for path in paths:
-            self.progressList.add(ProgressUpdate(f"Saved the report to {path}"))
-        self.statusBar().showMessage(f"Saved {', '.join(path.name for path in paths)}", 8000)
 
     # ----- the runs -----------------------------------------------------------------------
 
