@@ -24,7 +24,6 @@ from hitl_desktop.core.run import RunController
 from hitl_desktop.core.secret_store import SecretStore
 from hitl_desktop.core.settings_service import SettingsService
 from hitl_desktop.core.store import RunStore, StoredRun
-from hitl_desktop.core.team.runs import QueuedRun
 from hitl_desktop.ui.bridge import WorkflowBridge
 from hitl_desktop.ui.report_files import ReportFileWriter
 from hitl_desktop.ui.settings_service import AsyncSettingsService
@@ -34,6 +33,7 @@ from hitl_desktop.ui.widgets.main_menus import install_menus
 from hitl_desktop.ui.widgets.provider_status import ProviderStatus
 from hitl_desktop.ui.widgets.report_view import ReportView
 from hitl_desktop.ui.widgets.research_preview import ResearchPreview
+from hitl_desktop.ui.widgets.resume_offer import ResumeOffers
 from hitl_desktop.ui.widgets.review_banner import ReviewBanner
 from hitl_desktop.ui.widgets.run_display import RunDisplay
 from hitl_desktop.ui.widgets.run_questions import RunQuestions
@@ -116,10 +116,12 @@ class MainWindow(QMainWindow):
         self.history.resumeRequested.connect(self._resume)
         self.history.failed.connect(self.messageBar.show_user_error)
         self.teamQueue = self.sidePanes.team
-        self.teamQueue.openRequested.connect(self._open_team_run)
+        self.teamQueue.opened.connect(self._show_run)
+        self.teamQueue.openFailed.connect(self.messageBar.show_user_error)
         self.sidePanes.show_team(self.bridge.team_mode)
         self.researchPreview = ResearchPreview(self)
         self.display = RunDisplay(self.progressList, self.reportView, self.researchPreview, self)
+        self.resumeOffers = ResumeOffers(self.bridge, self.messageBar, lambda: self.display.shown, self)
         self.splitter.addWidget(self.researchPreview.beside(TitledPane("Research", self.sidePanes)))
         self.reportPane = TitledPane("Report", self.reportView)  # titled with the run it shows
         self.display.shownChanged.connect(self.reportPane.set_subject)
@@ -354,15 +356,6 @@ class MainWindow(QMainWindow):
             topic=run.summary.topic, markdown=run.report.markdown, rounds=run.summary.rounds,
             model=run.report.model))
         self._update_actions()
-
-    def _open_team_run(self, run: QueuedRun) -> None:
-        """Follow a run of the team queue (perhaps someone else's), shown with what it waits on."""
-        try:
-            run_id = self.bridge.open_team_run(run)
-        except UserFacingError as error:
-            self.messageBar.show_error(error.message, error.hint)
-            return
-        self._show_run(run_id)
 
     # ----- settings -----------------------------------------------------------------------
 

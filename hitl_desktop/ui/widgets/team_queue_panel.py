@@ -22,7 +22,8 @@ _RUN = Qt.ItemDataRole.UserRole
 
 
 class TeamQueuePanel(QWidget):
-    openRequested = Signal(object)  # QueuedRun: follow it in the window
+    opened = Signal(str)        # the run id a run of the queue is followed under: show it
+    openFailed = Signal(object)  # UserFacingError: it could not be followed
 
     def __init__(self, bridge: WorkflowBridge, parent: QWidget | None = None) -> None:
         super().__init__(parent, objectName="teamQueuePanel")
@@ -87,7 +88,13 @@ class TeamQueuePanel(QWidget):
         return item.data(_RUN) if item is not None else None
 
     def _open(self, item: QListWidgetItem) -> None:
-        self.openRequested.emit(item.data(_RUN))
+        """Follow the run (perhaps someone else's) in the window, with what it waits on."""
+        try:
+            run_id = self._bridge.open_team_run(item.data(_RUN))
+        except UserFacingError as error:
+            self.openFailed.emit(error)
+            return
+        self.opened.emit(run_id)
 
 
 def describe(run: QueuedRun) -> str:
