@@ -9,6 +9,8 @@ listings the bridge keeps each entry current from the runs' event streams.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget
@@ -31,6 +33,8 @@ class TeamQueuePanel(QWidget):
         self.list = QListWidget(self, objectName="teamQueueList")
         self.list.setAccessibleName("Team queue")
         self.list.setWordWrap(True)
+        self.list.setAlternatingRowColors(True)  # two-line rows: where one run ends and the next begins
+        self.list.setSpacing(2)
         self.note = QLabel("Listing the team server's runs…", self, objectName="teamQueueNote", wordWrap=True)
         self.refreshButton = QPushButton("&Refresh", self, objectName="refreshTeamQueueButton")
         self.refreshButton.clicked.connect(bridge.refresh_team_queue)
@@ -104,4 +108,7 @@ def describe(run: QueuedRun) -> str:
     status = str(run.status)
     if run.status is QueueStatus.WAITING_FOR_REVIEW and run.round:
         status += f" (round {run.round})"
-    return f"{topic}\n{status} · started {run.started_at.astimezone():%Y-%m-%d %H:%M}"
+    started = run.started_at.astimezone()
+    # Today's runs by the time alone: the row's second line then fits the narrow pane.
+    when = f"{started:%H:%M}" if started.date() == datetime.now().astimezone().date() else f"{started:%Y-%m-%d %H:%M}"
+    return f"{topic}\n{status} · started {when}"
