@@ -24,15 +24,16 @@ from hitl_desktop.core.run import RunController
 from hitl_desktop.core.secret_store import SecretStore
 from hitl_desktop.core.settings_service import SettingsService
 from hitl_desktop.core.store import RunStore, StoredRun
-from hitl_desktop.core.team.runs import QueuedRun
 from hitl_desktop.ui.bridge import WorkflowBridge
 from hitl_desktop.ui.report_files import ReportFileWriter
 from hitl_desktop.ui.settings_service import AsyncSettingsService
 from hitl_desktop.ui.widgets.banner import ProblemBar, SetupBanner
+from hitl_desktop.ui.widgets.file_write_notes import FileWriteNotes
 from hitl_desktop.ui.widgets.main_menus import install_menus
 from hitl_desktop.ui.widgets.provider_status import ProviderStatus
 from hitl_desktop.ui.widgets.report_view import ReportView
 from hitl_desktop.ui.widgets.research_preview import ResearchPreview
+from hitl_desktop.ui.widgets.resume_offer import ResumeOffers
 from hitl_desktop.ui.widgets.review_banner import ReviewBanner
 from hitl_desktop.ui.widgets.run_display import RunDisplay
 from hitl_desktop.ui.widgets.run_questions import RunQuestions
@@ -61,13 +62,11 @@ class MainWindow(QMainWindow):
         self.runs = RunController(self.bridge, RunQuestions(
             self, save_report_as=lambda then: self.reportActions.ask_save_path(then)))
         self.files = ReportFileWriter(self.runs, self)
-        self.files.started.connect(self.statusBar().showMessage)
         self.files.busyChanged.connect(lambda _busy: self._update_actions())
-        self.files.written.connect(self._note_saved)
-        self.files.failed.connect(self._on_write_failed)
-        self.files.lost.connect(lambda message, hint: self.messageBar.show_error(message, hint))
         install_menus(self)
         self._build_ui()
+        self.fileNotes = FileWriteNotes(self.files, lambda: self.runs.is_writing, self.statusBar(),
+                                        self.progressList, self.messageBar, self)
         self._connect_bridge()
         restore_layout(self, self.splitter, [360, 740])
         self._update_actions()
@@ -116,10 +115,12 @@ class MainWindow(QMainWindow):
         self.history.resumeRequested.connect(self._resume)
         self.history.failed.connect(self.messageBar.show_user_error)
         self.teamQueue = self.sidePanes.team
-        self.teamQueue.openRequested.connect(self._open_team_run)
+        self.teamQueue.opened.connect(self._show_run)
+        self.teamQueue.openFailed.connect(self.messageBar.show_user_error)
         self.sidePanes.show_team(self.bridge.team_mode)
         self.researchPreview = ResearchPreview(self)
         self.display = RunDisplay(self.progressList, self.reportView, self.researchPreview, self)
+        self.resumeOffers = ResumeOffers(self.bridge, self.messageBar, lambda: self.display.shown, self)
         self.splitter.addWidget(self.researchPreview.beside(TitledPane("Research", self.sidePanes)))
         self.reportPane = TitledPane("Report", self.reportView)  # titled with the run it shows
         self.display.shownChanged.connect(self.reportPane.set_subject)
@@ -218,7 +219,7 @@ class MainWindow(QMainWindow):
                                   "Run the research and approve it first.", ErrorKind.BAD_INPUT)
         saved = export.save_report(path, report, provenance=self.reportActions.include_provenance)
         self.runs.report_saved = True
-        self._note_saved([saved])
+        self.fileNotes.saved([saved])
         return saved
 
     def write_report_files(self, description: str, write: Callable[[], list[Path]], *,
@@ -228,18 +229,6 @@ class MainWindow(QMainWindow):
         thread. One write at a time; closing the window waits for it. Success is noted (then
         `then`), a failure shown (then `failed`)."""
         self.files.write(description, write, then=then, failed=failed)
-
-    def _on_write_failed(self, error: UserFacingError) -> None:
-        if self.runs.is_writing:  # asked while another write runs: Save and Export All are off
-            self.statusBar().showMessage(f"{error.message} {error.hint}", 5000)
-        else:
-            self.statusBar().clearMessage()
-            self.messageBar.show_error(error.message, error.hint)
-
-    def _note_saved(self, paths: list[Path]) -> None:
-        for path in paths:
-            self.progressList.add(ProgressUpdate(f"Saved the report to {path}"))
-        self.statusBar().showMessage(f"Saved {', '.join(path.name for path in paths)}", 8000)
 
     # ----- the runs -----------------------------------------------------------------------
 
@@ -366,15 +355,6 @@ class MainWindow(QMainWindow):
             topic=run.summary.topic, markdown=run.report.markdown, rounds=run.summary.rounds,
             model=run.report.model))
         self._update_actions()
-
-    def _open_team_run(self, run: QueuedRun) -> None:
-        """Follow a run of the team queue (perhaps someone else's), shown with what it waits on."""
-        try:
-            run_id = self.bridge.open_team_run(run)
-        except UserFacingError as error:
-            self.messageBar.show_error(error.message, error.hint)
-            return
-        self._show_run(run_id)
 
     # ----- settings -----------------------------------------------------------------------
 
