@@ -124,7 +124,7 @@ def load_settings(env: Mapping[str, str] | None = None, path: Path | None = None
     if with_key:
         settings = replace(settings, api_key=resolve_key(settings.provider, env, secrets))
     register_secret(settings.api_key)
-    _register_url_secrets(settings.base_url)
+    register_url_secrets(settings.base_url)
     return settings
 
 
@@ -142,7 +142,7 @@ def _switch(value: str, name: str) -> bool | None:
     return None
 
 
-def _register_url_secrets(url: str) -> None:
+def register_url_secrets(url: str) -> None:
     """A base URL may carry credentials (user:password@, ?api-key=…): keep them out of every text."""
     parts = urlsplit(url)
     register_secret(parts.username)  # a token may stand in the user-name place (https://TOKEN@host)
