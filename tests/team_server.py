@@ -15,8 +15,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -136,6 +136,27 @@ async def clients(server: TeamServer, count: int = 1) -> AsyncIterator[list[Work
         for client in made:
             assert client.httpx_client is not None
             await client.httpx_client.aclose()
+
+
+def server_for(fake: Any, home: Path, database: str, token: str | None = None) -> TeamServer:
+    """A TeamServer (not started) answering with `fake`'s model, searching a small document
+    folder, in `home` of its own. `fake` (tests/fake_openai.py) scripts each reply; a
+    `Stream(..., delay_s=...)` paces one, so a test can catch the run mid-step."""
+    home.mkdir(parents=True, exist_ok=True)
+    write_model_settings(home, fake.base_url)
+    return TeamServer(home=home, database=database, token=token,
+                      env={"HITL_DESKTOP_DOCUMENTS": str(write_documents(home)),
+                           "OPENAI_API_KEY": SERVER_KEY, "PYTHONUNBUFFERED": "1"})
+
+
+@contextmanager
+def running(server: TeamServer) -> Iterator[TeamServer]:
+    """`server` started, and killed afterwards whatever happened (also after a test restarted it)."""
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop(signal.SIGKILL)
 
 
 def auth_headers(token: str | None) -> dict[str, str]:

@@ -31,6 +31,12 @@ class ProgressUpdate:
 
 
 @dataclass(frozen=True)
+class ResumeOffer(ProgressUpdate):
+    """A progress note that the run waits for its server to take it up again: killed mid-step,
+    it is resumed only after a grace of about 30 s, unless someone asks for it now (Resume now)."""
+
+
+@dataclass(frozen=True)
 class ResearchDelta:
     """A piece of research notes as the model writes them (for a live 'receiving…' display)."""
 

@@ -175,8 +175,9 @@ class WorkflowBridge(QObject):
         a run is already researching."""
         topic = validate_topic(topic)
         if any(run.topic == topic for run in self._runs.values()):
+            where = "Team queue" if self.team_mode else "History"
             raise UserFacingError("A run on this topic is already going.",
-                                  "Select it in the History, or change the topic.", ErrorKind.BAD_INPUT)
+                                  f"Select it in the {where}, or change the topic.", ErrorKind.BAD_INPUT)
         if self.team_mode:  # the run goes on the team server; the team queue is its history
             team_session = self._team_session()
             run_id = uuid.uuid4().hex
@@ -274,6 +275,15 @@ class WorkflowBridge(QObject):
         """Retry the failed model call run `run_id` is waiting on."""
         run = self._runs.get(run_id)
         return run is not None and run.session.submit_retry(RetryDecision(retry=True))
+
+    def resume_now(self, run_id: str) -> bool:
+        """Ask the team server to take up run `run_id` now: killed mid-step, it would otherwise
+        wait out the restarted server's ~30 s grace (the run's ResumeOffer said so). False when
+        the run is not waiting so (it moved on, or it is not a team run)."""
+        from hitl_desktop.core.team.session import TeamSession
+
+        run = self._runs.get(run_id)
+        return run is not None and isinstance(run.session, TeamSession) and run.session.request_resume()
 
     def save_draft(self, run_id: str, edited_notes: str, feedback: str) -> None:
         """The reviewer's unsent answer to run `run_id`, kept in the history as they type."""

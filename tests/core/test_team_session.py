@@ -1,18 +1,21 @@
-"""TeamSession and TeamQueue against a real team server process on 127.0.0.1 (SQLite store,
-scripted model): a full run, a stream cut mid-way and resumed, the token refused, a second
-decision for a decided review, and the queue of every run."""
+"""TeamSession and TeamQueue against the real team server (`python -m hitl_desktop.server`) on
+127.0.0.1 with its SQLite store and a token, its model a fake OpenAI-compatible server whose
+replies are numbered words: a full run, a stream cut mid-way and resumed, the token refused, a
+second decision for a decided review, the queue of every run, a server killed mid-step."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from scripted_team_server import TOKEN, TeamServerProcess
+from fake_openai import FakeOpenAI, FakeOpenAIServer, Stream
+from team_server import TeamServer, free_port, model_requests, running, server_for
 
 from hitl_desktop.core.errors import ErrorKind, UserFacingError
 from hitl_desktop.core.models import ProgressUpdate, ReportDelta, ResearchDelta, ReviewDecision, ReviewRequest
@@ -22,19 +25,39 @@ from hitl_desktop.core.team.session import TeamSession
 from hitl_desktop.core.team.settings import TeamSettings
 
 CHUNKS = 12
+TOKEN = "team-token-7f3a9c2e41"
+
+
+def numbered_words(count: int = CHUNKS, *, delay_s: float = 0.0) -> Stream:
+    """A model reply of `count` words, word0 word1 …: a test knows what each run streams."""
+    return Stream([f"word{index} " for index in range(count)], delay_s=delay_s)
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TeamServerProcess]:
-    with TeamServerProcess(tmp_path_factory.mktemp("team"), chunks=CHUNKS) as running:
-        yield running
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TeamServer]:
+    """One server for the module's quick tests; every reply of its model is numbered_words()."""
+    folder = tmp_path_factory.mktemp("team")
+    with FakeOpenAIServer() as model:
+        model.fake.default = numbered_words()
+        with running(server_for(model.fake, folder / "home", str(folder / "team.sqlite3"), TOKEN)) as started:
+            yield started
 
 
-def client_for(server: TeamServerProcess, token: str = TOKEN, **kwargs) -> TeamClient:  # type: ignore[no-untyped-def]
-    return TeamClient(TeamSettings(server_url=server.url, token=token), **kwargs)
+@pytest.fixture
+def slow_server(fake_openai: FakeOpenAI, tmp_path: Path) -> Iterator[TeamServer]:
+    """A server of the test's own whose first research crawls (400 words, 50 ms each), so a test
+    catches the run mid-step; everything after it is quick."""
+    fake_openai.replies = [numbered_words(400, delay_s=0.05)]
+    fake_openai.default = numbered_words()
+    with running(server_for(fake_openai, tmp_path / "home", str(tmp_path / "team.sqlite3"), TOKEN)) as started:
+        yield started
 
 
-def connect(server: TeamServerProcess, token: str = TOKEN, **kwargs):  # type: ignore[no-untyped-def]
+def client_for(server: TeamServer, token: str = TOKEN, **kwargs) -> TeamClient:  # type: ignore[no-untyped-def]
+    return TeamClient(TeamSettings(server_url=server.base_url, token=token), **kwargs)
+
+
+def connect(server: TeamServer, token: str = TOKEN, **kwargs):  # type: ignore[no-untyped-def]
     """What a TeamSession is given: the client, made when the run starts."""
     return lambda: client_for(server, token, **kwargs)
 
@@ -53,7 +76,7 @@ async def run_and_answer(session: TeamSession, topic: str, *decisions: ReviewDec
     return report, updates
 
 
-def test_a_run_on_the_server_streams_into_the_session_and_ends_in_the_report(server: TeamServerProcess) -> None:
+def test_a_run_on_the_server_streams_into_the_session_and_ends_in_the_report(server: TeamServer) -> None:
     session = TeamSession(connect(server), reviewer="Ada")
     report, updates = asyncio.run(run_and_answer(
         session, "tidal power in Europe",
@@ -117,7 +140,7 @@ class _Cut(httpx.AsyncByteStream):
 
 
 def test_a_dropped_stream_resumes_after_the_last_event_seen_losing_and_repeating_nothing(
-        server: TeamServerProcess) -> None:
+        server: TeamServer) -> None:
     cutter = CutAfter(events=5, cuts=4)
     session = TeamSession(connect(server, transport=cutter), reconnect_delays_s=(0.05,))
     report, updates = asyncio.run(run_and_answer(session, "cut streams", ReviewDecision(round=1, approved=True)))
@@ -137,17 +160,17 @@ def test_a_dropped_stream_resumes_after_the_last_event_seen_losing_and_repeating
                                         or isinstance(u, ProgressUpdate) and u.message.startswith("Reconnected"))]
     assert [type(u).__name__ for u in shown] == [type(u).__name__ for u in clean]
     messages = [u.message for u in updates if isinstance(u, ProgressUpdate)]
-    assert any(m.startswith(f"Lost the connection to the team server at {server.url}") for m in messages)
+    assert any(m.startswith(f"Lost the connection to the team server at {server.base_url}") for m in messages)
 
 
-async def all_updates(server: TeamServerProcess, run_id: str) -> list:  # type: ignore[type-arg]
+async def all_updates(server: TeamServer, run_id: str) -> list:  # type: ignore[type-arg]
     seen: list = []  # type: ignore[type-arg]
     await asyncio.wait_for(TeamSession(connect(server)).follow(run_id, seen.append), 30)
     return seen
 
 
 def test_a_refused_token_is_a_clear_error_that_never_shows_the_token(
-        server: TeamServerProcess, caplog: pytest.LogCaptureFixture) -> None:
+        server: TeamServer, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     wrong = "wrong-token-5d1e8b7a90"
     with pytest.raises(UserFacingError) as raised:
@@ -169,9 +192,7 @@ async def _refresh_and_close(queue: TeamQueue):  # type: ignore[no-untyped-def]
 
 
 def test_no_server_at_the_address_says_so_naming_it_without_the_token(tmp_path: Path) -> None:
-    from scripted_team_server import _free_port
-
-    url = f"http://127.0.0.1:{_free_port()}"
+    url = f"http://127.0.0.1:{free_port()}"
     settings = TeamSettings(server_url=url, token="secret-token-4c2b19")
     with pytest.raises(UserFacingError) as raised:
         asyncio.run(TeamSession(lambda: TeamClient(settings)).run("tides", lambda _u: None))
@@ -180,7 +201,7 @@ def test_no_server_at_the_address_says_so_naming_it_without_the_token(tmp_path: 
     assert "secret-token" not in str(raised.value)
 
 
-def test_a_second_decision_for_a_decided_review_is_ignored_and_says_who_decided(server: TeamServerProcess) -> None:
+def test_a_second_decision_for_a_decided_review_is_ignored_and_says_who_decided(server: TeamServer) -> None:
     async def scenario():  # type: ignore[no-untyped-def]
         first_updates: list = []  # type: ignore[type-arg]
         first = TeamSession(connect(server), reviewer="Ada")
@@ -229,7 +250,7 @@ def test_a_second_decision_for_a_decided_review_is_ignored_and_says_who_decided(
     assert reports[loser].provenance.rounds == ()
 
 
-def test_the_team_queue_lists_every_run_with_its_topic_and_status(server: TeamServerProcess) -> None:
+def test_the_team_queue_lists_every_run_with_its_topic_and_status(server: TeamServer) -> None:
     async def scenario():  # type: ignore[no-untyped-def]
         await run_and_answer(TeamSession(connect(server)), "a finished run", ReviewDecision(round=1, approved=True))
         session = TeamSession(connect(server), reviewer="Ada")
@@ -266,70 +287,81 @@ def test_the_team_queue_lists_every_run_with_its_topic_and_status(server: TeamSe
     assert changes
 
 
-def test_a_server_killed_mid_step_is_reconnected_to_and_the_wait_for_its_resume_is_explained(
-        tmp_path: Path) -> None:
+def test_a_server_killed_mid_step_is_reconnected_to_its_wait_explained_and_resume_now_takes_it_up(
+        slow_server: TeamServer, fake_openai: FakeOpenAI) -> None:
+    from hitl_desktop.core.models import ResumeOffer
     from hitl_desktop.core.team.session import RESUMING_NOTE
 
-    with TeamServerProcess(tmp_path, chunks=400, chunk_delay_s=0.05) as server:
-        async def scenario():  # type: ignore[no-untyped-def]
-            updates: list = []  # type: ignore[type-arg]
-            researching = asyncio.Event()
-            resuming = asyncio.Event()
+    server = slow_server
 
-            def emit(update) -> None:  # type: ignore[no-untyped-def]
-                updates.append(update)
-                if isinstance(update, ResearchDelta):
-                    researching.set()
-                if isinstance(update, ProgressUpdate) and update.message == RESUMING_NOTE:
-                    resuming.set()
+    async def scenario():  # type: ignore[no-untyped-def]
+        updates: list = []  # type: ignore[type-arg]
+        researching, resuming = asyncio.Event(), asyncio.Event()
 
-            session = TeamSession(connect(server), reconnect_delays_s=(0.1,))
-            running = asyncio.create_task(session.run("a long step", emit))
-            await asyncio.wait_for(researching.wait(), 30)
-            await asyncio.to_thread(server.kill)   # SIGKILL, mid-research
-            await asyncio.to_thread(server.start)  # the same address and store
-            await asyncio.wait_for(resuming.wait(), 30)
-            running.cancel()
-            await asyncio.gather(running, return_exceptions=True)
-            return updates
+        def emit(update) -> None:  # type: ignore[no-untyped-def]
+            updates.append(update)
+            if isinstance(update, ResearchDelta):
+                researching.set()
+            if isinstance(update, ResumeOffer):
+                resuming.set()
+            if isinstance(update, ReviewRequest):
+                assert session.submit_decision(ReviewDecision(round=update.round, approved=True))
 
-        updates = asyncio.run(scenario())
-        messages = [u.message for u in updates if isinstance(u, ProgressUpdate)]
-        lost = next(i for i, m in enumerate(messages) if m.startswith("Lost the connection to the team server"))
-        assert messages[lost + 1:lost + 3] == ["Reconnected to the team server", RESUMING_NOTE]
+        session = TeamSession(connect(server), reconnect_delays_s=(0.1,))
+        assert not session.request_resume()  # nothing to resume while the run is going
+        running_run = asyncio.create_task(session.run("a long step", emit))
+        await asyncio.wait_for(researching.wait(), 30)
+        await asyncio.to_thread(server.stop, signal.SIGKILL)  # mid-research
+        fake_openai.release.set()  # the dead connection's remaining words go out without delay
+        await asyncio.to_thread(server.start)  # the same address and store
+        await asyncio.wait_for(resuming.wait(), 30)
+        # The run is younger than the server's 30 s grace: without asking it would wait. Asked:
+        assert session.request_resume() and not session.request_resume()  # once is enough
+        report = await asyncio.wait_for(running_run, 60)
+        return updates, report
+
+    updates, report = asyncio.run(scenario())
+    messages = [u.message for u in updates if isinstance(u, ProgressUpdate)]
+    lost = next(i for i, m in enumerate(messages) if m.startswith("Lost the connection to the team server"))
+    assert messages[lost + 1:lost + 3] == ["Reconnected to the team server", RESUMING_NOTE]
+    assert "Asked the team server to resume the run now" in messages[lost + 3:]
+    # The step the kill interrupted ran again from its start; then the review and the report.
+    assert report.markdown.split() == [f"word{i}" for i in range(CHUNKS)]
+    assert model_requests(fake_openai) == (2, 1)
 
 
 @pytest.mark.parametrize("quitting", [False, True])
 def test_stop_cancels_a_run_started_here_on_the_server_following_or_quitting_leaves_it_going(
-        tmp_path: Path, quitting: bool) -> None:
-    with TeamServerProcess(tmp_path, chunks=400, chunk_delay_s=0.05) as server:
-        async def scenario() -> str:
-            researching = asyncio.Event()
-            session = TeamSession(connect(server))
-            running = asyncio.create_task(session.run("stopped", lambda u: isinstance(u, ResearchDelta)
-                                                      and researching.set()))
-            await asyncio.wait_for(researching.wait(), 30)
-            assert session.run_id is not None
-            # Someone else follows it, and stops following: that leaves the run alone.
-            followed = asyncio.Event()
-            follower = asyncio.create_task(TeamSession(connect(server)).follow(session.run_id,
-                                                                               lambda _u: followed.set()))
-            await asyncio.wait_for(followed.wait(), 30)
-            follower.cancel()
-            await asyncio.gather(follower, return_exceptions=True)
-            assert (await asyncio.to_thread(status_of, session.run_id)) == "running"
-            if quitting:
-                session.keep_for_later()
-            running.cancel()
-            await asyncio.gather(running, return_exceptions=True)
-            return session.run_id
+        slow_server: TeamServer, quitting: bool) -> None:
+    server = slow_server
 
-        def status_of(run_id: str) -> str:
-            answer = httpx.get(f"{server.url}/handlers/{run_id}", headers={"Authorization": f"Bearer {TOKEN}"})
-            return answer.json()["status"]
+    async def scenario() -> str:
+        researching = asyncio.Event()
+        session = TeamSession(connect(server))
+        running = asyncio.create_task(session.run("stopped", lambda u: isinstance(u, ResearchDelta)
+                                                  and researching.set()))
+        await asyncio.wait_for(researching.wait(), 30)
+        assert session.run_id is not None
+        # Someone else follows it, and stops following: that leaves the run alone.
+        followed = asyncio.Event()
+        follower = asyncio.create_task(TeamSession(connect(server)).follow(session.run_id,
+                                                                           lambda _u: followed.set()))
+        await asyncio.wait_for(followed.wait(), 30)
+        follower.cancel()
+        await asyncio.gather(follower, return_exceptions=True)
+        assert (await asyncio.to_thread(status_of, session.run_id)) == "running"
+        if quitting:
+            session.keep_for_later()
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+        return session.run_id
 
-        run_id = asyncio.run(scenario())
-        assert status_of(run_id) == ("running" if quitting else "cancelled")
+    def status_of(run_id: str) -> str:
+        answer = httpx.get(f"{server.base_url}/handlers/{run_id}", headers={"Authorization": f"Bearer {TOKEN}"})
+        return answer.json()["status"]
+
+    run_id = asyncio.run(scenario())
+    assert status_of(run_id) == ("running" if quitting else "cancelled")
 
 
 def test_an_event_this_version_cannot_read_is_skipped_not_fatal() -> None:

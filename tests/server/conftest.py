@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from postgres_server import postgres_cluster
-from team_server import SERVER_KEY, TeamServer, write_documents, write_model_settings
+from team_server import TeamServer, server_for
 
 MakeServer = Callable[..., TeamServer]
 
@@ -21,12 +21,8 @@ def make_server(tmp_path: Path) -> Iterator[MakeServer]:
     servers: list[TeamServer] = []
 
     def make(fake: Any, database: str | None = None, token: str | None = None) -> TeamServer:
-        home = tmp_path / f"server-home-{len(servers)}"
-        home.mkdir()
-        write_model_settings(home, fake.base_url)
-        server = TeamServer(home=home, database=database or str(tmp_path / "team.sqlite3"), token=token,
-                            env={"HITL_DESKTOP_DOCUMENTS": str(write_documents(home)),
-                                 "OPENAI_API_KEY": SERVER_KEY, "PYTHONUNBUFFERED": "1"})
+        server = server_for(fake, tmp_path / f"server-home-{len(servers)}",
+                            database or str(tmp_path / "team.sqlite3"), token)
         servers.append(server)
         return server
 

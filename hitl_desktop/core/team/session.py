@@ -8,7 +8,7 @@ to the run's events, carrying the review's id and the reviewer's name.
 The event stream survives a dropped connection: the session reconnects (backing off) and
 resumes after the last sequence number it saw, so no event is lost or shown twice. When the
 run was mid-step, the server may be restarting: it resumes such a run only after about 30 s,
-and the session says so. Stopping a run this session started cancels it on the server;
+and the session says so (a ResumeOffer); `request_resume` asks it to resume the run at once. Stopping a run this session started cancels it on the server;
 stopping one it follows (someone else's) or quitting the app (`keep_for_later`) only
 disconnects, and the run goes on there.
 """
@@ -29,6 +29,7 @@ from hitl_desktop.core.models import (
     ProgressUpdate,
     Report,
     ReportDelta,
+    ResumeOffer,
     RetryDecision,
     ReviewDecision,
     ReviewRequest,
@@ -50,10 +51,17 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Emit = Callable[[RunUpdate], None]
-Answer = ReviewDecision | RetryDecision
+
+
+class _ResumeNow:
+    """Sent ahead of the grace: ask the server to take up a run it has not reloaded yet."""
+
+
+Answer = ReviewDecision | RetryDecision | _ResumeNow
 
 RECONNECT_DELAYS_S = (0.5, 1.0, 2.0, 4.0, 5.0)  # then every 5 s, for as long as it takes
 RESUMING_NOTE = "The server is resuming this run; this can take about 30 s"
+RESUME_ASKED_NOTE = "Asked the team server to resume the run now"
 
 
 class TeamSession:
@@ -74,6 +82,7 @@ class TeamSession:
         self.last_sequence = -1             # the last event seen: where a reconnect resumes
         self._pending: ReviewRequest | None = None
         self._failure: StepFailure | None = None
+        self._resumable = False  # the run waits out the server's grace after a crash
         self._last_review: ReviewRequest | None = None
         self._sent_back: str | None = None
         self._decided: dict[int, tuple[ReviewRequest, ReviewDecision]] = {}  # ours, until overruled
@@ -123,6 +132,15 @@ class TeamSession:
         if answer.retry and failure.stage is Stage.REPORT:  # written again from the start
             self._report_pieces.clear()
         self._answers.put_nowait(answer)
+        return True
+
+    def request_resume(self) -> bool:
+        """Resume now: the run waits for a restarted server's ~30 s grace (see ResumeOffer); ask
+        the server to take it up at once. False when the run is not waiting so."""
+        if not self._resumable:
+            return False
+        self._resumable = False
+        self._answers.put_nowait(_ResumeNow())
         return True
 
     def keep_for_later(self) -> None:
@@ -195,7 +213,8 @@ class TeamSession:
                     if server_was_down and state.status == "running" and not (self._pending or self._failure):
                         # Killed mid-step, the run is taken up again by the restarted server,
                         # which waits about 30 s before it does.
-                        emit(ProgressUpdate(RESUMING_NOTE))
+                        self._resumable = True
+                        emit(ResumeOffer(RESUMING_NOTE))
                     attempt, server_was_down = 0, False
                 report = await self._read_stream(emit, history_until, waiting_at)
                 if report is not None:
@@ -229,6 +248,7 @@ class TeamSession:
                 if not isinstance(sequence, int) or sequence <= self.last_sequence:
                     continue  # never the same event twice
                 self.last_sequence = sequence
+                self._resumable = False  # it moves: taken up again
                 report = self._handle(envelope, emit, history=sequence <= history_until,
                                       waiting=sequence == waiting_at)
                 if report is not None or team_events.ends_run(envelope):
@@ -277,19 +297,26 @@ class TeamSession:
         return f"Your decision on round {event.round} was not used: it was already decided{by}"
 
     async def _send_answers(self, emit: Emit) -> None:
-        from hitl_desktop.core.workflow.events import RetryDecisionEvent
+        from hitl_desktop.core.workflow.events import ResumeRequestedEvent, RetryDecisionEvent
         from hitl_desktop.core.workflow.updates import decision_event
 
         assert self.run_id is not None
         while True:
             answer = await self._answers.get()
-            event = RetryDecisionEvent(retry=answer.retry) if isinstance(answer, RetryDecision) \
-                else decision_event(answer)
+            event: Event
+            if isinstance(answer, _ResumeNow):
+                event = ResumeRequestedEvent()
+            elif isinstance(answer, RetryDecision):
+                event = RetryDecisionEvent(retry=answer.retry)
+            else:
+                event = decision_event(answer)
             attempt = 0
             while True:
                 try:
                     async with self._api.speaking("take the decision"):
                         await self._send(event)
+                    if isinstance(answer, _ResumeNow):
+                        emit(ProgressUpdate(RESUME_ASKED_NOTE))
                     break
                 except UserFacingError as error:
                     if error.kind not in (ErrorKind.NETWORK, ErrorKind.TIMEOUT):

@@ -41,10 +41,11 @@ if TYPE_CHECKING:  # attached after the first frame (window_services), as is the
     from hitl_desktop.core.run import RunController
     from hitl_desktop.core.settings_service import SettingsService
     from hitl_desktop.core.store import RunStore, StoredRun
-    from hitl_desktop.core.team.runs import QueuedRun
     from hitl_desktop.ui.bridge import WorkflowBridge
     from hitl_desktop.ui.report_files import ReportFileWriter
+    from hitl_desktop.ui.widgets.file_write_notes import FileWriteNotes
     from hitl_desktop.ui.widgets.provider_status import ProviderStatus
+    from hitl_desktop.ui.widgets.resume_offer import ResumeOffers
 
 
 class MainWindow(QMainWindow):
@@ -53,7 +54,9 @@ class MainWindow(QMainWindow):
     store: RunStore
     runs: RunController
     files: ReportFileWriter
+    fileNotes: FileWriteNotes
     providerStatus: ProviderStatus
+    resumeOffers: ResumeOffers
 
     def __init__(self, bridge: WorkflowBridge | None = None, parent: QWidget | None = None, *,
                  settings: SettingsService | None = None, store: RunStore | None = None,
@@ -202,7 +205,7 @@ class MainWindow(QMainWindow):
 
         saved = export.save_report(path, report, provenance=self.reportActions.include_provenance)
         self.runs.report_saved = True
-        self._note_saved([saved])
+        self.fileNotes.saved([saved])
         return saved
 
     def write_report_files(self, description: str, write: Callable[[], list[Path]], *,
@@ -212,18 +215,6 @@ class MainWindow(QMainWindow):
         thread. One write at a time; closing the window waits for it. Success is noted (then
         `then`), a failure shown (then `failed`)."""
         self.files.write(description, write, then=then, failed=failed)
-
-    def _on_write_failed(self, error: UserFacingError) -> None:
-        if self.runs.is_writing:  # asked while another write runs: Save and Export All are off
-            self.statusBar().showMessage(f"{error.message} {error.hint}", 5000)
-        else:
-            self.statusBar().clearMessage()
-            self.messageBar.show_error(error.message, error.hint)
-
-    def _note_saved(self, paths: list[Path]) -> None:
-        for path in paths:
-            self.progressList.note(f"Saved the report to {path}")
-        self.statusBar().showMessage(f"Saved {', '.join(path.name for path in paths)}", 8000)
 
     # ----- the runs -----------------------------------------------------------------------
 
@@ -351,15 +342,6 @@ class MainWindow(QMainWindow):
             topic=run.summary.topic, markdown=run.report.markdown, rounds=run.summary.rounds,
             model=run.report.model))
         self._update_actions()
-
-    def _open_team_run(self, run: QueuedRun) -> None:
-        """Follow a run of the team queue (perhaps someone else's), shown with what it waits on."""
-        try:
-            run_id = self.bridge.open_team_run(run)
-        except UserFacingError as error:
-            self.messageBar.show_error(error.message, error.hint)
-            return
-        self._show_run(run_id)
 
     # ----- settings -----------------------------------------------------------------------
 

@@ -1,10 +1,15 @@
 """SidePanes: the window's left-hand tabs — the run's Progress, the Sources research searches, the
 History of runs, and in team mode the Team queue of the server's runs.
 
+In team mode runs start on the server and only the Team queue lists them, so it takes the
+History's place (where a reviewer looks for runs), and the History, which keeps only runs made
+on this desk without the server, is labelled "Local history" after it: one place to look.
+
 Built in two steps, so the window's first frame needs neither the bridge nor the run store (nor
 the asyncio and SQLite code behind them): the tabs and the Progress list first, shown at once;
 the Sources, History and Team panels when the services are attached (`attach`), a frame later.
-Until then the Sources and History tabs hold an empty page (the Progress tab is the one shown).
+Until then the Sources and History tabs hold a disabled empty page (the Progress tab is the one
+shown); in team mode the Team queue tab comes in with the services.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ if TYPE_CHECKING:
     from hitl_desktop.ui.widgets.sources_panel import SourcesPanel
     from hitl_desktop.ui.widgets.team_queue_panel import TeamQueuePanel
 
+_TEAM_TIP = "Every run on the team server, yours and your team's, with what it is doing"
+_LOCAL_TIP = "Runs made on this desk without a team server"
 _INDEX_AFTER_MS = 300  # after the first frames: loading the index's code takes a moment
 _LATER_TABS = ("Sources", "History")
 
@@ -63,12 +70,16 @@ class SidePanes(QTabWidget):
         QTimer.singleShot(_INDEX_AFTER_MS, self.sources, self.sources.index_unless_indexed)
 
     def show_team(self, on: bool) -> None:
-        """The Team queue tab, in team mode (a team server is set), listing the server's runs."""
+        """The Team queue tab in the History's place, in team mode (a team server is set)."""
         index = self.indexOf(self.team)
         if on and index < 0:
-            self.addTab(self.team, "Team queue")
+            self.insertTab(self.indexOf(self.history), self.team, "Team queue")
+            self.setTabToolTip(self.indexOf(self.team), _TEAM_TIP)
         elif not on and index >= 0:
             self.removeTab(index)
+        history = self.indexOf(self.history)
+        self.setTabText(history, "Local history" if on else "History")
+        self.setTabToolTip(history, _LOCAL_TIP if on else "")
         self.team.set_active(on)
 
     def add_documents(self) -> None:

@@ -9,6 +9,8 @@ listings the bridge keeps each entry current from the runs' event streams.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget
@@ -22,7 +24,8 @@ _RUN = Qt.ItemDataRole.UserRole
 
 
 class TeamQueuePanel(QWidget):
-    openRequested = Signal(object)  # QueuedRun: follow it in the window
+    opened = Signal(str)        # the run id a run of the queue is followed under: show it
+    openFailed = Signal(object)  # UserFacingError: it could not be followed
 
     def __init__(self, bridge: WorkflowBridge, parent: QWidget | None = None) -> None:
         super().__init__(parent, objectName="teamQueuePanel")
@@ -30,6 +33,8 @@ class TeamQueuePanel(QWidget):
         self.list = QListWidget(self, objectName="teamQueueList")
         self.list.setAccessibleName("Team queue")
         self.list.setWordWrap(True)
+        self.list.setAlternatingRowColors(True)  # two-line rows: where one run ends and the next begins
+        self.list.setSpacing(2)
         self.note = QLabel("Listing the team server's runs…", self, objectName="teamQueueNote", wordWrap=True)
         self.refreshButton = QPushButton("&Refresh", self, objectName="refreshTeamQueueButton")
         self.refreshButton.clicked.connect(bridge.refresh_team_queue)
@@ -87,7 +92,13 @@ class TeamQueuePanel(QWidget):
         return item.data(_RUN) if item is not None else None
 
     def _open(self, item: QListWidgetItem) -> None:
-        self.openRequested.emit(item.data(_RUN))
+        """Follow the run (perhaps someone else's) in the window, with what it waits on."""
+        try:
+            run_id = self._bridge.open_team_run(item.data(_RUN))
+        except UserFacingError as error:
+            self.openFailed.emit(error)
+            return
+        self.opened.emit(run_id)
 
 
 def describe(run: QueuedRun) -> str:
@@ -97,4 +108,7 @@ def describe(run: QueuedRun) -> str:
     status = str(run.status)
     if run.status is QueueStatus.WAITING_FOR_REVIEW and run.round:
         status += f" (round {run.round})"
-    return f"{topic}\n{status} · started {run.started_at.astimezone():%Y-%m-%d %H:%M}"
+    started = run.started_at.astimezone()
+    # Today's runs by the time alone: the row's second line then fits the narrow pane.
+    when = f"{started:%H:%M}" if started.date() == datetime.now().astimezone().date() else f"{started:%Y-%m-%d %H:%M}"
+    return f"{topic}\n{status} · started {when}"

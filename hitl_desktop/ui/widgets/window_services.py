@@ -16,7 +16,9 @@ from hitl_desktop.core.store import RunStore
 from hitl_desktop.ui import pdf_export  # noqa: F401 (registers the PDF format with the core's exporter)
 from hitl_desktop.ui.bridge import WorkflowBridge
 from hitl_desktop.ui.report_files import ReportFileWriter
+from hitl_desktop.ui.widgets.file_write_notes import FileWriteNotes
 from hitl_desktop.ui.widgets.provider_status import ProviderStatus
+from hitl_desktop.ui.widgets.resume_offer import ResumeOffers
 from hitl_desktop.ui.widgets.run_questions import RunQuestions
 
 if TYPE_CHECKING:
@@ -36,15 +38,14 @@ def attach_services(window: MainWindow, bridge: WorkflowBridge | None, settings:
     window.runs = RunController(window.bridge, RunQuestions(
         window, save_report_as=lambda then: window.reportActions.ask_save_path(then)))
     window.files = ReportFileWriter(window.runs, window)
-    window.files.started.connect(window.statusBar().showMessage)
     window.files.busyChanged.connect(lambda _busy: window._update_actions())
-    window.files.written.connect(window._note_saved)
-    window.files.failed.connect(window._on_write_failed)
-    window.files.lost.connect(lambda message, hint: window.messageBar.show_error(message, hint))
+    window.fileNotes = FileWriteNotes(window.files, lambda: window.runs.is_writing, window.statusBar(),
+                                      window.progressList, window.messageBar, window)
     _attach_panes(window)
     window.providerStatus = ProviderStatus(window.settings_service, window.setupBanner, window,
                                            window.providerLabel)
     window.providerStatus.refresh()
+    window.resumeOffers = ResumeOffers(window.bridge, window.messageBar, lambda: window.display.shown, window)
     _connect_bridge(window)
 
 
@@ -55,7 +56,8 @@ def _attach_panes(window: MainWindow) -> None:
     window.history.runChosen.connect(window._on_run_chosen)
     window.history.resumeRequested.connect(window._resume)
     window.history.failed.connect(window.messageBar.show_user_error)
-    window.teamQueue.openRequested.connect(window._open_team_run)
+    window.teamQueue.opened.connect(window._show_run)
+    window.teamQueue.openFailed.connect(window.messageBar.show_user_error)
     panes.show_team(window.bridge.team_mode)
 
 
