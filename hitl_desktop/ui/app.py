@@ -125,6 +125,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
     try:
         window = _show_first_frame(args)
+        if instance is not None:  # a second launch during the first frame brings it forward too
+            instance.activationRequested.connect(lambda: _bring_to_front(window))
         if args.print_startup_time:
             _report_when_exposed(window)
         _wait_until_exposed(window)
@@ -135,7 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         import qasync  # with asyncio: after the first frame
 
-        return qasync.run(_run_window(app, window, args, instance))
+        return qasync.run(_run_window(app, window, args))
     finally:
         if instance is not None:
             instance.release()
@@ -199,8 +201,7 @@ def _single_instance() -> SingleInstance | None:
     return instance
 
 
-async def _run_window(app: QApplication, window: MainWindow, args: argparse.Namespace,
-                      instance: SingleInstance | None) -> int:
+async def _run_window(app: QApplication, window: MainWindow, args: argparse.Namespace) -> int:
     import asyncio
 
     from PySide6.QtCore import QTimer
@@ -220,8 +221,6 @@ async def _run_window(app: QApplication, window: MainWindow, args: argparse.Name
     # seen by Settings, its Test Connection, the setup notice and every run alike.
     window.attach_services(settings=SettingsService(SecretStore()))
     _log_attached()
-    if instance is not None:
-        instance.activationRequested.connect(lambda: _bring_to_front(window))
     _close_on_terminate(window)
     if damaged is not None:
         window.messageBar.show_error(damaged.message, damaged.hint)
@@ -238,7 +237,7 @@ async def _run_window(app: QApplication, window: MainWindow, args: argparse.Name
 
 
 def _log_attached() -> None:
-    """How long after start the window's commands became usable (the first frame shows them off)."""
+    """How long after start the window's commands became usable (disabled in the first frame)."""
     log.info("Window ready for use %.0f ms after start", (time.perf_counter() - _STARTED) * 1000)
 
 

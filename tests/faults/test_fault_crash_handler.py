@@ -169,7 +169,7 @@ def test_the_app_installs_it_at_start_and_survives_an_error(qtbot, qloop) -> Non
                               quit_when_done=False, print_startup_time=False)
     qapp = QApplication.instance()
     window = app_module._show_first_frame(args)  # as the app shows it, then attaches its services
-    started = qloop.create_task(app_module._run_window(qapp, window, args, None))
+    started = qloop.create_task(app_module._run_window(qapp, window, args))
     try:
         qtbot.waitUntil(lambda: window.attached, timeout=10_000)  # the crash handler comes first
         assert _window(MainWindow) is window

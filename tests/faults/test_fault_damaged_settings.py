@@ -103,7 +103,7 @@ def test_the_window_names_the_kept_file_in_its_problem_bar(qtbot, qloop) -> None
     args = app_module.parse_args([])  # a plain launch
     qapp = QApplication.instance()
     first_frame = app_module._show_first_frame(args)  # as the app shows it, then attaches its services
-    started = qloop.create_task(app_module._run_window(qapp, first_frame, args, None))
+    started = qloop.create_task(app_module._run_window(qapp, first_frame, args))
     try:
         qtbot.waitUntil(lambda: _window(MainWindow) is not None
                         and _window(MainWindow).messageBar.isVisible(), timeout=10_000)
