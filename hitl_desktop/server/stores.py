@@ -1,24 +1,26 @@
 """The workflow store a `--database` names: a SQLite file, or a PostgreSQL server by URL.
 
 Both are llama-agents-server's own stores, which keep a paused run (its state and every event)
-across a restart or a crash. The SQLite store writes synchronously on the server's event loop,
-one commit per streamed event: as shipped (a new connection and a synced commit each time) that
-is about 20 ms a chunk on an ordinary disk, and the stream crawls at ~40 chunks/s. Here it keeps
-one connection in WAL mode with synchronous=NORMAL: a commit is then a write to the WAL without
-an fsync (still safe when the server is killed; only a power cut can lose the last moments).
+across a restart or a crash. The library's SQLite store runs its statements synchronously inside
+its coroutines, on the server's event loop, one commit per streamed event: as shipped (a new
+connection and a synced commit each time) about 20 ms a chunk on an ordinary disk, and a stall of
+every request and stream for as long as each one takes. Here the store keeps one connection in WAL
+mode with synchronous=NORMAL (a commit is a write to the WAL without an fsync: still safe when the
+server is killed; only a power cut can lose the last moments), owned by one writer thread that runs
+every statement, so the loop only waits for a commit's result, never does the commit itself.
 PostgreSQL's store is asynchronous and is the one for a busy team (see README, "Team mode").
 """
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from llama_agents.server import AbstractWorkflowStore, SqliteWorkflowStore
+from llama_agents.server import AbstractWorkflowStore
 
 from hitl_desktop.core import paths
 from hitl_desktop.core.redaction import register_secret
+from hitl_desktop.server.sqlite_store import WalSqliteWorkflowStore
 
 POSTGRES_SCHEMES = ("postgresql", "postgres")
 DEFAULT_SQLITE_NAME = "team-server.sqlite3"
@@ -45,24 +47,6 @@ def open_store(database: str) -> AbstractWorkflowStore:
     path = Path(database).expanduser()
     paths.ensure_dir(path.parent)
     return WalSqliteWorkflowStore(str(path))
-
-
-class WalSqliteWorkflowStore(SqliteWorkflowStore):
-    """The SQLite store on one connection (its `single_connection` mode: only this process
-    opens the file), in WAL mode with synchronous=NORMAL."""
-
-    def __init__(self, db_path: str) -> None:
-        super().__init__(db_path, single_connection=True)
-
-    # Overrides how the store opens its one connection (llama-agents-server 0.8's hook; the
-    # version is pinned below 0.9; tests/server/test_team_server_stores.py checks the mode holds).
-    # Not its lock-free VFS: that cannot open a WAL database and falls back with a warning.
-    @staticmethod
-    def _open_nolock(db_path: str) -> sqlite3.Connection:
-        connection = sqlite3.connect(db_path, timeout=30.0)
-        connection.execute("PRAGMA journal_mode=WAL")  # kept in the file from now on
-        connection.execute("PRAGMA synchronous=NORMAL")
-        return connection
 
 
 def describe(database: str) -> str:
