@@ -3,22 +3,27 @@
 The library's store (0.8) runs each statement and commit synchronously inside its coroutines, so
 the loop that serves every request and stream does nothing else meanwhile: a commit that meets a
 WAL checkpoint or a busy disk stalls them all. Here one thread owns the store's one connection
-and runs every statement on it; the loop awaits the result. A write still returns only once it is
-committed, as before: moving it to the thread changes where the commit runs, not when the caller
-learns it is done, so a run paused for review is as durable as it was.
+and runs every statement on it, in the order they were asked for; the loop awaits the results.
+
+A streamed event is queued for that thread rather than awaited (see `append_event`): the thread
+commits the events queued meanwhile in one transaction. Nothing can get ahead of them: a tick,
+a status or a stream's read asked for later runs on the same thread after them, so a client is
+only ever shown committed events, and a run paused for review has its review on disk before its
+pause is. What a SIGKILL can lose is only what no one has read yet and the run has not gone past.
 
 The library's own coroutines are reused, not rewritten: they never suspend (every statement in
-them is synchronous), so the writer thread runs each one to completion in a single step. The one
-exception is `append_event`, which wakes the run's streams through an asyncio condition after its
-commit: that wake-up must happen on the loop, so its INSERT is ours and the wake-up stays here.
-tests/server/test_team_server_stores.py pins the hooks this relies on (llama-agents-server is held
-below 0.9).
+them is synchronous), so the writer thread runs each one to completion in a single step. The
+event INSERT is ours, to batch it and to wake the run's streams on the loop afterwards.
+tests/server/test_team_server_stores.py pins the library hooks this relies on (llama-agents-server
+is held below 0.9).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Coroutine
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -32,6 +37,7 @@ from workflows.context.serializers import BaseSerializer
 from workflows.context.state_store import StateStoreFacade
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 # The library's statement, with the sequence taken in the same statement so that it is the
 # next one even if another writer (a second store on the file) appended meanwhile.
@@ -67,6 +73,11 @@ class WriterThread:
 
     async def run(self, function: Callable[..., T], *args: Any) -> T:
         return await asyncio.wrap_future(self._executor.submit(function, *args))
+
+    def submit(self, function: Callable[..., object], *args: Any) -> None:
+        """`function(*args)` on the thread after everything asked before it, not waited for (its
+        errors are its own to report). At exit the thread finishes what was submitted."""
+        self._executor.submit(function, *args)
 
     async def finish(self, coroutine: Coroutine[Any, Any, T]) -> T:
         """One of the library's coroutines, run on the thread (see `finish`)."""
@@ -131,6 +142,9 @@ class WalSqliteWorkflowStore(SqliteWorkflowStore):
 
     def __init__(self, db_path: str) -> None:
         self._writer = WriterThread()
+        # Events not yet committed, oldest first: appended on the loop, taken on the writer thread.
+        self._events: deque[tuple[str, str]] = deque()
+        self._flush_queued = False
         super().__init__(db_path, single_connection=True)
 
     # The library's hook for opening its one connection (a static method it calls on the
@@ -151,16 +165,46 @@ class WalSqliteWorkflowStore(SqliteWorkflowStore):
         return await self._writer.finish(super().delete(query))
 
     async def append_event(self, run_id: str, event: EventEnvelopeWithMetadata) -> None:
-        await self._writer.run(self._insert_event, run_id, event.model_dump_json())
-        condition = self._conditions.get(run_id)
-        if condition is not None:  # the run's open streams read the new event now
-            async with condition:
-                condition.notify_all()
+        # Queued, not awaited: the server writes a run's events one at a time (each call waits
+        # for the one before), so waiting for each commit would cap the stream at one commit per
+        # thread round trip while thousands of chunks pile up as tasks. The writer thread commits
+        # whatever has queued in one transaction; every later statement (a tick, a status, a
+        # stream's read) runs after it on the same thread, so nothing reads or records past an
+        # event that is not yet committed, and an event a client was shown is on disk.
+        self._events.append((run_id, event.model_dump_json()))
+        if not self._flush_queued:
+            self._flush_queued = True
+            loop = asyncio.get_running_loop()
+            self._writer.submit(self._insert_events, loop)
 
-    def _insert_event(self, run_id: str, event_json: str) -> None:
+    def _insert_events(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._flush_queued = False  # before taking the batch: a later event queues another flush
+        batch = []
+        while self._events:
+            batch.append(self._events.popleft())
+        if not batch:
+            return
         assert self._persistent_conn is not None
-        self._persistent_conn.execute(_INSERT_EVENT, (run_id, run_id, event_json))
-        self._persistent_conn.commit()
+        try:
+            with self._persistent_conn:  # one transaction, committed (or rolled back) here
+                self._persistent_conn.executemany(
+                    _INSERT_EVENT, [(run_id, run_id, event_json) for run_id, event_json in batch])
+        except Exception:
+            log.exception("Storing %d events failed", len(batch))
+            return
+        loop.call_soon_threadsafe(self._wake, {run_id for run_id, _ in batch})
+
+    def _wake(self, run_ids: set[str]) -> None:
+        """The runs' open streams read their new events now (not at the next poll)."""
+        for run_id in run_ids:
+            condition = self._conditions.get(run_id)
+            if condition is not None:
+                asyncio.ensure_future(self._notify(condition))
+
+    @staticmethod
+    async def _notify(condition: asyncio.Condition) -> None:
+        async with condition:
+            condition.notify_all()
 
     async def query_events(self, run_id: str, after_sequence: int | None = None,
                            limit: int | None = None) -> list[StoredEvent]:
