@@ -72,13 +72,12 @@ def serve_team(argv: list[str], measurements: Path) -> int:
                 samples.append(f"write {time.time():.6f} {(time.perf_counter() - start) * 1000:.3f} {name}")
         return measured
 
-    from llama_agents.server._store.postgres_workflow_store import PostgresWorkflowStore
-
+    from hitl_desktop.server.postgres_store import BatchingPostgresWorkflowStore
     from hitl_desktop.server.sqlite_store import WalSqliteWorkflowStore
 
-    # The classes the server calls (ours wraps the library's SQLite store): each call timed as
-    # the loop awaits it.
-    for store in (WalSqliteWorkflowStore, PostgresWorkflowStore):
+    # The classes the server calls (ours, around the library's stores): each call timed as the
+    # loop awaits it.
+    for store in (WalSqliteWorkflowStore, BatchingPostgresWorkflowStore):
         for name in WRITE_METHODS:
             if name in vars(store):  # its own: an inherited one calls these
                 setattr(store, name, timed(name, getattr(store, name)))

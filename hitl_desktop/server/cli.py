@@ -122,7 +122,8 @@ async def serve(args: argparse.Namespace) -> int:
     # the sample corpus.
     roots = load_roots() or [sample_corpus_dir()]
     model_source = model_source_for(settings)
-    server = research_server(stores.open_store(database), model_source,
+    store = stores.open_store(database)
+    server = research_server(store, model_source,
                              document_search(roots, cache_dir() / "server"), token=args.token,
                              allowed_hosts=LOOPBACK_NAMES if is_loopback(args.host) else ("*",))
     current = settings.current()
@@ -133,6 +134,10 @@ async def serve(args: argparse.Namespace) -> int:
              "required on every request" if args.token else "not required (loopback only)")
     await asyncio.to_thread(settle_before_serving, model_source)
     # log_config=None: uvicorn's loggers go through the redacting handler above.
-    await server.serve(args.host, args.port, uvicorn_config={
-        "log_config": None, "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_S})
+    try:
+        await server.serve(args.host, args.port, uvicorn_config={
+            "log_config": None, "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_S})
+    finally:
+        # The server never closes its store; ours may still hold queued events to commit.
+        await stores.close_store(store)
     return 0

@@ -192,7 +192,10 @@ class WalSqliteWorkflowStore(SqliteWorkflowStore):
         except Exception:
             log.exception("Storing %d events failed", len(batch))
             return
-        loop.call_soon_threadsafe(self._wake, {run_id for run_id, _ in batch})
+        try:
+            loop.call_soon_threadsafe(self._wake, {run_id for run_id, _ in batch})
+        except RuntimeError:  # the loop has closed (the last events, committed at exit)
+            pass
 
     def _wake(self, run_ids: set[str]) -> None:
         """The runs' open streams read their new events now (not at the next poll)."""

@@ -40,13 +40,20 @@ def open_store(database: str) -> AbstractWorkflowStore:
     registered as a secret so no log line carries it."""
     if is_postgres(database):
         register_secret(urlsplit(database).password)
-        # Not exported from llama_agents.server (0.8): its module is the one way to reach it.
-        from llama_agents.server._store.postgres_workflow_store import PostgresWorkflowStore
+        from hitl_desktop.server.postgres_store import BatchingPostgresWorkflowStore  # asyncpg: only when asked for
 
-        return PostgresWorkflowStore(database)
+        return BatchingPostgresWorkflowStore(database)
     path = Path(database).expanduser()
     paths.ensure_dir(path.parent)
     return WalSqliteWorkflowStore(str(path))
+
+
+async def close_store(store: AbstractWorkflowStore) -> None:
+    """At shutdown: events still queued are committed, connections closed (the SQLite store's
+    writer thread finishes its queue when the process exits)."""
+    close = getattr(store, "close", None)  # not part of the library's store interface
+    if close is not None:
+        await close()
 
 
 def describe(database: str) -> str:
