@@ -29,10 +29,12 @@ from llama_agents.server import HandlerQuery, PersistentHandler
 from llama_agents.server._store.postgres_workflow_store import PostgresWorkflowStore
 from llama_agents.server._store.abstract_workflow_store import StoredEvent, StoredTick
 
+from hitl_desktop.server.event_pages import PagedEventStream
+
 log = logging.getLogger(__name__)
 
 
-class BatchingPostgresWorkflowStore(PostgresWorkflowStore):
+class BatchingPostgresWorkflowStore(PagedEventStream, PostgresWorkflowStore):
     def __init__(self, dsn: str) -> None:
         super().__init__(dsn)
         self._queued: list[tuple[str, datetime, str]] = []  # (run_id, when, event JSON), oldest first

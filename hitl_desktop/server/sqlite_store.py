@@ -36,6 +36,8 @@ from llama_agents.server._store.sqlite.sqlite_state_store import SqliteStateStor
 from workflows.context.serializers import BaseSerializer
 from workflows.context.state_store import StateStoreFacade
 
+from hitl_desktop.server.event_pages import PagedEventStream
+
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
@@ -136,7 +138,7 @@ class _SqliteStateOnWriterThread(SqliteStateStore[Any]):
         StateStoreFacade.__init__(self, storage, state_type, serializer)  # type: ignore[arg-type]
 
 
-class WalSqliteWorkflowStore(SqliteWorkflowStore):
+class WalSqliteWorkflowStore(PagedEventStream, SqliteWorkflowStore):
     """The SQLite store on one WAL connection (its `single_connection` mode: only this process
     opens the file), every statement on the writer thread."""
 

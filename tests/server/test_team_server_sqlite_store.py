@@ -43,6 +43,8 @@ def test_the_library_hooks_the_store_overrides_are_still_there() -> None:
     assert "connection" in inspect.signature(SqliteStateStore.__init__).parameters
     for name in ("query", "update", "delete", "query_events", "append_tick", "get_ticks"):
         assert inspect.iscoroutinefunction(getattr(SqliteWorkflowStore, name)), name
+    for name in ("_get_or_create_condition", "_is_terminal_event"):  # used by the paged event stream
+        assert callable(getattr(SqliteWorkflowStore, name)), name
     for name in ("load", "save", "copy_from_handle"):
         assert inspect.iscoroutinefunction(getattr(_SqliteStateStorage, name)), name
 
@@ -77,6 +79,12 @@ def test_events_handlers_ticks_and_state_round_trip_in_order(tmp_path: Path) -> 
         assert [e.event.value["text"] for e in events] == [f"chunk {i}" for i in range(250)]
         assert [e.event.value["text"] for e in await store.query_events("run-1", after_sequence=247)] == [
             "chunk 248", "chunk 249"]
+        streamed = []
+        async for stored in store.subscribe_events("run-1"):  # read a page at a time
+            streamed.append(stored.sequence)
+            if stored.sequence == 249:
+                break
+        assert streamed == list(range(250))
 
         now = datetime.now(timezone.utc)
         await store.update(PersistentHandler(handler_id="h-1", workflow_name="research", status="running",
