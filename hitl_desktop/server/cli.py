@@ -108,6 +108,7 @@ async def serve(args: argparse.Namespace) -> int:
     from hitl_desktop.core.settings_service import SettingsService
     from hitl_desktop.core.sources.roots import cache_dir, load_roots
     from hitl_desktop.server import stores
+    from hitl_desktop.server.tasks import keep_tasks_alive
     from hitl_desktop.server.app import (
         LOOPBACK_NAMES,
         document_search,
@@ -116,6 +117,7 @@ async def serve(args: argparse.Namespace) -> int:
         settle_before_serving,
     )
 
+    keep_tasks_alive(asyncio.get_running_loop())  # before any workflow runs: see tasks.py
     database = args.database or str(stores.default_database())
     settings = SettingsService(SecretStore())
     # The documents the desktop app would use here: saved roots and HITL_DESKTOP_DOCUMENTS, else
