@@ -1,14 +1,10 @@
 """The workflow store a `--database` names: a SQLite file, or a PostgreSQL server by URL.
 
 Both are llama-agents-server's own stores, which keep a paused run (its state and every event)
-across a restart or a crash. The library's SQLite store runs its statements synchronously inside
-its coroutines, on the server's event loop, one commit per streamed event: as shipped (a new
-connection and a synced commit each time) about 20 ms a chunk on an ordinary disk, and a stall of
-every request and stream for as long as each one takes. Here the store keeps one connection in WAL
-mode with synchronous=NORMAL (a commit is a write to the WAL without an fsync: still safe when the
-server is killed; only a power cut can lose the last moments), owned by one writer thread that runs
-every statement, so the loop only waits for a commit's result, never does the commit itself.
-PostgreSQL's store is asynchronous and is the one for a busy team (see README, "Team mode").
+across a restart or a crash, each wrapped so that the server's event loop never waits on a
+write it could do without: the SQLite one runs every statement on a writer thread (sqlite_store),
+the PostgreSQL one writes a run's streamed events in batches (postgres_store). Both read a
+stream a page at a time (event_pages).
 """
 
 from __future__ import annotations
