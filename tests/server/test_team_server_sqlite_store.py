@@ -18,6 +18,7 @@ import pytest
 from llama_agents.client.protocol.serializable_events import EventEnvelopeWithMetadata
 from llama_agents.server import PersistentHandler, SqliteWorkflowStore
 from llama_agents.server._store.sqlite.sqlite_state_store import SqliteStateStore, _SqliteStateStorage
+from workflows.context.state_store import StateStoreFacade
 from workflows.events import Event
 
 from hitl_desktop.server.sqlite_store import SuspendedOnWriterThread, WalSqliteWorkflowStore, finish
@@ -47,6 +48,9 @@ def test_the_library_hooks_the_store_overrides_are_still_there() -> None:
         assert callable(getattr(SqliteWorkflowStore, name)), name
     for name in ("load", "save", "copy_from_handle"):
         assert inspect.iscoroutinefunction(getattr(_SqliteStateStorage, name)), name
+    # The state store is built over our storage through the facade's own constructor.
+    assert list(inspect.signature(StateStoreFacade.__init__).parameters)[:4] == [
+        "self", "storage", "state_type", "serializer"]
 
 
 def test_a_coroutine_that_suspends_is_refused_not_run_half_way() -> None:
