@@ -127,6 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         window = _show_first_frame(args)
         if instance is not None:  # a second launch during the first frame brings it forward too
             instance.activationRequested.connect(lambda: _bring_to_front(window))
+        _close_on_early_terminate(window)
         if args.print_startup_time:
             _report_when_exposed(window)
         _wait_until_exposed(window)
@@ -269,6 +270,17 @@ def _report_when_exposed(window: MainWindow) -> None:
         _tell(f"startup-time-ms {(time.perf_counter() - _STARTED) * 1000:.0f}")
         return
     handle.installEventFilter(ExposeWatcher(handle))
+
+
+def _close_on_early_terminate(window: MainWindow) -> None:
+    """SIGTERM before the qasync loop's handler is installed (`_close_on_terminate`, with the
+    services) closes the window too, instead of killing the process with the lock still held.
+    Python runs the handler when the GUI thread next runs Python code: within the first frame's
+    local event loops, at the latest when the services' imports are done."""
+    import signal
+
+    with contextlib.suppress(AttributeError, OSError, ValueError):
+        signal.signal(signal.SIGTERM, lambda _signal, _frame: window.close())
 
 
 def _close_on_terminate(window: MainWindow) -> None:
