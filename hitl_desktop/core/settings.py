@@ -6,22 +6,19 @@ they come from the environment or the secret store (`hitl_desktop.core.secret_st
 excluded from repr so they never reach a log.
 
 A damaged settings file never stops the app: it is moved aside (settings.json.damaged-<time>)
-and the defaults are used; `recover_damaged_settings` says so in a sentence for the window.
-Saves read, merge and write under a lock, so two processes saving at once lose nothing.
+and the defaults are used (`saved_settings`); `recover_damaged_settings` says so in a sentence
+for the window. Saves read, merge and write under a lock (`settings_lock`), so two processes
+saving at once lose nothing.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import math
 import os
-import threading
-import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
@@ -29,6 +26,8 @@ from urllib.parse import parse_qsl, urlsplit
 from hitl_desktop.core import paths
 from hitl_desktop.core.errors import ErrorKind, UserFacingError
 from hitl_desktop.core.redaction import register_secret
+from hitl_desktop.core.saved_settings import DamagedSettings, read_saved, take_damage_notice
+from hitl_desktop.core.settings_lock import settings_lock
 
 if TYPE_CHECKING:
     from hitl_desktop.core.secret_store import SecretStore
@@ -108,7 +107,7 @@ def load_settings(env: Mapping[str, str] | None = None, path: Path | None = None
     pass `with_key=False` when only the non-secret fields are wanted (no keychain access).
     """
     env = os.environ if env is None else env
-    data = _read_saved(path or settings_file())
+    data = read_saved(path or settings_file())
     settings = _settings_from(data)
     provider = env.get("HITL_DESKTOP_PROVIDER", "").strip() or settings.provider
     if provider not in PROVIDERS:
@@ -125,7 +124,7 @@ def load_settings(env: Mapping[str, str] | None = None, path: Path | None = None
     if with_key:
         settings = replace(settings, api_key=resolve_key(settings.provider, env, secrets))
     register_secret(settings.api_key)
-    _register_url_secrets(settings.base_url)
+    register_url_secrets(settings.base_url)
     return settings
 
 
@@ -143,7 +142,7 @@ def _switch(value: str, name: str) -> bool | None:
     return None
 
 
-def _register_url_secrets(url: str) -> None:
+def register_url_secrets(url: str) -> None:
     """A base URL may carry credentials (user:password@, ?api-key=…): keep them out of every text."""
     parts = urlsplit(url)
     register_secret(parts.username)  # a token may stand in the user-name place (https://TOKEN@host)
@@ -172,11 +171,15 @@ def for_provider(settings: ProviderSettings, provider: str,
     """`settings` switched to `provider`, with the model and base URL last used with it (from
     `saved`, else from the settings file at `path`)."""
     if saved is None:
-        saved = _read_saved(path or settings_file())
+        saved = read_saved(path or settings_file())
     profile = _profiles(saved).get(provider, {})
     return replace(settings, provider=provider,
                    model=str(profile.get("model") or DEFAULT_MODELS[provider]),
                    base_url=str(profile.get("base_url") or ""), api_key="")
+
+
+# How long a save waits for another process's lock before it goes ahead without it.
+LOCK_PATIENCE_S = 10.0
 
 
 def save_settings(settings: ProviderSettings, path: Path | None = None) -> None:
@@ -189,76 +192,11 @@ def save_settings(settings: ProviderSettings, path: Path | None = None) -> None:
 
     target = path or settings_file()
     paths.ensure_dir(target.parent)
-    with _file_lock(target):
-        profiles = _profiles(_read_saved(target))
+    with settings_lock(target, LOCK_PATIENCE_S):
+        profiles = _profiles(read_saved(target))
         profiles[settings.provider] = {name: getattr(settings, name) for name in _PROFILE_FIELDS}
         data = {**settings.public_dict(), "profiles": profiles}
         atomic_write_text(target, json.dumps(data, indent=2))
-
-
-LOCK_PATIENCE_S = 10.0
-
-
-@contextlib.contextmanager
-def _file_lock(target: Path, patience_s: float | None = None) -> Iterator[None]:
-    """An exclusive lock on `target`.lock between processes (and threads) for a read-merge-write.
-
-    A lock that stays taken beyond `patience_s` (a hung process) is not waited on for ever: the
-    save goes ahead unlocked, as it did before locks, and says so in the log.
-    """
-    patience = LOCK_PATIENCE_S if patience_s is None else patience_s
-    with _THREAD_LOCK:  # flock is per open file: threads of one process need their own lock
-        try:
-            handle = open(target.with_name(target.name + ".lock"), "a+b")  # noqa: SIM115
-        except OSError as exc:
-            log.warning("Saving the settings without a lock: %s", exc)
-            yield
-            return
-        with handle:
-            locked = _lock_file(handle, patience)
-            if not locked:
-                log.warning("The settings lock stayed taken for %s s; saving without it", patience)
-            try:
-                yield
-            finally:
-                if locked:
-                    _unlock_file(handle)
-
-
-_THREAD_LOCK = threading.Lock()
-
-
-def _lock_file(handle, patience_s: float) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + patience_s
-    while True:
-        try:
-            if os.name == "nt":
-                import msvcrt
-
-                handle.seek(0)
-                msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
-            else:
-                import fcntl
-
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return True
-        except OSError:
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(0.02)
-
-
-def _unlock_file(handle) -> None:  # type: ignore[no-untyped-def]
-    with contextlib.suppress(OSError):
-        if os.name == "nt":
-            import msvcrt
-
-            handle.seek(0)
-            msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
-        else:
-            import fcntl
-
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def check_settings(settings: ProviderSettings) -> UserFacingError | None:
@@ -325,69 +263,6 @@ def _profiles(saved: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     return {name: dict(profile) for name, profile in profiles.items() if isinstance(profile, dict)}
 
 
-# Larger than any settings file the app writes by a factor of a thousand: anything bigger is not
-# ours, and reading it could stall the start.
-MAX_SETTINGS_BYTES = 1_000_000
-
-_damage_lock = threading.Lock()
-_damage_notices: list["DamagedSettings"] = []
-
-
-@dataclass(frozen=True)
-class DamagedSettings:
-    """A settings file that could not be read, and where it was kept."""
-
-    kept_as: Path | None   # None: it could not even be moved aside
-    reason: str
-
-    @property
-    def message(self) -> str:
-        return "The settings file was damaged, so HITL Desktop started with the default settings."
-
-    @property
-    def hint(self) -> str:
-        where = (f"The damaged file was kept as {self.kept_as}." if self.kept_as is not None
-                 else "The damaged file could not be moved aside.")
-        return f"{where} Check your provider and model in Settings."
-
-
-def _read_saved(path: Path) -> dict[str, Any]:
-    try:
-        if path.stat().st_size > MAX_SETTINGS_BYTES:
-            raise ValueError(f"{path.stat().st_size:,} bytes, far more than settings take")
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
-    except (OSError, ValueError, RecursionError, MemoryError) as exc:
-        # RecursionError: deeply nested JSON ("[[[[…"); ValueError: not JSON, not UTF-8.
-        if isinstance(exc, OSError) and not isinstance(exc, IsADirectoryError):
-            log.warning("Ignoring unreadable settings file %s: %s", path, exc)  # permissions: not damage
-            return {}
-        _set_aside(path, type(exc).__name__)
-        return {}
-    if not isinstance(data, dict):
-        _set_aside(path, f"a JSON {type(data).__name__}, not an object")
-        return {}
-    data.pop("api_key", None)  # never trust, never use, a key someone put in this file
-    return data
-
-
-def _set_aside(path: Path, reason: str) -> None:
-    """Move a damaged settings file out of the way (kept for the user), and note it for the UI."""
-    kept: Path | None = path.with_name(f"{path.name}.damaged-{datetime.now():%Y%m%d-%H%M%S-%f}")
-    try:
-        os.replace(path, kept)
-    except FileNotFoundError:
-        return  # another reader moved it a moment ago
-    except OSError as exc:
-        log.warning("Could not move the damaged settings file %s aside: %s", path, exc)
-        kept = None
-    log.warning("The settings file %s was damaged (%s); using the defaults. Kept as %s",
-                path, reason, kept)
-    with _damage_lock:
-        _damage_notices.append(DamagedSettings(kept, reason))
-
-
 def recover_damaged_settings(path: Path | None = None) -> DamagedSettings | None:
     """Read the settings file once, setting it aside if it is damaged; the damage found since the
     last call (this read's or an earlier one's), for the window to show, or None.
@@ -395,11 +270,8 @@ def recover_damaged_settings(path: Path | None = None) -> DamagedSettings | None
     Called at start-up, before anything else reads the settings: the app then starts with the
     defaults and tells the person where their old file went.
     """
-    _read_saved(path or settings_file())
-    with _damage_lock:
-        found = _damage_notices[-1] if _damage_notices else None
-        _damage_notices.clear()
-    return found
+    read_saved(path or settings_file())
+    return take_damage_notice()
 
 
 def setup_needed(settings: ProviderSettings) -> str:

@@ -6,13 +6,14 @@ from __future__ import annotations
 from docx import Document
 from lxml import etree
 
-from hitl_desktop.core.export.docx import _DocxWriter, _Inline, _set_up_styles
+from hitl_desktop.core.export.docx import _DocxWriter, _Inline
+from hitl_desktop.core.export.docx_document import set_up_styles
 
 
 def documents():  # type: ignore[no-untyped-def]
     ours, theirs = Document(), Document()
     for document in (ours, theirs):
-        _set_up_styles(document)
+        set_up_styles(document)
     return _DocxWriter(ours), ours, theirs
 
 

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from hitl_desktop.core import paths
 from hitl_desktop.core.errors import ErrorKind, UserFacingError
-from hitl_desktop.core.redaction import register_secret
+from hitl_desktop.core.settings import register_url_secrets
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ def load_team_settings(env: Mapping[str, str] | None = None, path: Path | None =
     env = os.environ if env is None else env
     saved = _read(path or team_file())
     url = env.get(SERVER_ENV, "").strip() or str(saved.get("server_url") or "").strip()
-    _register_url_secrets(url)
+    register_url_secrets(url)
     return TeamSettings(server_url=url, reviewer=clean_name(str(saved.get("reviewer") or "")))
 
 
@@ -113,9 +113,3 @@ def _read(path: Path) -> dict[str, object]:
         log.warning("Ignoring unreadable team settings %s: %s", path, type(exc).__name__)
         return {}
     return data if isinstance(data, dict) else {}
-
-
-def _register_url_secrets(url: str) -> None:
-    parts = urlsplit(url)
-    register_secret(parts.username)
-    register_secret(parts.password)

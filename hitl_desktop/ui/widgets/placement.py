@@ -2,12 +2,13 @@
 
 Qt's own placement of a dialog happens once, before the window manager has framed it, and a
 dialog that grows afterwards (a wrapped note, a message) keeps its top-left corner. Either can
-leave the title bar or the buttons off the screen. These functions place the whole frame.
+leave the title bar or the buttons off the screen. These functions place the whole frame, and
+grow a dialog whose notes wrapped to more lines (`grow_to_fit`).
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QRect
+from PySide6.QtCore import QCoreApplication, QEvent, QPoint, QRect
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QWidget
 
@@ -29,6 +30,27 @@ def keep_on_screen(window: QWidget) -> None:
     target = _clamped(frame, _screen_area(window))
     if target != frame.topLeft():
         window.move(target)
+
+
+def grow_to_fit(dialog: QWidget, min_width: int) -> None:
+    """Tall enough for every wrapped note at the dialog's width (sizeHint ignores wrapping);
+    never shrunk while shown, so nothing moves from under the pointer."""
+    layout = dialog.layout()
+    if layout is None:
+        return
+    # A changed note tells the layouts above it by posted events: let them all hear first,
+    # or the height below is the one from before the change.
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+    layout.activate()
+    width = max(dialog.width() if dialog.isVisible() else 0, dialog.sizeHint().width(), min_width)
+    height = layout.heightForWidth(width) if layout.hasHeightForWidth() else -1
+    # Not sizeHint's height: that one wraps the notes at the narrower preferred width and
+    # leaves a gap above the buttons at this width.
+    wanted = height if height > 0 else dialog.sizeHint().height()
+    if not dialog.isVisible() or wanted > dialog.height():
+        dialog.resize(width, wanted)
+        if dialog.isVisible():  # grown downwards: the buttons may have left the screen
+            keep_on_screen(dialog)
 
 
 def _screen_area(widget: QWidget) -> QRect:

@@ -7,79 +7,39 @@ awaited through `hitl_desktop.ui.settings_service` so the keychain is never aske
 thread). The API key field is write-only: it never shows a stored key, only says where one is
 kept. Test Connection runs an injected coroutine function on the running loop (the bridge's),
 so this module needs no LlamaIndex and the dialog never blocks.
+
+The sections are widgets of their own (`provider_form`, `key_storage_box`, `generation_box`,
+`settings_result_row`, `team_settings`); this module composes them and runs what takes time
+(key lookups and removals, the test, the save) without blocking.
 """
 
 from __future__ import annotations
 
 import asyncio
-import html
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 import shiboken6
-from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QShowEvent
-from PySide6.QtWidgets import (
-    QButtonGroup,
-    QComboBox,
-    QDialog,
-    QDialogButtonBox,
-    QDoubleSpinBox,
-    QFormLayout,
-    QFrame,
-    QGroupBox,
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QMenu,
-    QMessageBox,
-    QPushButton,
-    QRadioButton,
-    QSpinBox,
-    QStyle,
-    QTabWidget,
-    QToolButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QShowEvent
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTabWidget, QVBoxLayout, QWidget
 
 from hitl_desktop.core.errors import UserFacingError
 from hitl_desktop.core.redaction import redact
 from hitl_desktop.core.secret_store import KeyLocation
-from hitl_desktop.core.settings import (
-    DASHSCOPE,
-    DEFAULT_BASE_URLS,
-    MAX_OUTPUT_TOKENS_RANGE,
-    OPENAI_COMPATIBLE,
-    OFFLINE,
-    PROVIDERS,
-    SUGGESTED_MODELS,
-    TEMPERATURE_RANGE,
-    TIMEOUT_RANGE_S,
-    ProviderSettings,
-    check_settings,
-)
-from hitl_desktop.core.settings_service import KeyState, SaveResult
-from hitl_desktop.ui.settings_service import AsyncSettingsService, SaveInProgress
-from hitl_desktop.ui.widgets.placement import centre_on_parent, keep_on_screen
+from hitl_desktop.core.settings import ProviderSettings, check_settings
+from hitl_desktop.core.settings_service import KeyState
+from hitl_desktop.ui.settings_service import AsyncSettingsService
+from hitl_desktop.ui.widgets.form_cells import esc, page
+from hitl_desktop.ui.widgets.generation_box import GenerationBox
+from hitl_desktop.ui.widgets.placement import centre_on_parent, grow_to_fit
+from hitl_desktop.ui.widgets.provider_form import ProviderForm
+from hitl_desktop.ui.widgets.settings_result_row import SettingsResultRow
+from hitl_desktop.ui.widgets.settings_save_run import SaveOutcome, SettingsSaveRun, outcome_of
 from hitl_desktop.ui.widgets.team_settings import TeamSettingsBox
 from hitl_desktop.ui.widgets.web_search_option import WebSearchOption
 
 ConnectionTester = Callable[[ProviderSettings], Awaitable[str]]
-CHECKING_KEYCHAIN = "Checking the keychain…"
-
-PROVIDER_CHOICES = {DASHSCOPE: "Qwen on DashScope",
-                    OPENAI_COMPATIBLE: "OpenAI-compatible server (Ollama, LM Studio, vLLM…)",
-                    OFFLINE: "Offline: quote my documents, no model"}
-# Where the common servers listen by default.
-BASE_URL_PRESETS = (
-    ("Ollama", "http://localhost:11434/v1"),
-    ("LM Studio", "http://localhost:1234/v1"),
-    ("vLLM", "http://localhost:8000/v1"),
-    ("llama.cpp server", "http://localhost:8080/v1"),
-    ("DashScope compatible mode (international)", "https://dashscope-intl.aliyuncs.com/compatible-mode/v1"),
-    ("DashScope compatible mode (China)", "https://dashscope.aliyuncs.com/compatible-mode/v1"),
-)
 
 
 class SettingsDialog(QDialog):
@@ -99,8 +59,7 @@ class SettingsDialog(QDialog):
         self._tester = tester
         self._test_task: asyncio.Task[None] | None = None
         self._key_task: asyncio.Task[None] | None = None   # the newest key lookup or removal
-        self._save_task: asyncio.Task[None] | None = None
-        self._save: SaveInProgress | None = None  # the running save, while it runs
+        self._save_run: SettingsSaveRun | None = None  # the running save, while it runs
         self._key_state: KeyState | None = None  # None until the newest lookup answers
         self._placed = False
         settings = settings if settings is not None else service.core.editable()
@@ -113,106 +72,32 @@ class SettingsDialog(QDialog):
     # ----- construction -------------------------------------------------------------------
 
     def _build(self) -> None:
-        self.providerCombo = QComboBox(objectName="providerCombo")
-        for provider in PROVIDERS:
-            self.providerCombo.addItem(PROVIDER_CHOICES[provider], provider)
-        self.providerCombo.currentIndexChanged.connect(self._on_provider_changed)
-
-        self.modelCombo = QComboBox(objectName="modelCombo")
-        self.modelCombo.setEditable(True)
-        self.modelCombo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        self.modelCombo.setToolTip("Pick a model or type any name the provider knows.")
-
-        self.baseUrlEdit = QLineEdit(objectName="baseUrlEdit")
-        # Named here: inside a row widget, Qt cannot take the name from the form's label.
-        self.baseUrlEdit.setAccessibleName("Base URL")
-        self.baseUrlEdit.setClearButtonEnabled(True)
-        self.presetButton = QToolButton(objectName="presetButton", text="Presets")
-        self.presetButton.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        presets = QMenu(self.presetButton)
-        for name, url in BASE_URL_PRESETS:
-            action = QAction(f"{name} — {url}", presets)
-            action.triggered.connect(lambda _checked=False, u=url: self.baseUrlEdit.setText(u))
-            presets.addAction(action)
-        self.presetButton.setMenu(presets)
-        url_row = _row(self.baseUrlEdit, self.presetButton)
-
-        self.apiKeyEdit = QLineEdit(objectName="apiKeyEdit")
-        self.apiKeyEdit.setAccessibleName("API key")
-        self.apiKeyEdit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.apiKeyEdit.setClearButtonEnabled(True)
-        # Keys are pasted, not typed; never offer them to input-method history.
-        self.apiKeyEdit.setInputMethodHints(Qt.InputMethodHint.ImhSensitiveData
-                                            | Qt.InputMethodHint.ImhNoPredictiveText)
-        self.forgetKeyButton = QPushButton("Remove Stored Key", objectName="forgetKeyButton")
-        self.forgetKeyButton.setAutoDefault(False)
-        self.forgetKeyButton.clicked.connect(self._confirm_forget_key)
-        key_row = _row(self.apiKeyEdit, self.forgetKeyButton)
-        self.keyStatusLabel = _note_label("keyStatusLabel")
-        self.keyStorageBox = self._build_key_storage_box()
-
-        self.temperatureSpin = QDoubleSpinBox(objectName="temperatureSpin")
-        self.temperatureSpin.setRange(*TEMPERATURE_RANGE)
-        self.temperatureSpin.setSingleStep(0.1)
-        self.temperatureSpin.setDecimals(2)
-        self.temperatureSpin.setToolTip("Lower is more focused and repeatable; higher is more varied.")
-        self.maxTokensSpin = QSpinBox(objectName="maxTokensSpin")
-        self.maxTokensSpin.setRange(*MAX_OUTPUT_TOKENS_RANGE)
-        self.maxTokensSpin.setSingleStep(512)
-        self.maxTokensSpin.setGroupSeparatorShown(True)
-        self.maxTokensSpin.setToolTip("The longest reply the model may write; reports need a few thousand.")
-        self.timeoutSpin = QSpinBox(objectName="timeoutSpin")
-        self.timeoutSpin.setRange(int(TIMEOUT_RANGE_S[0]), int(TIMEOUT_RANGE_S[1]))
-        self.timeoutSpin.setSuffix(" s")
-        self.timeoutSpin.setToolTip("How long to wait for the model to start or continue a reply.")
-        for spin in (self.temperatureSpin, self.maxTokensSpin, self.timeoutSpin):
-            spin.setMinimumWidth(140)
-
-        self.urlHintLabel = _note_label("urlHintLabel")
+        self.providerForm = ProviderForm(self._service.core.key_file)
+        self.providerForm.providerCombo.currentIndexChanged.connect(self._on_provider_changed)
+        self.providerForm.forgetKeyConfirmed.connect(self._forget_key)
+        self.generationBox = GenerationBox()
         # One switch for every provider (only DashScope acts on it), so it is not per form.
         self.webSearchOption = WebSearchOption(self._settings.web_search)
-        model_box = QGroupBox("Provider and model")
-        form = QFormLayout(model_box)
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        form.addRow("&Provider:", self.providerCombo)
-        form.addRow("&Model:", self.modelCombo)
-        url_label = QLabel("&Base URL:")
-        url_label.setBuddy(self.baseUrlEdit)
-        form.addRow(url_label, _stacked(url_row, self.urlHintLabel))
-        key_label = QLabel("API &key:")
-        key_label.setBuddy(self.apiKeyEdit)
-        form.addRow(key_label, _stacked(key_row, self.keyStatusLabel, self.keyStorageBox))
+        self.resultRow = SettingsResultRow()
+        self.resultRow.testButton.clicked.connect(self.test_connection)
+        self.resultRow.testButton.setEnabled(self._tester is not None)
+        self.resultRow.keepForSessionButton.clicked.connect(self.keep_key_for_session)
 
-        limits_box = QGroupBox("Generation")
-        limits = QFormLayout(limits_box)
-        limits.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
-        limits.addRow("&Temperature:", self.temperatureSpin)
-        limits.addRow("Max &output tokens:", self.maxTokensSpin)
-        limits.addRow("T&imeout:", self.timeoutSpin)
-
-        self.testButton = QPushButton("Test Co&nnection", objectName="testButton")
-        self.testButton.setAutoDefault(False)
-        self.testButton.setToolTip("Send one tiny request with these settings (not yet saved).")
-        self.testButton.clicked.connect(self.test_connection)
-        self.testButton.setEnabled(self._tester is not None)
-        self.testIcon = QLabel(objectName="testIcon")
-        self.testResultLabel = QLabel(objectName="testResultLabel")
-        self.testResultLabel.setWordWrap(True)
-        self.testResultLabel.setTextFormat(Qt.TextFormat.RichText)
-        self.testResultLabel.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        # Offered when a keychain write has not answered for a while (see save()).
-        self.keepForSessionButton = QPushButton("&Use Key for This Session Only", objectName="keepForSessionButton")
-        self.keepForSessionButton.setToolTip("Save the settings now and keep the key in memory until "
-                                             "you quit, without waiting for the keychain")
-        self.keepForSessionButton.clicked.connect(self.keep_key_for_session)
-        self.keepForSessionButton.hide()
-        result_column = QVBoxLayout()
-        result_column.addWidget(self.testResultLabel)
-        result_column.addWidget(self.keepForSessionButton, 0, Qt.AlignmentFlag.AlignLeft)
-        test_row = QHBoxLayout()
-        test_row.addWidget(self.testButton, 0, Qt.AlignmentFlag.AlignTop)
-        test_row.addWidget(self.testIcon, 0, Qt.AlignmentFlag.AlignTop)
-        test_row.addLayout(result_column, 1)
+        # Every field is an attribute of the dialog too: tests and scripts reach them there,
+        # whichever section holds them.
+        form, storage, limits, row = self.providerForm, self.providerForm.keyStorageBox, \
+            self.generationBox, self.resultRow
+        self.providerCombo, self.modelCombo, self.baseUrlEdit = form.providerCombo, form.modelCombo, form.baseUrlEdit
+        self.presetButton, self.urlHintLabel = form.presetButton, form.urlHintLabel
+        self.apiKeyEdit, self.forgetKeyButton, self.keyStatusLabel = form.apiKeyEdit, form.forgetKeyButton, \
+            form.keyStatusLabel
+        self.keyStorageBox, self.noKeychainLabel, self.keyFileWarning = storage, storage.noKeychainLabel, \
+            storage.keyFileWarning
+        self.sessionOnlyRadio, self.keyFileRadio = storage.sessionOnlyRadio, storage.keyFileRadio
+        self.temperatureSpin, self.maxTokensSpin, self.timeoutSpin = limits.temperatureSpin, \
+            limits.maxTokensSpin, limits.timeoutSpin
+        self.testButton, self.testIcon, self.testResultLabel = row.testButton, row.testIcon, row.testResultLabel
+        self.keepForSessionButton = row.keepForSessionButton
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
                                         | QDialogButtonBox.StandardButton.Cancel)
@@ -226,72 +111,23 @@ class SettingsDialog(QDialog):
         # Pages, so the dialog stays short enough for a small screen.
         self.teamBox = TeamSettingsBox(self._service, self)
         self.pages = QTabWidget(self, objectName="settingsPages", documentMode=True)
-        self.pages.addTab(_column(model_box), "Mo&del")
-        self.pages.addTab(_column(limits_box, self.webSearchOption), "&Generation")
-        self.pages.addTab(_column(self.teamBox), "Te&am server")
+        self.pages.addTab(page(self.providerForm), "Mo&del")
+        self.pages.addTab(page(self.generationBox, self.webSearchOption), "&Generation")
+        self.pages.addTab(page(self.teamBox), "Te&am server")
         self.teamBox.notesChanged.connect(lambda: QTimer.singleShot(0, self._fit_height))
         layout.addWidget(self.pages)
-        layout.addLayout(test_row)
+        layout.addWidget(self.resultRow)
         layout.addStretch(1)
         layout.addWidget(self.buttons)
 
-    def _build_key_storage_box(self) -> QFrame:
-        box = QFrame(objectName="keyStorageBox")
-        box.setFrameShape(QFrame.Shape.StyledPanel)
-        box.setStyleSheet("#keyStorageBox { border: 1px solid #d4a017; border-radius: 4px; }")
-        self.noKeychainLabel = _note_label("noKeychainLabel")
-        self.sessionOnlyRadio = QRadioButton("Keep the key for this session only (type it again next time)",
-                                             objectName="sessionOnlyRadio")
-        self.keyFileRadio = QRadioButton("Keep it in a file only you can read (permissions 0600)",
-                                         objectName="keyFileRadio")
-        self.sessionOnlyRadio.setChecked(True)  # until a lookup says where the key is kept
-        group = QButtonGroup(box)
-        group.addButton(self.sessionOnlyRadio)
-        group.addButton(self.keyFileRadio)
-        # Always shown, under the choice it is about: read before choosing, and choosing does
-        # not grow the dialog (which would move Save from under the pointer).
-        self.keyFileWarning = _note_label("keyFileWarning")
-        self.keyFileWarning.setText(
-            f"The file {_esc(str(self._service.core.key_file))} is not encrypted: anyone who can "
-            "read your files as you (other programs, backups, an administrator) can read the key.")
-        indent = self.style().pixelMetric(QStyle.PixelMetric.PM_ExclusiveIndicatorWidth) \
-            + self.style().pixelMetric(QStyle.PixelMetric.PM_RadioButtonLabelSpacing)
-        box.hide()  # shown once a lookup says there is no keychain
-        column = QVBoxLayout(box)
-        column.setContentsMargins(8, 6, 8, 6)
-        column.addWidget(self.noKeychainLabel)
-        column.addWidget(self.sessionOnlyRadio)
-        column.addWidget(self.keyFileRadio)
-        under_radio = QHBoxLayout()
-        under_radio.addSpacing(indent)
-        under_radio.addWidget(self.keyFileWarning, 1)
-        column.addLayout(under_radio)
-        return box
-
     def _fit_height(self) -> None:
-        """Tall enough for every wrapped note at the dialog's width (sizeHint ignores wrapping)."""
-        layout = self.layout()
-        if layout is None:
-            return
-        # A changed note tells the layouts above it by posted events: let them all hear first,
-        # or the height below is the one from before the change.
-        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
-        layout.activate()
-        width = max(self.width() if self.isVisible() else 0, self.sizeHint().width(), 620)
-        height = layout.heightForWidth(width) if layout.hasHeightForWidth() else -1
-        # Not sizeHint's height: that one wraps the notes at the narrower preferred width and
-        # leaves a gap above the buttons at this width.
-        wanted = height if height > 0 else self.sizeHint().height()
-        if not self.isVisible() or wanted > self.height():
-            self.resize(width, wanted)
-            if self.isVisible():  # grown downwards: the buttons may have left the screen
-                keep_on_screen(self)
+        grow_to_fit(self, min_width=620)
 
     # ----- provider switching ---------------------------------------------------------------
 
     @property
     def provider(self) -> str:
-        return str(self.providerCombo.currentData())
+        return self.providerForm.provider
 
     def _on_provider_changed(self) -> None:
         previous = self._settings.provider
@@ -304,33 +140,9 @@ class SettingsDialog(QDialog):
     def _show_provider(self, provider: str) -> None:
         settings = self._forms.get(provider) or self._service.core.for_provider(self._settings, provider)
         self._settings = settings
-        self.providerCombo.blockSignals(True)
-        self.providerCombo.setCurrentIndex(max(0, self.providerCombo.findData(provider)))
-        self.providerCombo.blockSignals(False)
-        self.modelCombo.clear()
-        self.modelCombo.addItems(list(SUGGESTED_MODELS.get(provider, ())))
-        self.modelCombo.setCurrentText(settings.model)
-        self.baseUrlEdit.setText(settings.base_url)
-        self.temperatureSpin.setValue(settings.temperature)
-        self.maxTokensSpin.setValue(settings.max_output_tokens)
-        self.timeoutSpin.setValue(int(settings.request_timeout_s))
-        local = provider == OPENAI_COMPATIBLE
-        self.presetButton.setVisible(local)
-        self.baseUrlEdit.setPlaceholderText(DEFAULT_BASE_URLS[provider] if local
-                                            else f"{DEFAULT_BASE_URLS[provider]} (default)")
-        offline = provider == OFFLINE
-        self.urlHintLabel.setText(
-            "The offline engine quotes your documents and builds the report from them: no model, "
-            "key or network. Test Connection checks nothing but that." if offline else
-            "Where the server answers chat completions, usually ending in /v1. Use Presets for "
-            "common local servers." if local else
-            "Leave empty for the default (China). Outside China use "
-            "https://dashscope-intl.aliyuncs.com/api/v1.")
-        for field_ in (self.modelCombo, self.baseUrlEdit, self.apiKeyEdit, self.temperatureSpin,
-                       self.maxTokensSpin, self.timeoutSpin):
-            field_.setEnabled(not offline)
+        self.providerForm.load(settings)
+        self.generationBox.load(settings)
         self.webSearchOption.show_for(provider)
-        self.apiKeyEdit.clear()
         self._show_key_state()
         self._show_result("", ok=None)
 
@@ -350,7 +162,7 @@ class SettingsDialog(QDialog):
             self._apply_key_state(core.forget_key(provider) if forget else core.key_state(provider),
                                   removed=forget)
             return
-        self.keyStatusLabel.setText(_esc(CHECKING_KEYCHAIN))
+        self.providerForm.show_checking_key()
         self.forgetKeyButton.setEnabled(False)
         self._key_task = loop.create_task(self._key_state_from(provider, forget),
                                           name="forget-key" if forget else "key-lookup")
@@ -364,7 +176,7 @@ class SettingsDialog(QDialog):
         except Exception as exc:  # noqa: BLE001 — a broken keyring must not leave "Checking…" up forever
             if shiboken6.isValid(self):
                 self.keyStatusLabel.setText(
-                    _esc(f"Could not check the keychain ({type(exc).__name__})."))
+                    esc(f"Could not check the keychain ({type(exc).__name__})."))
             return
         if shiboken6.isValid(self):  # the dialog may have been deleted meanwhile
             self._apply_key_state(state, removed=forget)
@@ -376,32 +188,10 @@ class SettingsDialog(QDialog):
     def _apply_key_state(self, state: KeyState, removed: bool = False) -> None:
         if state.provider != self.provider:  # an answer about a provider no longer shown
             return
-        env_var = self._settings.key_env_var
-        optional = "" if self._settings.needs_key else " Local servers usually need none."
-        texts = {
-            KeyLocation.ENVIRONMENT: f"Using the key from the {env_var} environment variable; it "
-                                     "takes precedence over a key saved here.",
-            KeyLocation.KEYCHAIN: "A key is stored in the system keychain. Type a new one to replace it.",
-            KeyLocation.SESSION: "A key is kept for this session only. Type a new one to replace it.",
-            KeyLocation.FILE: f"A key is stored in {state.key_file} (readable only by you). "
-                              "Type a new one to replace it.",
-            KeyLocation.NONE: f"No key is stored.{optional}",
-        }
-        self.keyStatusLabel.setText(_esc(texts[state.location]))
+        self.providerForm.show_key_state(state, self._settings)
         if removed:
             self._show_result("The stored key was removed.", ok=True)
-        self.apiKeyEdit.setPlaceholderText("Paste a new key to replace the stored one"
-                                           if state.location is not KeyLocation.NONE else "Paste your API key")
-        self.forgetKeyButton.setEnabled(self._save_task is None and state.removable)
-        keychain = state.keychain
-        self.keyStorageBox.setVisible(not keychain.available)
-        if not keychain.available:
-            self.noKeychainLabel.setText(
-                f"<b>No system keychain is available</b>: {_esc(keychain.reason)} "
-                "Where should a key you enter here be kept?")
-            # Reopen on the choice that holds the key: a replacement goes to the same place.
-            radio = self.keyFileRadio if state.fallback is KeyLocation.FILE else self.sessionOnlyRadio
-            radio.setChecked(True)
+        self.forgetKeyButton.setEnabled(self._save_run is None and state.removable)
         # The key's status note may wrap to more lines than before: grow rather than squash.
         QTimer.singleShot(0, self._fit_height)
         self._key_state = state
@@ -410,23 +200,18 @@ class SettingsDialog(QDialog):
         """Where the person chose to keep a key, when the choice is offered (no keychain)."""
         if self._key_state is None or self._key_state.keychain.available:
             return None
-        return KeyLocation.FILE if self.keyFileRadio.isChecked() else KeyLocation.SESSION
+        return self.keyStorageBox.choice()
 
     # ----- reading the form -----------------------------------------------------------------
 
     def _form_settings(self, provider: str | None = None) -> ProviderSettings:
-        return replace(self._settings, provider=provider or self.provider,
-                       model=self.modelCombo.currentText().strip(),
-                       base_url=self.baseUrlEdit.text().strip(),
-                       temperature=round(self.temperatureSpin.value(), 2),
-                       max_output_tokens=self.maxTokensSpin.value(),
-                       request_timeout_s=float(self.timeoutSpin.value()),
-                       web_search=self.webSearchOption.is_on(), api_key="")
+        settings = replace(self._settings, provider=provider or self.provider,
+                           web_search=self.webSearchOption.is_on(), api_key="")
+        return self.generationBox.edited(self.providerForm.edited(settings))
 
     def settings(self) -> ProviderSettings:
         """The settings as the form shows them, without any key."""
         return self._form_settings()
-
 
     # ----- actions --------------------------------------------------------------------------
 
@@ -435,7 +220,7 @@ class SettingsDialog(QDialog):
         settings = self._form_settings()
         problem = check_settings(settings)
         if problem is not None:
-            self._show_result(f"<b>{_esc(problem.message)}</b> {_esc(problem.hint)}", ok=False)
+            self._show_result(f"<b>{esc(problem.message)}</b> {esc(problem.hint)}", ok=False)
             return None
         return settings
 
@@ -446,10 +231,10 @@ class SettingsDialog(QDialog):
         if settings is None:
             return
         self.testButton.setEnabled(False)
-        self.testButton.setText("Testing…")
-        self._show_result(f"Sending a tiny request to {_esc(settings.description)}…", ok=None)
+        self.resultRow.show_testing(True)
+        self._show_result(f"Sending a tiny request to {esc(settings.description)}…", ok=None)
         self._test_task = asyncio.get_running_loop().create_task(
-            self._run_test(settings, self.apiKeyEdit.text().strip()), name="test-connection")
+            self._run_test(settings, self.providerForm.typed_key()), name="test-connection")
 
     async def _run_test(self, settings: ProviderSettings, typed_key: str) -> None:
         assert self._tester is not None
@@ -459,24 +244,24 @@ class SettingsDialog(QDialog):
             if not shiboken6.isValid(self):
                 return
         except UserFacingError as error:
-            self._show_result(f"<b>{_esc(redact(error.message))}</b><br>"
-                              f"{_esc(redact(error.hint))}", ok=False)
+            self._show_result(f"<b>{esc(redact(error.message))}</b><br>"
+                              f"{esc(redact(error.hint))}", ok=False)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a bug in a provider must not leave the dialog stuck
-            self._show_result(f"<b>The test failed unexpectedly ({_esc(type(exc).__name__)}).</b>",
+            self._show_result(f"<b>The test failed unexpectedly ({esc(type(exc).__name__)}).</b>",
                               ok=False)
         else:
-            self._show_result(_esc(redact(text)), ok=True)
+            self._show_result(esc(redact(text)), ok=True)
         finally:
             if shiboken6.isValid(self.testButton):  # the dialog may be gone (closed mid-test)
-                self.testButton.setText("Test Co&nnection")
+                self.resultRow.show_testing(False)
                 self.testButton.setEnabled(True)
 
     def save(self) -> None:
         """Check the form, then have the service store the key and the settings off the UI
         thread; `saved` is emitted and the dialog closes only once both are written."""
-        if self._save_task is not None:
+        if self._save_run is not None:
             return
         settings = self._checked_form_settings()
         if settings is None:
@@ -486,34 +271,23 @@ class SettingsDialog(QDialog):
             self.teamBox.serverUrlEdit.setFocus()
             self._finish_save(team_problem)
             return
-        typed = self.apiKeyEdit.text().strip()
+        typed = self.providerForm.typed_key()
         choice = self.key_storage_choice()
         try:
-            loop = asyncio.get_running_loop()
+            asyncio.get_running_loop()  # the run follows the save on it
         except RuntimeError:  # no loop: nothing else to freeze
             self.teamBox.save_now(choice)
-            self._finish_save(_outcome(self._service.core.start_save(settings, typed, choice).run))
+            self._finish_save(outcome_of(self._service.core.start_save(settings, typed, choice).run))
             return
-        self._save = self._service.start_save(settings, typed, choice)
+        job = self._service.start_save(settings, typed, choice)
         self._set_saving(True)
         self._show_result("Saving… (the system keychain may ask you to unlock it)" if typed
                           else "Saving…", ok=None)
-        self._save_task = loop.create_task(self._follow_save(self._save), name="save-settings")
+        self._save_run = SettingsSaveRun(job, self.teamBox, choice, self, slow=self._offer_session_key,
+                                         finished=self._save_ended)
 
-    async def _follow_save(self, job: SaveInProgress) -> None:
-        try:
-            await self.teamBox.save(self.key_storage_choice())
-            result = await job.result_within_patience()
-            if result is None and shiboken6.isValid(self):
-                self._offer_session_key()
-            outcome: SaveResult | Exception = result if result is not None else await job.result()
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # noqa: BLE001 — shown in the dialog, below
-            outcome = exc
-        if not shiboken6.isValid(self):  # deleted meanwhile (its window closed); the write is done
-            return
-        self._save_task = self._save = None
+    def _save_ended(self, outcome: SaveOutcome) -> None:
+        self._save_run = None
         self._set_saving(False)
         self._finish_save(outcome)
 
@@ -529,20 +303,19 @@ class SettingsDialog(QDialog):
     def keep_key_for_session(self) -> None:
         """Stop waiting for the keychain: save the settings, hold the key in memory, close.
         The keychain may still store the key when it answers; the session copy is used first."""
-        if self._save_task is None or self._save is None:
+        if self._save_run is None:
             return
-        job, task = self._save, self._save_task
-        self._save_task = self._save = None
-        task.cancel()  # its thread finishes on its own; the answer is dropped
+        run, self._save_run = self._save_run, None
+        run.task.cancel()  # its thread finishes on its own; the answer is dropped
         self._set_saving(False)
-        self._finish_save(_outcome(job.keep_key_for_session))
+        self._finish_save(outcome_of(run.job.keep_key_for_session))
 
-    def _finish_save(self, outcome: SaveResult | Exception) -> None:
+    def _finish_save(self, outcome: SaveOutcome) -> None:
         if isinstance(outcome, UserFacingError):
-            self._show_result(f"<b>{_esc(redact(outcome.message))}</b> {_esc(redact(outcome.hint))}",
+            self._show_result(f"<b>{esc(redact(outcome.message))}</b> {esc(redact(outcome.hint))}",
                               ok=False)
         elif isinstance(outcome, Exception):
-            self._show_result(f"<b>Saving failed unexpectedly ({_esc(type(outcome).__name__)}).</b> "
+            self._show_result(f"<b>Saving failed unexpectedly ({esc(type(outcome).__name__)}).</b> "
                               "Check the settings and try again.", ok=False)
         else:
             self.apiKeyEdit.clear()
@@ -560,36 +333,17 @@ class SettingsDialog(QDialog):
                                         and self._key_state.removable)
 
     def is_saving(self) -> bool:
-        return self._save_task is not None
-
-    def _confirm_forget_key(self) -> None:
-        """Removing a key cannot be undone (the app never shows it), so it asks first."""
-        box = QMessageBox(QMessageBox.Icon.Question, "Remove Stored Key",
-                          f"Remove the stored {PROVIDER_CHOICES[self.provider]} API key? You will "
-                          "need to paste it again to use this provider.",
-                          QMessageBox.StandardButton.Cancel, self)
-        box.setObjectName("confirmForgetKeyBox")
-        remove = box.addButton("Remove Key", QMessageBox.ButtonRole.DestructiveRole)
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        box.finished.connect(lambda _result: box.clickedButton() is remove and self._forget_key())
-        box.finished.connect(box.deleteLater)
-        box.open()
+        return self._save_run is not None
 
     def _forget_key(self) -> None:
         self._start_key_task(self.provider, forget=True)
 
     def _show_result(self, rich_text: str, ok: bool | None) -> None:
-        self.testResultLabel.setText(rich_text)
+        self.resultRow.show_result(rich_text, ok)
         self._fit_height()  # a long message wraps: grow rather than squash the form
-        if ok is None:
-            self.testIcon.clear()
-            return
-        pixmap = (QStyle.StandardPixmap.SP_DialogApplyButton if ok
-                  else QStyle.StandardPixmap.SP_MessageBoxWarning)
-        self.testIcon.setPixmap(self.style().standardIcon(pixmap).pixmap(18, 18))
 
     def result_text(self) -> str:
-        return self.testResultLabel.text()
+        return self.resultRow.result_text()
 
     # ----- closing --------------------------------------------------------------------------
 
@@ -597,7 +351,7 @@ class SettingsDialog(QDialog):
         # Cancel, Escape and the close button all come here. Mid-save the key may be half way
         # into the keychain (an unlock prompt is up): stay until it is written or refused, so the
         # window is told about settings that were saved.
-        if self._save_task is not None:
+        if self._save_run is not None:
             self._show_result("Still saving: the dialog closes once the key is stored.", ok=None)
             return
         super().reject()
@@ -619,7 +373,7 @@ class SettingsDialog(QDialog):
             centre_on_parent(self)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
-        if self._save_task is None:
+        if self._save_run is None:
             for task in (self._test_task, self._key_task):
                 if task is not None and not task.done():
                     task.cancel()
@@ -639,52 +393,3 @@ def open_settings_dialog(parent: QWidget, service: AsyncSettingsService,
     dialog.saved.connect(saved)
     dialog.finished.connect(dialog.deleteLater)
     dialog.open()
-
-
-def _outcome(work: Callable[[], SaveResult]) -> SaveResult | Exception:
-    """Run `work`; its error as a value, shown like one from the worker thread."""
-    try:
-        return work()
-    except Exception as exc:  # noqa: BLE001 — any failure is handed back as a value
-        return exc
-
-
-def _row(main: QWidget, side: QWidget) -> QWidget:
-    box = QWidget()
-    row = QHBoxLayout(box)
-    row.setContentsMargins(0, 0, 0, 0)
-    row.addWidget(main, 1)
-    row.addWidget(side)
-    return box
-
-
-def _column(*widgets: QWidget) -> QWidget:
-    page = QWidget()
-    column = QVBoxLayout(page)
-    column.setContentsMargins(0, 8, 0, 0)
-    for widget in widgets:
-        column.addWidget(widget)
-    column.addStretch(1)
-    return page
-
-
-def _esc(text: str) -> str:
-    return html.escape(text, quote=False)
-
-
-def _stacked(*widgets: QWidget) -> QWidget:
-    """One form cell holding a field and the notes under it (no empty label column rows)."""
-    box = QWidget()
-    column = QVBoxLayout(box)
-    column.setContentsMargins(0, 0, 0, 0)
-    column.setSpacing(4)
-    for widget in widgets:
-        column.addWidget(widget)
-    return box
-
-
-def _note_label(name: str) -> QLabel:
-    label = QLabel(objectName=name)
-    label.setWordWrap(True)
-    label.setTextFormat(Qt.TextFormat.RichText)
-    return label

@@ -13,8 +13,8 @@ import asyncio
 import html
 
 import shiboken6
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QLineEdit, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QFormLayout, QGroupBox, QLineEdit, QWidget
 
 from hitl_desktop.core.errors import UserFacingError
 from hitl_desktop.core.secret_store import KeyLocation
@@ -28,6 +28,7 @@ from hitl_desktop.core.team.settings import (
     display_url,
 )
 from hitl_desktop.ui.settings_service import AsyncSettingsService
+from hitl_desktop.ui.widgets.form_cells import note_label, stacked
 
 _TOKEN_NOTES = {
     KeyLocation.ENVIRONMENT: f"Using the token from {TOKEN_ENV} for this launch; it is not saved.",
@@ -57,8 +58,8 @@ class TeamSettingsBox(QGroupBox):
         self.tokenEdit = QLineEdit(objectName="tokenEdit", echoMode=QLineEdit.EchoMode.Password,
                                    placeholderText="The token the server was started with")
         self.tokenEdit.setAccessibleName("Team server token")
-        self.serverNote = _note("serverNote")
-        self.tokenNote = _note("tokenNote")
+        self.serverNote = note_label("serverNote")
+        self.tokenNote = note_label("tokenNote")
         if in_use.server_url != saved.server_url:
             self.serverNote.setText(html.escape(f"{SERVER_ENV} is set: this launch uses "
                                                 f"{display_url(in_use.server_url)}; it is not saved."))
@@ -69,8 +70,8 @@ class TeamSettingsBox(QGroupBox):
         form = QFormLayout(self)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.addRow("&Your name:", self.reviewerEdit)
-        form.addRow("Ser&ver:", _stacked(self.serverUrlEdit, self.serverNote))
-        form.addRow("Tok&en:", _stacked(self.tokenEdit, self.tokenNote))
+        form.addRow("Ser&ver:", stacked(self.serverUrlEdit, self.serverNote))
+        form.addRow("Tok&en:", stacked(self.tokenEdit, self.tokenNote))
         self._look_up_token()
 
     def settings(self) -> TeamSettings:
@@ -127,21 +128,3 @@ class TeamSettingsBox(QGroupBox):
         self.notesChanged.emit()
         if state.location is not KeyLocation.NONE:
             self.tokenEdit.setPlaceholderText("Paste a new token to replace the stored one")
-
-
-def _note(name: str) -> QLabel:
-    label = QLabel(objectName=name, wordWrap=True)
-    label.setTextFormat(Qt.TextFormat.RichText)
-    return label
-
-
-def _stacked(*widgets: QWidget) -> QWidget:
-    from PySide6.QtWidgets import QVBoxLayout
-
-    box = QWidget()
-    column = QVBoxLayout(box)
-    column.setContentsMargins(0, 0, 0, 0)
-    column.setSpacing(4)
-    for widget in widgets:
-        column.addWidget(widget)
-    return box
