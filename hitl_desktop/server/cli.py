@@ -108,6 +108,7 @@ async def serve(args: argparse.Namespace) -> int:
     from hitl_desktop.core.settings_service import SettingsService
     from hitl_desktop.core.sources.roots import cache_dir, load_roots
     from hitl_desktop.server import stores
+    from hitl_desktop.server.tasks import keep_tasks_alive
     from hitl_desktop.server.app import (
         LOOPBACK_NAMES,
         document_search,
@@ -116,13 +117,15 @@ async def serve(args: argparse.Namespace) -> int:
         settle_before_serving,
     )
 
+    keep_tasks_alive(asyncio.get_running_loop())  # before any workflow runs: see tasks.py
     database = args.database or str(stores.default_database())
     settings = SettingsService(SecretStore())
     # The documents the desktop app would use here: saved roots and HITL_DESKTOP_DOCUMENTS, else
     # the sample corpus.
     roots = load_roots() or [sample_corpus_dir()]
     model_source = model_source_for(settings)
-    server = research_server(stores.open_store(database), model_source,
+    store = stores.open_store(database)
+    server = research_server(store, model_source,
                              document_search(roots, cache_dir() / "server"), token=args.token,
                              allowed_hosts=LOOPBACK_NAMES if is_loopback(args.host) else ("*",))
     current = settings.current()
@@ -133,6 +136,10 @@ async def serve(args: argparse.Namespace) -> int:
              "required on every request" if args.token else "not required (loopback only)")
     await asyncio.to_thread(settle_before_serving, model_source)
     # log_config=None: uvicorn's loggers go through the redacting handler above.
-    await server.serve(args.host, args.port, uvicorn_config={
-        "log_config": None, "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_S})
+    try:
+        await server.serve(args.host, args.port, uvicorn_config={
+            "log_config": None, "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_S})
+    finally:
+        # The server never closes its store; ours may still hold queued events to commit.
+        await stores.close_store(store)
     return 0

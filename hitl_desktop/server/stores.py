@@ -1,24 +1,22 @@
 """The workflow store a `--database` names: a SQLite file, or a PostgreSQL server by URL.
 
 Both are llama-agents-server's own stores, which keep a paused run (its state and every event)
-across a restart or a crash. The SQLite store writes synchronously on the server's event loop,
-one commit per streamed event: as shipped (a new connection and a synced commit each time) that
-is about 20 ms a chunk on an ordinary disk, and the stream crawls at ~40 chunks/s. Here it keeps
-one connection in WAL mode with synchronous=NORMAL: a commit is then a write to the WAL without
-an fsync (still safe when the server is killed; only a power cut can lose the last moments).
-PostgreSQL's store is asynchronous and is the one for a busy team (see README, "Team mode").
+across a restart or a crash, each wrapped so that the server's event loop never waits on a
+write it could do without: the SQLite one runs every statement on a writer thread (sqlite_store),
+the PostgreSQL one writes a run's streamed events in batches (postgres_store). Both read a
+stream a page at a time (event_pages).
 """
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from llama_agents.server import AbstractWorkflowStore, SqliteWorkflowStore
+from llama_agents.server import AbstractWorkflowStore
 
 from hitl_desktop.core import paths
 from hitl_desktop.core.redaction import register_secret
+from hitl_desktop.server.sqlite_store import WalSqliteWorkflowStore
 
 POSTGRES_SCHEMES = ("postgresql", "postgres")
 DEFAULT_SQLITE_NAME = "team-server.sqlite3"
@@ -38,31 +36,20 @@ def open_store(database: str) -> AbstractWorkflowStore:
     registered as a secret so no log line carries it."""
     if is_postgres(database):
         register_secret(urlsplit(database).password)
-        # Not exported from llama_agents.server (0.8): its module is the one way to reach it.
-        from llama_agents.server._store.postgres_workflow_store import PostgresWorkflowStore
+        from hitl_desktop.server.postgres_store import BatchingPostgresWorkflowStore  # asyncpg: only when asked for
 
-        return PostgresWorkflowStore(database)
+        return BatchingPostgresWorkflowStore(database)
     path = Path(database).expanduser()
     paths.ensure_dir(path.parent)
     return WalSqliteWorkflowStore(str(path))
 
 
-class WalSqliteWorkflowStore(SqliteWorkflowStore):
-    """The SQLite store on one connection (its `single_connection` mode: only this process
-    opens the file), in WAL mode with synchronous=NORMAL."""
-
-    def __init__(self, db_path: str) -> None:
-        super().__init__(db_path, single_connection=True)
-
-    # Overrides how the store opens its one connection (llama-agents-server 0.8's hook; the
-    # version is pinned below 0.9; tests/server/test_team_server_stores.py checks the mode holds).
-    # Not its lock-free VFS: that cannot open a WAL database and falls back with a warning.
-    @staticmethod
-    def _open_nolock(db_path: str) -> sqlite3.Connection:
-        connection = sqlite3.connect(db_path, timeout=30.0)
-        connection.execute("PRAGMA journal_mode=WAL")  # kept in the file from now on
-        connection.execute("PRAGMA synchronous=NORMAL")
-        return connection
+async def close_store(store: AbstractWorkflowStore) -> None:
+    """At shutdown: events still queued are committed, connections closed (the SQLite store's
+    writer thread finishes its queue when the process exits)."""
+    close = getattr(store, "close", None)  # not part of the library's store interface
+    if close is not None:
+        await close()
 
 
 def describe(database: str) -> str:

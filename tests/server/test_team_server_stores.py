@@ -7,6 +7,7 @@ import sqlite3
 from pathlib import Path
 
 from hitl_desktop.server import stores
+from hitl_desktop.server.postgres_store import BatchingPostgresWorkflowStore
 
 
 def test_a_sqlite_path_opens_the_sqlite_store_in_wal_mode_creating_its_folder(tmp_path: Path) -> None:
@@ -27,5 +28,6 @@ def test_a_postgres_url_is_named_without_its_password() -> None:
     url = "postgresql://team:s3cret-passw0rd@db.example:5432/hitl"
     assert stores.is_postgres(url) and stores.is_postgres("postgres://db/hitl")
     assert not stores.is_postgres("/var/lib/hitl/team.sqlite3")
+    assert isinstance(stores.open_store(url), BatchingPostgresWorkflowStore)  # connects when started
     assert stores.describe(url) == "PostgreSQL postgresql://team:***@db.example:5432/hitl"
     assert stores.describe("postgresql://db.example/hitl") == "PostgreSQL postgresql://db.example/hitl"
