@@ -217,8 +217,9 @@ def save_all(folder: Path | str, stem: str, report: Report, *, provenance: bool 
     each complete). Raises UserFacingError.
 
     The report is parsed once for every format, and while this thread renders the thread-bound
-    formats (PDF, mostly Qt's layout and painting, which let go of Python's lock) a helper thread
-    renders the others: on two cores, Export All takes about the time of its slowest half."""
+    formats (PDF) a helper thread renders the others. They overlap only while Qt paints the PDF's
+    pages, the one step of it that lets go of Python's lock (its HTML import, layout and page
+    output keep it), so Export All takes about the sum of its parts less that painting."""
     from hitl_desktop.core.export.parsing import parse, shared_parses
 
     paths = all_format_paths(folder, stem)

@@ -126,7 +126,10 @@ def _provenance_header(report: Report) -> str:
 
 
 _LINK_REL = "noopener noreferrer nofollow"
-_QT_TABLE = {"border": "1", "cellspacing": "0", "cellpadding": "5", "width": "100%"}
+# Qt draws the PDF's grid lines as the table's background showing through 1 px of cell spacing
+# (the PDF's stylesheet colours it): its border-collapse mode looks the same but lays out and
+# paints a 300-page report's tables about twice as slowly.
+_QT_TABLE = {"border": "0", "cellspacing": "1", "cellpadding": "5", "width": "100%"}
 
 
 class _ExportRenderer(RendererHTML):
