@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import gc
-import importlib
 import logging
 import uuid
 from dataclasses import dataclass, replace
@@ -35,9 +33,10 @@ from hitl_desktop.core.models import (
 )
 from hitl_desktop.core.providers.base import ChatModel, ChatModelSource
 from hitl_desktop.core.secret_store import SecretStore
-from hitl_desktop.core.settings import DASHSCOPE, OPENAI_COMPATIBLE, ProviderSettings
+from hitl_desktop.core.settings import ProviderSettings
 from hitl_desktop.core.settings_service import SettingsService
 from hitl_desktop.core.store import RunStore
+from hitl_desktop.ui.run_preload import preload_run_modules
 from hitl_desktop.ui.threads import run_on_daemon_thread
 
 if TYPE_CHECKING:  # imported when a run starts: the window comes up without the workflow
@@ -49,21 +48,6 @@ if TYPE_CHECKING:  # imported when a run starts: the window comes up without the
     from hitl_desktop.core.team.settings import TeamSettings
 
 log = logging.getLogger(__name__)
-
-# Imported in the background once the window is up, so the first Run does not stall the UI: what
-# a run imports, for the chosen provider only (the OpenAI SDK is 0.3 s and 26 MB more).
-_RUN_MODULES = ("hitl_desktop.core.sources.library", "hitl_desktop.core.session", "hitl_desktop.core.workflow.research",
-                "hitl_desktop.core.providers.retry", "llama_index.core.llms",
-                # What the workflow package imports only once a workflow runs.
-                "workflows.plugins.basic", "workflows.runtime.control_loop.runner",
-                "workflows.representation.build")
-_PROVIDER_MODULES = {
-    DASHSCOPE: ("hitl_desktop.core.providers.dashscope_chat", "llama_index.llms.dashscope.base",
-                "llama_index.llms.dashscope.utils", "dashscope.aigc.generation", "aiohttp"),
-    OPENAI_COMPATIBLE: ("hitl_desktop.core.providers.openai_compatible", "llama_index.llms.openai_like",
-                        "openai", "httpx"),
-}
-
 
 def model_source_for(settings: SettingsService) -> ChatModelSource:
     """Each call's model, built from the settings and key `settings` holds at the time."""
@@ -166,7 +150,7 @@ class WorkflowBridge(QObject):
     def preload(self) -> asyncio.Future[None]:
         """Import the modules a run of the chosen provider needs, off the UI thread. A daemon
         thread: quitting during the imports must not wait for them."""
-        return run_on_daemon_thread(_preload_run_modules, name="preload")
+        return run_on_daemon_thread(preload_run_modules, name="preload")
 
     # ----- starting -----------------------------------------------------------------------
 
@@ -442,30 +426,3 @@ def _log_user_facing(what: str, error: UserFacingError) -> None:
     """Every failure the person is shown goes into the log file too, with its kind (the file's
     handler redacts keys)."""
     log.warning("%s [%s]: %s %s", what, error.kind.value, error.message, error.hint)
-
-
-def _preload_run_modules() -> None:
-    from hitl_desktop.core.settings import load_settings
-
-    try:
-        provider = load_settings(with_key=False).provider
-    except Exception:  # a damaged settings file is reported when a run reads it
-        provider = DASHSCOPE
-    _import_all(_RUN_MODULES + _PROVIDER_MODULES.get(provider, ()))
-
-
-def _import_all(names: tuple[str, ...]) -> None:
-    """Import `names`, without garbage collection meanwhile. A full collection walks every object
-    the imports have made so far, holding the GIL throughout: 60-140 ms in which the UI thread
-    cannot run (measured, three times in a preload). Afterwards the imported objects are frozen
-    (they live as long as the process), so later full collections skip them too."""
-    gc.disable()
-    try:
-        for name in names:
-            try:
-                importlib.import_module(name)
-            except Exception:  # preloading is an optimisation; the real import will report problems
-                log.debug("Preloading %s failed", name, exc_info=True)
-    finally:
-        gc.freeze()
-        gc.enable()

@@ -97,8 +97,8 @@ def test_the_preload_imports_the_chosen_providers_run_only_and_freezes_what_it_i
         tmp_path: Path, provider: str, loaded: str, left_out: str) -> None:
     found = run_python("""
         import gc, json, sys
-        from hitl_desktop.ui import bridge
-        bridge._preload_run_modules()
+        from hitl_desktop.ui.run_preload import preload_run_modules
+        preload_run_modules()
         print(json.dumps({"modules": sorted(m for m in ("dashscope", "openai", "llama_index.core.llms",
                                                       "hitl_desktop.core.workflow.research") if m in sys.modules),
                           "gc_on": gc.isenabled(), "frozen": gc.get_freeze_count()}))
