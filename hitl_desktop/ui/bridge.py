@@ -37,12 +37,12 @@ from hitl_desktop.core.settings import ProviderSettings
 from hitl_desktop.core.settings_service import SettingsService
 from hitl_desktop.core.store import RunStore
 from hitl_desktop.ui.run_preload import preload_run_modules
+from hitl_desktop.ui.team_queue_listing import TeamQueueListing
 from hitl_desktop.ui.threads import run_on_daemon_thread
 
 if TYPE_CHECKING:  # imported when a run starts: the window comes up without the workflow
     from hitl_desktop.core.run_recorder import RunRecorder
     from hitl_desktop.core.session import ResearchSession
-    from hitl_desktop.core.team.queue import TeamQueue
     from hitl_desktop.core.team.runs import QueuedRun
     from hitl_desktop.core.team.session import TeamSession
     from hitl_desktop.core.team.settings import TeamSettings
@@ -106,8 +106,11 @@ class WorkflowBridge(QObject):
         self._model_source = model_source or chat_model_factory or model_source_for(
             settings if settings is not None else SettingsService(SecretStore()))
         self._runs: dict[str, _ActiveRun] = {}
-        self._team_queue: TeamQueue | None = None  # in team mode, for the server it was made for
-        self._queue_task: asyncio.Task[None] | None = None
+        self._queue_listing: TeamQueueListing | None = None
+        if settings is not None:  # team mode needs the settings service
+            self._queue_listing = TeamQueueListing(settings, self)
+            self._queue_listing.changed.connect(self.teamQueueChanged)
+            self._queue_listing.failed.connect(self.teamQueueFailed)
 
     # ----- what is going ------------------------------------------------------------------
 
@@ -333,45 +336,13 @@ class WorkflowBridge(QObject):
     def refresh_team_queue(self) -> None:
         """List the team server's runs again (teamQueueChanged, or teamQueueFailed); one listing
         at a time. Nothing in local mode."""
-        if not self.team_mode or (self._queue_task is not None and not self._queue_task.done()):
-            return
-        self._queue_task = asyncio.get_running_loop().create_task(self._refresh_team_queue(), name="team-queue")
-
-    async def _refresh_team_queue(self) -> None:
-        from hitl_desktop.core.team.client import TeamClient
-        from hitl_desktop.core.team.queue import TeamQueue
-
-        if self._settings is None:
-            return
-        settings = await asyncio.to_thread(self._settings.team)  # the token may be in the keychain
-        if not settings.team_mode:
-            return
-        queue = self._team_queue
-        if queue is None or queue.settings != settings:  # first listing, or Settings changed the server
-            await self._close_queue()
-            queue = self._team_queue = TeamQueue(TeamClient(settings), self._on_team_queue)
-        try:
-            await queue.refresh()
-        except UserFacingError as error:
-            if self._alive():
-                self.teamQueueFailed.emit(error)
-
-    def _on_team_queue(self, runs: tuple[QueuedRun, ...]) -> None:
-        if self._alive():
-            self.teamQueueChanged.emit(runs)
+        if self.team_mode and self._queue_listing is not None:
+            self._queue_listing.refresh()
 
     async def close_team_queue(self) -> None:
         """Stop listing and following the team server's runs (the app or its window is closing)."""
-        listing = self._queue_task
-        if listing is not None and not listing.done():
-            listing.cancel()
-            await asyncio.gather(listing, return_exceptions=True)
-        await self._close_queue()
-
-    async def _close_queue(self) -> None:
-        queue, self._team_queue = self._team_queue, None
-        if queue is not None:
-            await queue.aclose()
+        if self._queue_listing is not None:
+            await self._queue_listing.close()
 
     # ----- the runs' outcomes -------------------------------------------------------------
 
