@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from hitl_desktop.core.citations import PassageSearch
@@ -21,17 +20,15 @@ from hitl_desktop.core.errors import ErrorKind, UserFacingError
 from hitl_desktop.core.models import (
     ProgressUpdate,
     Report,
-    ReportDelta,
     RetryDecision,
     ReviewDecision,
     ReviewRequest,
     RunUpdate,
-    Stage,
     StepFailure,
-    draft_report,
 )
 from hitl_desktop.core.providers.base import ChatModelSource
 from hitl_desktop.core.redaction import redact
+from hitl_desktop.core.run_state import RunState
 
 if TYPE_CHECKING:
     from workflows.handler import WorkflowHandler
@@ -39,9 +36,6 @@ if TYPE_CHECKING:
     from hitl_desktop.core.run_recorder import RunRecorder
 
 log = logging.getLogger(__name__)
-
-
-Answer = ReviewDecision | RetryDecision
 
 
 class ResearchSession:
@@ -52,56 +46,40 @@ class ResearchSession:
         self._recorder = recorder  # writes the run into the run store as it happens
         self._provenance = provenance or ProvenanceRecorder()  # how the report was made
         self._keeping = False
-        self._sent_back: str | None = None  # the notes of the round last sent back
-        self._answers: asyncio.Queue[Answer] = asyncio.Queue()
-        self._pending: ReviewRequest | None = None
-        self._failure: StepFailure | None = None
-        self._last_review: ReviewRequest | None = None
-        self._report_model = ""
-        self._report_pieces: list[str] = []
+        self._state = RunState()
 
     @property
     def pending_review(self) -> ReviewRequest | None:
-        return self._pending
+        return self._state.pending
 
     @property
     def pending_failure(self) -> StepFailure | None:
-        return self._failure
+        return self._state.failure
 
     @property
     def draft(self) -> Report | None:
         """The report as far as it was written, marked unfinished (None before any was written)."""
-        if self._last_review is None:
-            return None
-        draft = draft_report(self._last_review, "".join(self._report_pieces), self._report_model)
+        draft = self._state.draft()
         return self._provenance.attach(draft) if draft is not None else None
 
     def submit_retry(self, answer: RetryDecision) -> bool:
         """Answer the failure the run is waiting on: retry the failed call, or give up."""
-        failure, self._failure = self._failure, None
-        if failure is None:
+        if self._state.take_retry(answer) is None:
             return False
-        if answer.retry and failure.stage is Stage.REPORT:
-            self._report_pieces.clear()  # the report is written again from the start
         if answer.retry and self._recorder is not None:
             self._recorder.retried()
-        self._answers.put_nowait(answer if answer.failure_id else
-                                 replace(answer, failure_id=failure.failure_id))
         return True
 
     def submit_decision(self, decision: ReviewDecision) -> bool:
         """Queue the decision for the round under review; a second decision for it is ignored."""
-        if self._pending is None or decision.round != self._pending.round:
+        taken = self._state.take_decision(decision)
+        if taken is None:
             log.debug("Ignoring a decision for round %s: no such review is open", decision.round)
             return False
-        decision = replace(decision, review_id=decision.review_id or self._pending.review_id)
-        self._provenance.record_decision(self._pending, decision)
-        if not decision.approved:
-            self._sent_back = decision.edited_notes if decision.edited_notes is not None else self._pending.notes
-        self._pending = None
+        request, decision = taken
+        self._provenance.record_decision(request, decision)
         if self._recorder is not None:
             self._recorder.decided(decision)
-        self._answers.put_nowait(decision)
         return True
 
     def keep_for_later(self) -> None:
@@ -111,8 +89,8 @@ class ResearchSession:
 
     def save_draft(self, edited_notes: str, feedback: str) -> None:
         """The reviewer's unsent answer to the open round, kept so a crash loses nothing."""
-        if self._pending is not None and self._recorder is not None:
-            self._recorder.draft(self._pending.round, edited_notes, feedback)
+        if self._state.pending is not None and self._recorder is not None:
+            self._recorder.draft(self._state.pending.round, edited_notes, feedback)
 
     async def run(self, topic: str, emit: Callable[[RunUpdate], None]) -> Report:
         from hitl_desktop.core.workflow.research import ResearchWorkflow
@@ -132,10 +110,7 @@ class ResearchSession:
 
         workflow = ResearchWorkflow(self._model_source, self._sources)
         handler = workflow.run(ctx=Context.from_dict(workflow, context))
-        if isinstance(waiting_on, ReviewRequest):
-            self._pending = self._last_review = waiting_on
-        else:
-            self._failure = waiting_on
+        self._state.follow(waiting_on)
         emit(waiting_on)
         return await self._drive(handler, emit)
 
@@ -153,7 +128,7 @@ class ResearchSession:
                     emit(update)
             result = await handler
         except BaseException as exc:
-            paused = self._pending is not None or self._failure is not None
+            paused = self._state.paused()
             await _stop_workflow(handler)
             if recorder is not None:
                 if isinstance(exc, asyncio.CancelledError):
@@ -169,8 +144,7 @@ class ResearchSession:
                                       ErrorKind.INTERNAL) from exc
             raise
         finally:
-            self._pending = None
-            self._failure = None
+            self._state.resumed()
             forwarder.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await forwarder
@@ -196,15 +170,10 @@ class ResearchSession:
         from hitl_desktop.core.workflow.updates import update_for
 
         if isinstance(event, wf.ReportStartedEvent):
-            self._report_model = event.model
+            self._state.report_model = event.model
             return None
-        update = update_for(event, previous_notes=self._sent_back)
-        if isinstance(update, ReportDelta):
-            self._report_pieces.append(update.text)
-        elif isinstance(update, ReviewRequest):
-            self._pending = self._last_review = update
-        elif isinstance(update, StepFailure):
-            self._failure = update
+        update = update_for(event, previous_notes=self._state.sent_back)
+        self._state.follow(update)
         return update
 
     async def _forward_decisions(self, handler: WorkflowHandler) -> None:
@@ -212,7 +181,7 @@ class ResearchSession:
         from hitl_desktop.core.workflow.updates import decision_event
 
         while True:
-            answer = await self._answers.get()
+            answer = await self._state.answers.get()
             if isinstance(answer, RetryDecision):
                 handler.ctx.send_event(RetryDecisionEvent(retry=answer.retry, failure_id=answer.failure_id,
                                                           reviewer=answer.reviewer))

@@ -28,18 +28,16 @@ from hitl_desktop.core.errors import ErrorKind, UserFacingError
 from hitl_desktop.core.models import (
     ProgressUpdate,
     Report,
-    ReportDelta,
     ResumeOffer,
     RetryDecision,
     ReviewDecision,
     ReviewRequest,
     RunUpdate,
-    Stage,
     StepFailure,
-    draft_report,
 )
 from hitl_desktop.core.provenance import ProvenanceRecorder
 from hitl_desktop.core.redaction import redact
+from hitl_desktop.core.run_state import RunState
 from hitl_desktop.core.team import events as team_events
 from hitl_desktop.core.team.client import WORKFLOW_NAME, TeamClient, is_connection_lost
 
@@ -57,8 +55,6 @@ class _ResumeNow:
     """Sent ahead of the grace: ask the server to take up a run it has not reloaded yet."""
 
 
-Answer = ReviewDecision | RetryDecision | _ResumeNow
-
 RECONNECT_DELAYS_S = (0.5, 1.0, 2.0, 4.0, 5.0)  # then every 5 s, for as long as it takes
 RESUMING_NOTE = "The server is resuming this run; this can take about 30 s"
 RESUME_ASKED_NOTE = "Asked the team server to resume the run now"
@@ -75,19 +71,13 @@ class TeamSession:
         self._reviewer = reviewer
         self._provenance = provenance or ProvenanceRecorder()
         self._delays = tuple(reconnect_delays_s)
-        self._answers: asyncio.Queue[Answer] = asyncio.Queue()
         self._keeping = False
         self._started_here = False  # Stop cancels a run this session started, not one it follows
         self.run_id: str | None = None      # the server's handler id, once the run exists
         self.last_sequence = -1             # the last event seen: where a reconnect resumes
-        self._pending: ReviewRequest | None = None
-        self._failure: StepFailure | None = None
+        self._state = RunState()
         self._resumable = False  # the run waits out the server's grace after a crash
-        self._last_review: ReviewRequest | None = None
-        self._sent_back: str | None = None
         self._decided: dict[int, tuple[ReviewRequest, ReviewDecision]] = {}  # ours, until overruled
-        self._report_model = ""
-        self._report_pieces: list[str] = []
 
     @property
     def _api(self) -> TeamClient:
@@ -98,41 +88,29 @@ class TeamSession:
 
     @property
     def pending_review(self) -> ReviewRequest | None:
-        return self._pending
+        return self._state.pending
 
     @property
     def pending_failure(self) -> StepFailure | None:
-        return self._failure
+        return self._state.failure
 
     @property
     def draft(self) -> Report | None:
-        if self._last_review is None:
-            return None
-        draft = draft_report(self._last_review, "".join(self._report_pieces), self._report_model)
+        draft = self._state.draft()
         return self._attach(draft) if draft is not None else None
 
     def submit_decision(self, decision: ReviewDecision) -> bool:
         """Send the decision for the round under review (with its review id and the reviewer)."""
-        if self._pending is None or decision.round != self._pending.round:
+        taken = self._state.take_decision(replace(decision, reviewer=decision.reviewer or self._reviewer))
+        if taken is None:
             log.info("Ignoring a decision for round %s: no such review is open", decision.round)
             return False
-        decision = replace(decision, review_id=decision.review_id or self._pending.review_id,
-                           reviewer=decision.reviewer or self._reviewer)
-        self._decided[decision.round] = (self._pending, decision)
-        if not decision.approved:
-            self._sent_back = decision.edited_notes if decision.edited_notes is not None else self._pending.notes
-        self._pending = None
-        self._answers.put_nowait(decision)
+        request, decision = taken
+        self._decided[decision.round] = (request, decision)
         return True
 
     def submit_retry(self, answer: RetryDecision) -> bool:
-        failure, self._failure = self._failure, None
-        if failure is None:
-            return False
-        if answer.retry and failure.stage is Stage.REPORT:  # written again from the start
-            self._report_pieces.clear()
-        self._answers.put_nowait(answer)
-        return True
+        return self._state.take_retry(replace(answer, reviewer=answer.reviewer or self._reviewer)) is not None
 
     def request_resume(self) -> bool:
         """Resume now: the run waits for a restarted server's ~30 s grace (see ResumeOffer); ask
@@ -140,7 +118,7 @@ class TeamSession:
         if not self._resumable:
             return False
         self._resumable = False
-        self._answers.put_nowait(_ResumeNow())
+        self._state.answers.put_nowait(_ResumeNow())
         return True
 
     def keep_for_later(self) -> None:
@@ -190,8 +168,7 @@ class TeamSession:
                 await self._cancel_on_server()
             raise
         finally:
-            self._pending = None
-            self._failure = None
+            self._state.resumed()
             for task in (reading, sending):
                 task.cancel()
             await asyncio.gather(reading, sending, return_exceptions=True)
@@ -210,7 +187,7 @@ class TeamSession:
                 if attempt:  # reconnecting: is the server back, and what is the run doing?
                     state = await self._status()
                     emit(ProgressUpdate("Reconnected to the team server"))
-                    if server_was_down and state.status == "running" and not (self._pending or self._failure):
+                    if server_was_down and state.status == "running" and not self._state.paused():
                         # Killed mid-step, the run is taken up again by the restarted server,
                         # which waits about 30 s before it does.
                         self._resumable = True
@@ -265,24 +242,18 @@ class TeamSession:
             return self._attach(Report(topic=redact(event.topic), markdown=event.report, rounds=event.rounds,
                                        model=event.model))
         if isinstance(event, wf.ReportStartedEvent):
-            self._report_model = event.model
+            self._state.report_model = event.model
             return None
         if isinstance(event, wf.DecisionIgnoredEvent):
             emit(ProgressUpdate(self._ignored_message(event) or
                                 decision_ignored_message(event.round, event.decided_by), round=event.round))
             return None
-        update = update_for(event, previous_notes=self._sent_back) if event is not None else None
-        if isinstance(update, ReviewRequest):
-            self._last_review = update
-            if history and not waiting:
-                return None  # decided long ago
-            self._pending = update
-        elif isinstance(update, StepFailure):
-            if history and not waiting:
-                return None
-            self._failure = update
-        elif isinstance(update, ReportDelta):
-            self._report_pieces.append(update.text)
+        update = update_for(event, previous_notes=self._state.sent_back) if event is not None else None
+        if isinstance(update, ReviewRequest | StepFailure) and history and not waiting:
+            if isinstance(update, ReviewRequest):
+                self._state.last_review = update
+            return None  # decided long ago
+        self._state.follow(update)
         if update is not None:
             emit(update)
         return None
@@ -302,12 +273,13 @@ class TeamSession:
 
         assert self.run_id is not None
         while True:
-            answer = await self._answers.get()
+            answer = await self._state.answers.get()
             event: Event
             if isinstance(answer, _ResumeNow):
                 event = ResumeRequestedEvent()
             elif isinstance(answer, RetryDecision):
-                event = RetryDecisionEvent(retry=answer.retry)
+                event = RetryDecisionEvent(retry=answer.retry, failure_id=answer.failure_id,
+                                           reviewer=answer.reviewer)
             else:
                 event = decision_event(answer)
             attempt = 0
