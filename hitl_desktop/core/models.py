@@ -9,7 +9,6 @@ from enum import StrEnum
 from hitl_desktop.core.citations import Citation
 from hitl_desktop.core.errors import UserFacingError
 from hitl_desktop.core.provenance import Provenance
-from hitl_desktop.core.topic import MAX_TOPIC_CHARS, validate_topic  # noqa: F401 (where callers find them)
 
 
 def utc_now() -> datetime:

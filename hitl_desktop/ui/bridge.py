@@ -29,13 +29,13 @@ from hitl_desktop.core.models import (
     ReviewRequest,
     RunUpdate,
     StepFailure,
-    validate_topic,
 )
 from hitl_desktop.core.providers.base import ChatModel, ChatModelSource
 from hitl_desktop.core.secret_store import SecretStore
 from hitl_desktop.core.settings import ProviderSettings
 from hitl_desktop.core.settings_service import SettingsService
 from hitl_desktop.core.store import RunStore
+from hitl_desktop.core.topic import validate_topic
 from hitl_desktop.ui.run_preload import preload_run_modules
 from hitl_desktop.ui.team_queue_listing import TeamQueueListing
 from hitl_desktop.ui.threads import run_on_daemon_thread

@@ -34,12 +34,13 @@ from workflows.events import StartEvent
 from hitl_desktop.core import citations as cite
 from hitl_desktop.core.citations import Citation, PassageSearch
 from hitl_desktop.core.errors import ErrorKind, UserFacingError
-from hitl_desktop.core.models import Stage, validate_topic
+from hitl_desktop.core.models import Stage
 from hitl_desktop.core.providers.base import ChatModel, ChatModelSource, Usage, WritesFromSources
 from hitl_desktop.core.redaction import redact
+from hitl_desktop.core.text_safety import clean_text
+from hitl_desktop.core.topic import validate_topic
 from hitl_desktop.core.web_citations import CitedWeb, cite_web_pages
 from hitl_desktop.core.workflow import prompts
-from hitl_desktop.core.text_safety import clean_text
 from hitl_desktop.core.workflow.events import (
     DecisionIgnoredEvent,
     ProgressEvent,
