@@ -20,8 +20,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from hitl_desktop.core.citations import PassageSearch
-from hitl_desktop.core.providers.base import ChatModel, ChatModelSource
-from hitl_desktop.core.settings_service import SettingsService
+from hitl_desktop.core.providers.base import ChatModelSource
 from hitl_desktop.core.workflow.research import ResearchWorkflow
 from hitl_desktop.server import WORKFLOW_NAME
 from hitl_desktop.server.auth import BearerTokenAuth, SameOriginOnly
@@ -31,19 +30,6 @@ log = logging.getLogger(__name__)
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1", "[::1]")
 # What the workflow imports only once a run starts.
 _RUN_MODULES = ("workflows.plugins.basic", "workflows.runtime.control_loop.runner", "hitl_desktop.core.citations")
-
-
-def model_source_for(settings: SettingsService) -> ChatModelSource:
-    """Each model call's model, built from the settings at the time (a key set meanwhile counts)."""
-
-    def build() -> ChatModel:
-        from hitl_desktop.core.providers import build_run_model
-        from hitl_desktop.core.providers.retry import RetryPolicy
-
-        # Transient failures (429, 5xx, network) are retried with backoff, announced in progress.
-        return build_run_model(settings.current(), RetryPolicy())
-
-    return build
 
 
 def document_search(roots: Sequence[Path], cache_dir: Path) -> PassageSearch:

@@ -102,6 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def serve(args: argparse.Namespace) -> int:
+    from hitl_desktop.core.providers import model_source_for
     from hitl_desktop.core.resources import sample_corpus_dir
     from hitl_desktop.core.secret_store import SecretStore
     from hitl_desktop.core.settings import OFFLINE_DESCRIPTION, runs_offline
@@ -112,7 +113,6 @@ async def serve(args: argparse.Namespace) -> int:
     from hitl_desktop.server.app import (
         LOOPBACK_NAMES,
         document_search,
-        model_source_for,
         research_server,
         settle_before_serving,
     )
@@ -123,7 +123,7 @@ async def serve(args: argparse.Namespace) -> int:
     # The documents the desktop app would use here: saved roots and HITL_DESKTOP_DOCUMENTS, else
     # the sample corpus.
     roots = load_roots() or [sample_corpus_dir()]
-    model_source = model_source_for(settings)
+    model_source = model_source_for(settings.current)
     store = stores.open_store(database)
     server = research_server(store, model_source,
                              document_search(roots, cache_dir() / "server"), token=args.token,

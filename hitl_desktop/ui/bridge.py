@@ -30,7 +30,7 @@ from hitl_desktop.core.models import (
     RunUpdate,
     StepFailure,
 )
-from hitl_desktop.core.providers.base import ChatModel, ChatModelSource
+from hitl_desktop.core.providers import ChatModelSource, model_source_for
 from hitl_desktop.core.secret_store import SecretStore
 from hitl_desktop.core.settings import ProviderSettings
 from hitl_desktop.core.settings_service import SettingsService
@@ -48,19 +48,6 @@ if TYPE_CHECKING:  # imported when a run starts: the window comes up without the
     from hitl_desktop.core.team.settings import TeamSettings
 
 log = logging.getLogger(__name__)
-
-def model_source_for(settings: SettingsService) -> ChatModelSource:
-    """Each call's model, built from the settings and key `settings` holds at the time."""
-
-    def build() -> ChatModel:
-        from hitl_desktop.core.providers import build_run_model
-        from hitl_desktop.core.providers.retry import RetryPolicy
-
-        # Transient failures (429, 5xx, network) are retried with backoff, announced via on_notice.
-        return build_run_model(settings.current(), RetryPolicy())
-
-    return build
-
 
 @dataclass
 class _ActiveRun:
@@ -104,7 +91,7 @@ class WorkflowBridge(QObject):
         self.store = store
         self._settings = settings
         self._model_source = model_source or chat_model_factory or model_source_for(
-            settings if settings is not None else SettingsService(SecretStore()))
+            (settings if settings is not None else SettingsService(SecretStore())).current)
         self._runs: dict[str, _ActiveRun] = {}
         self._queue_listing: TeamQueueListing | None = None
         if settings is not None:  # team mode needs the settings service

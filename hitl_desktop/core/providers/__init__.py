@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from hitl_desktop.core.errors import ErrorKind, UserFacingError
@@ -18,7 +19,20 @@ if TYPE_CHECKING:
     from hitl_desktop.core.providers.retry import RetryPolicy
 
 __all__ = ["ChatModel", "ChatModelSource", "Message", "NoticeCallback", "Usage", "build_chat_model",
-           "build_run_model"]
+           "build_run_model", "model_source_for"]
+
+
+def model_source_for(current: Callable[[], ProviderSettings]) -> ChatModelSource:
+    """Each call's model, built from the settings (with the key) `current` gives at that moment,
+    so a key set meanwhile counts. Transient failures (429, 5xx, network) are retried with
+    backoff, announced through the model's on_notice."""
+
+    def build() -> ChatModel:
+        from hitl_desktop.core.providers.retry import RetryPolicy
+
+        return build_run_model(current(), RetryPolicy())
+
+    return build
 
 
 def build_run_model(settings: ProviderSettings, retry: RetryPolicy | None = None) -> ChatModel:
