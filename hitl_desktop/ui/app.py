@@ -68,6 +68,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--print-locale-report", action="store_true",
                         help="print what Qt's collation, encodings and time-zone names answer "
                              "(JSON), then exit")
+    # The frozen app run as Export All's second process (core/export/render_process.py).
+    parser.add_argument("--render-formats", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_known_args(argv)[0]
     if _is_automated(args) and not (args.topic or "").strip() and not args.approve_pending:
         parser.error("--auto-approve, --save-report and --quit-when-done need --topic or --approve-pending")
@@ -88,6 +90,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from hitl_desktop.cli import install_check
 
         return install_check.main()
+    if args.render_formats:
+        from hitl_desktop.core.export import render_process
+
+        return render_process.main()
     if args.print_locale_report:
         from hitl_desktop.cli import locale_report
 

@@ -23,12 +23,15 @@ from contextvars import copy_context
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from hitl_desktop.core.atomic_file import atomic_write_bytes
 from hitl_desktop.core.errors import ErrorKind, UserFacingError
 from hitl_desktop.core.models import Report
 from hitl_desktop.core.text_safety import clean_text
+
+if TYPE_CHECKING:
+    from hitl_desktop.core.export.render_process import RenderProcess
 
 log = logging.getLogger(__name__)
 
@@ -213,17 +216,51 @@ def all_format_paths(folder: Path | str, stem: str) -> list[Path]:
 
 
 def save_all(folder: Path | str, stem: str, report: Report, *, provenance: bool = True) -> list[Path]:
-    """Write every format into `folder`. Stops at the first failure (files already written stay,
-    each complete). Raises UserFacingError.
+    """Write every format into `folder`, in the order of FORMATS. Stops at the first failure
+    (files already written stay, each complete). Raises UserFacingError.
 
-    The report is parsed once for every format, and while this thread renders the thread-bound
-    formats (PDF) a helper thread renders the others. They overlap only while Qt paints the PDF's
-    pages, the one step of it that lets go of Python's lock (its HTML import, layout and page
-    output keep it), so Export All takes about the sum of its parts less that painting."""
-    from hitl_desktop.core.export.parsing import parse, shared_parses
+    The thread-bound formats (PDF) render on this thread while the others render beside them:
+    for a long report in a second process (`render_process`: Qt keeps Python's lock through most
+    of the PDF, so a thread beside it mostly waits), otherwise on a helper thread, the report
+    parsed once for all of them."""
+    from hitl_desktop.core.export import render_process
 
     paths = all_format_paths(folder, stem)
     formats = [format_for(path) for path in paths]
+    elsewhere = [fmt.suffix for fmt in formats if not fmt.thread_bound]
+    child = None
+    if len(report.markdown) >= render_process.SECOND_PROCESS_FROM_CHARS:
+        child = render_process.RenderProcess.start(report, elsewhere, provenance=provenance)
+    try:
+        if child is not None:
+            _save_beside(child, paths, formats, report, provenance)
+        else:
+            _save_with_helper_thread(paths, formats, report, provenance)
+    finally:
+        if child is not None:
+            child.close()
+    return paths
+
+
+def _save_beside(child: RenderProcess, paths: list[Path],
+                 formats: list[ExportFormat], report: Report, provenance: bool) -> None:
+    """Write what `child` renders, and the thread-bound formats rendered here meanwhile (first,
+    so this thread never waits for the child while it has work of its own)."""
+    rendered = {fmt.suffix: render(report, fmt, provenance=provenance)
+                for fmt in formats if fmt.thread_bound}
+    for path, fmt in zip(paths, formats, strict=True):
+        data = rendered.pop(fmt.suffix, None)
+        if data is None:
+            data = child.result(fmt.suffix)
+        if data is None:  # the child ended without it: render it here
+            data = render(report, fmt, provenance=provenance)
+        _write(path, data)
+
+
+def _save_with_helper_thread(paths: list[Path], formats: list[ExportFormat], report: Report,
+                             provenance: bool) -> None:
+    from hitl_desktop.core.export.parsing import parse, shared_parses
+
     with shared_parses(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="export") as helper:
         with contextlib.suppress(Exception):  # a parser failure shows in each format's render()
             parse(clean_report(report).markdown)  # before either thread asks for it
@@ -238,7 +275,6 @@ def save_all(folder: Path | str, stem: str, report: Report, *, provenance: bool 
         finally:
             for future in rendering.values():
                 future.cancel()  # after a failure, nothing more is rendered
-    return paths
 
 
 def _save_error(path: Path, exc: OSError) -> UserFacingError:
