@@ -68,7 +68,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--print-locale-report", action="store_true",
                         help="print what Qt's collation, encodings and time-zone names answer "
                              "(JSON), then exit")
-    # The frozen app run as Export All's second process (core/export/render_process.py).
+    # The app run as a second process rendering a long report (core/export/render_process.py).
     parser.add_argument("--render-formats", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_known_args(argv)[0]
     if _is_automated(args) and not (args.topic or "").strip() and not args.approve_pending:
@@ -92,6 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return install_check.main()
     if args.render_formats:
         from hitl_desktop.core.export import render_process
+        from hitl_desktop.ui import pdf_export  # noqa: F401 (registers .pdf, which renders here too)
 
         return render_process.main()
     if args.print_locale_report:

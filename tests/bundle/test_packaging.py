@@ -255,8 +255,8 @@ if __name__ == "__main__":
 
 
 def test_frozen_app_serves_as_export_alls_second_process(exe: list[str], tmp_path: Path) -> None:
-    """Export All's second process is the frozen app itself (`--render-formats`): it must render
-    every Qt-free format from what the bundle holds (python-docx's templates, lxml)."""
+    """A long report's second processes are the frozen app itself (`--render-formats`): it must
+    render every format from what the bundle holds (python-docx's templates, lxml, Qt's PDF)."""
     import io
     import pickle
 
@@ -264,7 +264,7 @@ def test_frozen_app_serves_as_export_alls_second_process(exe: list[str], tmp_pat
     from hitl_desktop.core.models import Report
 
     report = Report(topic="Tidal lagoons", markdown="".join(REPORT), rounds=1, model="qwen-plus")
-    suffixes = [".md", ".html", ".docx", ".txt"]
+    suffixes = [".md", ".html", ".pdf", ".docx", ".txt"]
     result = subprocess.run([*exe, "--render-formats"], input=pickle.dumps((report, suffixes, True)),
                             capture_output=True, timeout=120, env=isolated_env(tmp_path), check=False)
     assert result.returncode == 0, result.stderr.decode(errors="replace")
@@ -275,3 +275,4 @@ def test_frozen_app_serves_as_export_alls_second_process(exe: list[str], tmp_pat
     assert list(got) == suffixes
     assert got[".md"] == export.render(report, export.FORMATS[".md"])
     assert got[".docx"][:2] == b"PK" and b"Lagoons store the tide." in got[".html"]
+    assert got[".pdf"][:5] == b"%PDF-"

@@ -58,7 +58,7 @@ def test_the_second_process_writes_what_rendering_here_writes(
     folder.mkdir()
     saved = export.save_all(folder, "r", the_report, provenance=provenance)
     assert [path.suffix for path in saved] == list(export.FORMATS)
-    assert len(always_second_process) == 1 and always_second_process[0] is not None
+    assert always_second_process and None not in always_second_process
     assert {suffix: contents(folder / f"r{suffix}") for suffix in QT_FREE} == want
 
 
@@ -99,7 +99,8 @@ def test_a_format_the_second_process_cannot_render_stops_export_all_with_its_mes
     written = sorted(path.name for path in folder.iterdir())
     assert "r.md" in written and "r.html" not in written and "r.docx" not in written
     assert (folder / "r.md").read_bytes() == b"# from the child\n"
-    assert always_second_process[0]._process.returncode is not None  # closed, not left running
+    assert all(child._process.returncode is not None  # closed, not left running
+               for child in always_second_process)
 
 
 def test_short_reports_render_in_this_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -121,11 +122,11 @@ def records(stdout: bytes) -> dict[str, object]:
 
 
 def test_the_app_runs_as_the_second_process(tmp_path: Path) -> None:
-    """`--render-formats` is how the frozen app (which has no `python -m`) serves as the child;
-    the same flag works from source, as here, and tests/bundle tests the frozen one."""
+    """The second process is the app run with `--render-formats`; tests/bundle runs the frozen
+    one, and tests/ui/test_pdf_export.py the PDF."""
     the_report = made_report()
     want = expected(tmp_path / "one-by-one", "r", the_report)
-    result = subprocess.run([sys.executable, "-m", "hitl_desktop", render_process.FROZEN_FLAG],
+    result = subprocess.run([sys.executable, "-m", "hitl_desktop", render_process.RENDER_FLAG],
                             input=request(the_report), capture_output=True, timeout=120,
                             env=render_process._child_environment())
     assert result.returncode == 0, result.stderr.decode(errors="replace")

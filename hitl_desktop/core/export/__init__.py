@@ -23,15 +23,12 @@ from contextvars import copy_context
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from hitl_desktop.core.atomic_file import atomic_write_bytes
 from hitl_desktop.core.errors import ErrorKind, UserFacingError
 from hitl_desktop.core.models import Report
 from hitl_desktop.core.text_safety import clean_text
-
-if TYPE_CHECKING:
-    from hitl_desktop.core.export.render_process import RenderProcess
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +47,9 @@ class ExportFormat:
     # What this format cannot keep of a report, as (message, hint) for the person saving it, or
     # None when nothing is lost (a PDF cannot show characters no installed font draws).
     losses: Callable[[Report], tuple[str, str] | None] | None = None
-    # Renders only on the thread that saves (PDF: Qt's text objects belong to the thread that
-    # makes them); `save_all` renders the other formats meanwhile on a helper thread.
+    # Renders through Qt (PDF): only on the thread that saves (Qt's text objects belong to the
+    # thread that makes them), and a long report in a second process (Qt keeps Python's lock
+    # through its long calls, which would freeze the window; see `render_process`).
     thread_bound: bool = False
 
 
@@ -182,8 +180,21 @@ def clean_report(report: Report) -> Report:
 def save_report(path: Path | str, report: Report, *, provenance: bool = True) -> Path:
     """Write `report` to `path` in the format its suffix names, saying where and how it was made
     unless `provenance` is False. Raises UserFacingError."""
+    from hitl_desktop.core.export import render_process
+
     path = Path(path)
-    _write(path, render(report, format_for(path), provenance=provenance))
+    fmt = format_for(path)
+    data = None
+    if fmt.thread_bound and render_process.is_long(report):
+        child = render_process.RenderProcess.start(report, [fmt.suffix], provenance=provenance)
+        if child is not None:
+            try:
+                data = child.result(fmt.suffix)
+            finally:
+                child.close()
+    if data is None:  # a short report, or the second process could not render it
+        data = render(report, fmt, provenance=provenance)
+    _write(path, data)
     return path
 
 
@@ -219,42 +230,35 @@ def save_all(folder: Path | str, stem: str, report: Report, *, provenance: bool 
     """Write every format into `folder`, in the order of FORMATS. Stops at the first failure
     (files already written stay, each complete). Raises UserFacingError.
 
-    The thread-bound formats (PDF) render on this thread while the others render beside them:
-    for a long report in a second process (`render_process`: Qt keeps Python's lock through most
-    of the PDF, so a thread beside it mostly waits), otherwise on a helper thread, the report
-    parsed once for all of them."""
+    A long report renders in two second processes at once, one for the formats Qt renders (PDF)
+    and one for the others (`render_process`): Python runs one thread at a time and Qt keeps that
+    lock through most of the PDF, so threads would mostly wait, and the window with them. A
+    short one renders here, the Qt formats on this thread and the others on a helper thread,
+    the report parsed once for all of them."""
     from hitl_desktop.core.export import render_process
 
     paths = all_format_paths(folder, stem)
     formats = [format_for(path) for path in paths]
-    elsewhere = [fmt.suffix for fmt in formats if not fmt.thread_bound]
-    child = None
-    if len(report.markdown) >= render_process.SECOND_PROCESS_FROM_CHARS:
-        child = render_process.RenderProcess.start(report, elsewhere, provenance=provenance)
+    if not render_process.is_long(report):
+        _save_with_helper_thread(paths, formats, report, provenance)
+        return paths
+    children: dict[str, render_process.RenderProcess] = {}
     try:
-        if child is not None:
-            _save_beside(child, paths, formats, report, provenance)
-        else:
-            _save_with_helper_thread(paths, formats, report, provenance)
+        for group in ([fmt.suffix for fmt in formats if fmt.thread_bound],
+                      [fmt.suffix for fmt in formats if not fmt.thread_bound]):
+            child = render_process.RenderProcess.start(report, group, provenance=provenance) \
+                if group else None
+            children.update(dict.fromkeys(group, child) if child is not None else {})
+        for path, fmt in zip(paths, formats, strict=True):
+            child = children.get(fmt.suffix)
+            data = child.result(fmt.suffix) if child is not None else None
+            if data is None:  # no second process, or it could not render this format
+                data = render(report, fmt, provenance=provenance)
+            _write(path, data)
     finally:
-        if child is not None:
+        for child in set(children.values()):
             child.close()
     return paths
-
-
-def _save_beside(child: RenderProcess, paths: list[Path],
-                 formats: list[ExportFormat], report: Report, provenance: bool) -> None:
-    """Write what `child` renders, and the thread-bound formats rendered here meanwhile (first,
-    so this thread never waits for the child while it has work of its own)."""
-    rendered = {fmt.suffix: render(report, fmt, provenance=provenance)
-                for fmt in formats if fmt.thread_bound}
-    for path, fmt in zip(paths, formats, strict=True):
-        data = rendered.pop(fmt.suffix, None)
-        if data is None:
-            data = child.result(fmt.suffix)
-        if data is None:  # the child ended without it: render it here
-            data = render(report, fmt, provenance=provenance)
-        _write(path, data)
 
 
 def _save_with_helper_thread(paths: list[Path], formats: list[ExportFormat], report: Report,

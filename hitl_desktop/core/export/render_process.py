@@ -1,22 +1,23 @@
-"""Rendering a report's Qt-free formats in a second process, beside the PDF.
+"""Rendering a long report's formats in second processes, so the app's own process stays free.
 
 Python runs one thread at a time, and Qt keeps that lock while it reads the PDF's HTML, lays it
-out and pages it: a helper thread rendering Markdown, HTML, Word and plain text beside the PDF
-mostly waits (measured: the Word export took 1.8 s on a helper thread, 0.25 s alone). A second
-process has a lock of its own, so on a machine with two cores the formats really render at once.
+out and pages it (0.2 and 0.4 s at a time for a 300-page report): the window, whose event
+handlers are Python, froze for that long, and a thread rendering the other formats beside the
+PDF mostly waited (the Word export took 1.8 s on a helper thread, 0.25 s alone). A second process
+has a lock of its own, so the PDF renders in one, the other formats in another, on other cores,
+while the app only writes the files.
 
-The second process is this module run as a program: `python -m hitl_desktop.core.export.
-render_process`, or the frozen app started with `--render-formats` (no interpreter of its own to
-run `-m` with). It reads one request from stdin (the report, the suffixes, the provenance switch)
-and answers on stdout with one record per format, in the order asked: the file's bytes, or the
-UserFacingError that rendering it raised. Not multiprocessing: its "spawn" start runs the parent's
-main script again in the child, which for a script without a `__main__` guard means running the
-script twice.
+The second process is the app itself run with `--render-formats` (`python -m hitl_desktop
+--render-formats`, or the frozen executable: it has no interpreter to run `-m` with). It reads
+one request from stdin (the report, the suffixes, the provenance switch) and answers on stdout
+with one record per format, in the order asked: the file's bytes, or the UserFacingError that
+rendering it raised. Not multiprocessing: its "spawn" start runs the parent's main script again
+in the child, which for a script without a `__main__` guard means running the script twice.
 
-The parent reads the answers on a thread of its own, so the child never waits on a full pipe
-while the parent is busy with the PDF. Whatever goes wrong with the child (it cannot start, it
-dies, it answers garbage) costs only speed: `RenderProcess.result` then returns None and the
-caller renders that format itself.
+The parent reads the answers on a thread of its own, so a child never waits on a full pipe while
+the parent is busy. Whatever goes wrong with a child (it cannot start, it dies, it answers
+garbage) costs only speed: `RenderProcess.result` then returns None and the caller renders that
+format itself.
 """
 
 from __future__ import annotations
@@ -34,17 +35,22 @@ from hitl_desktop.core.models import Report
 
 log = logging.getLogger(__name__)
 
-FROZEN_FLAG = "--render-formats"
+RENDER_FLAG = "--render-formats"
 
-# Below this many characters the formats render in a few hundred milliseconds in-process, less
-# than a second process takes to start and import (≈ 0.25 s): a 300-page report is 840,000.
+# Below this many characters (about 70 pages) every format renders here within a few hundred
+# milliseconds, about what a second process takes to start; a 300-page report is 840,000.
 SECOND_PROCESS_FROM_CHARS = 200_000
 
 
+def is_long(report: Report) -> bool:
+    return len(report.markdown) >= SECOND_PROCESS_FROM_CHARS
+
+
 def child_command() -> list[str]:
+    """The app, run as a renderer (ui/app.py hands `--render-formats` to `main` below)."""
     if getattr(sys, "frozen", False):
-        return [sys.executable, FROZEN_FLAG]
-    return [sys.executable, "-m", __name__]
+        return [sys.executable, RENDER_FLAG]
+    return [sys.executable, "-m", "hitl_desktop", RENDER_FLAG]
 
 
 def _child_environment() -> dict[str, str]:
@@ -151,7 +157,3 @@ def main() -> int:
     with protocol_out:
         serve(sys.stdin.buffer, protocol_out)
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
