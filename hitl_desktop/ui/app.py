@@ -76,6 +76,19 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
+def _render_formats() -> int:
+    """Serve as a second process rendering a long report (core/export/render_process.py): with
+    the PDF registered, on an offscreen QGuiApplication (no widgets here: QtWidgets is not
+    even imported)."""
+    from PySide6.QtGui import QGuiApplication
+
+    from hitl_desktop.core.export import render_process
+    from hitl_desktop.ui import pdf_export  # noqa: F401 (registers .pdf)
+
+    app = QGuiApplication([sys.argv[0], "-platform", "offscreen"])  # noqa: F841 (fonts need it)
+    return render_process.main()
+
+
 def _is_automated(args: argparse.Namespace) -> bool:
     return bool(args.auto_approve or args.approve_pending or args.save_report or args.quit_when_done)
 
@@ -91,10 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return install_check.main()
     if args.render_formats:
-        from hitl_desktop.core.export import render_process
-        from hitl_desktop.ui import pdf_export  # noqa: F401 (registers .pdf, which renders here too)
-
-        return render_process.main()
+        return _render_formats()
     if args.print_locale_report:
         from hitl_desktop.cli import locale_report
 

@@ -70,7 +70,7 @@ def test_the_second_process_writes_what_rendering_here_writes(
 def test_a_failing_second_process_costs_only_speed(
         tmp_path: Path, always_second_process: list, monkeypatch: pytest.MonkeyPatch,
         child: list[str]) -> None:
-    monkeypatch.setattr(render_process, "child_command", lambda: child)
+    monkeypatch.setattr(render_process, "child_command", lambda qt: child)
     the_report = report(ORDINARY_MARKDOWN * 3)
     want = expected(tmp_path / "one-by-one", "r", the_report)
     folder = tmp_path / "all"
@@ -90,7 +90,7 @@ def test_a_format_the_second_process_cannot_render_stops_export_all_with_its_mes
         "pickle.dump(('.md', b'# from the child\\n'), out)\n"
         "pickle.dump(('.html', UserFacingError('Could not produce the Web page (HTML): Boom.',\n"
         "             'The report is still in the app; try another format.', ErrorKind.INTERNAL)), out)\n")
-    monkeypatch.setattr(render_process, "child_command", lambda: [sys.executable, "-c", script])
+    monkeypatch.setattr(render_process, "child_command", lambda qt: [sys.executable, "-c", script])
     folder = tmp_path / "all"
     folder.mkdir()
     with pytest.raises(UserFacingError, match="Web page") as caught:
@@ -104,7 +104,7 @@ def test_a_format_the_second_process_cannot_render_stops_export_all_with_its_mes
 
 
 def test_short_reports_render_in_this_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(render_process, "child_command", lambda: pytest.fail("started a child"))
+    monkeypatch.setattr(render_process, "child_command", lambda qt: pytest.fail("started a child"))
     export.save_all(tmp_path, "r", report())
     assert (tmp_path / "r.docx").stat().st_size > 0
 

@@ -186,7 +186,7 @@ def save_report(path: Path | str, report: Report, *, provenance: bool = True) ->
     fmt = format_for(path)
     data = None
     if fmt.thread_bound and render_process.is_long(report):
-        child = render_process.RenderProcess.start(report, [fmt.suffix], provenance=provenance)
+        child = render_process.RenderProcess.start(report, [fmt.suffix], provenance=provenance, qt=True)
         if child is not None:
             try:
                 data = child.result(fmt.suffix)
@@ -244,9 +244,9 @@ def save_all(folder: Path | str, stem: str, report: Report, *, provenance: bool 
         return paths
     children: dict[str, render_process.RenderProcess] = {}
     try:
-        for group in ([fmt.suffix for fmt in formats if fmt.thread_bound],
-                      [fmt.suffix for fmt in formats if not fmt.thread_bound]):
-            child = render_process.RenderProcess.start(report, group, provenance=provenance) \
+        for qt in (True, False):
+            group = [fmt.suffix for fmt in formats if fmt.thread_bound == qt]
+            child = render_process.RenderProcess.start(report, group, provenance=provenance, qt=qt) \
                 if group else None
             children.update(dict.fromkeys(group, child) if child is not None else {})
         for path, fmt in zip(paths, formats, strict=True):

@@ -46,11 +46,16 @@ def is_long(report: Report) -> bool:
     return len(report.markdown) >= SECOND_PROCESS_FROM_CHARS
 
 
-def child_command() -> list[str]:
-    """The app, run as a renderer (ui/app.py hands `--render-formats` to `main` below)."""
+def child_command(*, qt: bool) -> list[str]:
+    """The program that renders: the app (ui/app.py hands `--render-formats` to `main` below,
+    after registering the PDF) for formats Qt renders, or for the others this module alone,
+    which starts without Qt (PySide6 takes 0.1 s to import). A frozen app has no interpreter to
+    run a module with, so it is the app for both."""
     if getattr(sys, "frozen", False):
         return [sys.executable, RENDER_FLAG]
-    return [sys.executable, "-m", "hitl_desktop", RENDER_FLAG]
+    if qt:
+        return [sys.executable, "-m", "hitl_desktop", RENDER_FLAG]
+    return [sys.executable, "-m", __name__]
 
 
 def _child_environment() -> dict[str, str]:
@@ -75,11 +80,13 @@ class RenderProcess:
         threading.Thread(target=self._read, name="render-process-read", daemon=True).start()
 
     @classmethod
-    def start(cls, report: Report, suffixes: list[str], *, provenance: bool) -> RenderProcess | None:
-        """The child started on `suffixes`, or None if it cannot be (the caller renders them)."""
+    def start(cls, report: Report, suffixes: list[str], *, provenance: bool,
+              qt: bool) -> RenderProcess | None:
+        """A child started on `suffixes` (`qt`: formats rendered through Qt among them), or None
+        if it cannot be (the caller renders them)."""
         try:
             request = pickle.dumps((report, suffixes, provenance), protocol=pickle.HIGHEST_PROTOCOL)
-            process = subprocess.Popen(child_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            process = subprocess.Popen(child_command(qt=qt), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                        stderr=subprocess.DEVNULL, env=_child_environment())
         except (OSError, ValueError, pickle.PicklingError) as exc:
             log.warning("Rendering in a second process is off: %s", exc)
@@ -157,3 +164,7 @@ def main() -> int:
     with protocol_out:
         serve(sys.stdin.buffer, protocol_out)
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
