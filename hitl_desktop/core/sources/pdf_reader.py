@@ -12,9 +12,10 @@ log = logging.getLogger(__name__)
 # pypdf reports every oddity of a damaged file as a warning; one "could not be read" is enough.
 logging.getLogger("pypdf").setLevel(logging.ERROR)
 
-# pypdf decrypts AES with the `cryptography` package, which the desktop bundle leaves out (README,
-# "Bundle size"); without it pypdf raises DependencyError, which must not read as "damaged" or
-# "needs a password". RC4-encrypted PDFs it decrypts with code of its own.
+# pypdf decrypts AES with `cryptography` or, failing that, `pycryptodome` (a dependency; the desktop
+# bundle has it and not cryptography: README, "Bundle size"). With neither installed pypdf raises
+# DependencyError, which must not read as "damaged" or "needs a password". RC4 it decrypts with
+# code of its own.
 AES_UNAVAILABLE = "AES-encrypted PDF (this build cannot decrypt it: save an unprotected copy)"
 
 
@@ -54,7 +55,7 @@ def read_pdf(data: bytes) -> ParsedDocument:
     for number in range(count):
         try:
             text = pages[number].extract_text() or ""
-        except DependencyError:  # AES-128: the password check passed, the content cannot be read
+        except DependencyError:  # AES-128, no provider: the password check passed, not the content
             raise Unusable(AES_UNAVAILABLE) from None
         except Exception:  # noqa: BLE001 (one broken page leaves the rest readable)
             unreadable += 1
