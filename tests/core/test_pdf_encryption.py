@@ -14,10 +14,9 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from pypdf import PdfWriter
 from pypdf import _encryption
 from pypdf._crypt_providers import _fallback
-from test_sources import make_pdf
+from pdf_samples import encrypted_pdf
 
 from hitl_desktop.core.sources import SourceLibrary
 from hitl_desktop.core.sources.parsed import Unusable
@@ -30,14 +29,7 @@ PROVIDER_NAMES = ("CryptAES", "CryptRC4", "aes_cbc_decrypt", "aes_cbc_encrypt", 
 
 
 def encrypted(folder: Path, algorithm: str) -> Path:
-    """A one-page PDF protected by an owner password only (it opens without one)."""
-    plain = make_pdf(folder / f"plain-{algorithm}.pdf", [TEXT])
-    writer = PdfWriter(clone_from=plain)
-    writer.encrypt("", owner_password="owner-secret", algorithm=algorithm)
-    path = folder / f"{algorithm}.pdf"
-    writer.write(path)
-    plain.unlink()
-    return path
+    return encrypted_pdf(folder / f"{algorithm}.pdf", TEXT, algorithm)
 
 
 def use_provider(monkeypatch: pytest.MonkeyPatch, provider: ModuleType) -> None:

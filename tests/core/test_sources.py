@@ -14,8 +14,7 @@ from pathlib import Path
 
 import docx
 import pytest
-from pypdf import PdfWriter
-from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
+from pdf_samples import make_pdf
 
 from hitl_desktop.core.resources import sample_corpus_dir
 from hitl_desktop.core.sources import (
@@ -83,29 +82,6 @@ tissues, leaving the white skeleton showing through.</p>
 <noscript>zzhiddenword</noscript>
 </body></html>
 """
-
-
-def make_pdf(path: Path, pages: list[str], *, password: str | None = None) -> Path:
-    """A real PDF with one text line per ~80 characters, made with pypdf's writer."""
-    writer = PdfWriter()
-    font = DictionaryObject({NameObject("/Type"): NameObject("/Font"),
-                             NameObject("/Subtype"): NameObject("/Type1"),
-                             NameObject("/BaseFont"): NameObject("/Helvetica")})
-    for text in pages:
-        page = writer.add_blank_page(612, 792)
-        lines = [line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-                 for line in textwrap.wrap(text, 80)]
-        operators = ["BT", "/F1 11 Tf", "14 TL", "72 720 Td", *[f"({line}) Tj T*" for line in lines],
-                     "ET"]
-        stream = DecodedStreamObject()
-        stream.set_data("\n".join(operators).encode("latin-1"))
-        page[NameObject("/Resources")] = DictionaryObject(
-            {NameObject("/Font"): DictionaryObject({NameObject("/F1"): font})})
-        page.replace_contents(stream)
-    if password:
-        writer.encrypt(password, algorithm="RC4-128")
-    writer.write(path)
-    return path
 
 
 def make_docx(path: Path) -> Path:
