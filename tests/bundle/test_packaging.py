@@ -22,6 +22,7 @@ import PySide6
 import pytest
 from app_process import isolated_env, log_text, run_app
 from fake_dashscope import FakeDashScopeServer, Stream
+from pdf_samples import encrypted_pdf
 
 from hitl_desktop import APP_ID, __version__
 from hitl_desktop.cli import locale_report
@@ -32,6 +33,8 @@ pytestmark = pytest.mark.packaging
 RESEARCH = ["## Key findings\n\n", "1. Swansea Bay lagoon: 320 MW proposed.\n"]
 REPORT = ["# Tidal Lagoons\n\n", "## Summary\n\n", "Lagoons store the tide.\n"]
 FAKE_KEY = "sk-fake-frozen-0123456789"
+AES_TEXT = ("Tidal lagoons hold the incoming tide behind a sea wall and release it through turbines "
+            "at low water, so a lagoon generates power on both the flood and the ebb tide.")
 
 
 @pytest.fixture(scope="session")
@@ -159,6 +162,32 @@ def test_frozen_keychain_is_the_secret_service_without_cryptography(bundle: Path
     without = run_app(exe, ["--check-install"], isolated_env(
         tmp_path / "nobus", DBUS_SESSION_BUS_ADDRESS="unix:path=/nonexistent/bus"))
     assert "fallback in use" in without.stdout
+
+
+def test_frozen_app_reads_aes_encrypted_pdfs_as_sources(bundle: Path, exe: list[str],
+                                                        tmp_path: Path) -> None:
+    # Many PDFs are AES-encrypted only to restrict printing or copying, and open with an empty
+    # password. The bundle has no cryptography, so pypdf decrypts them with pycryptodome, of
+    # which build.spec keeps only what pypdf loads. With no key the offline engine runs, and its
+    # report quotes and cites each document the search found: both PDFs were read as sources.
+    crypto = bundle / "_internal" / "Crypto"
+    libraries = {path.name.split(".", 1)[0] for path in crypto.rglob("_*") if path.is_file()}
+    assert libraries == {"_raw_aes", "_raw_aesni", "_raw_cbc", "_raw_ecb", "_ARC4", "_cpuid_c"}
+    assert not (bundle / "_internal" / "cryptography").exists()
+    documents = tmp_path / "documents"
+    documents.mkdir()
+    for algorithm in ("AES-128", "AES-256"):
+        encrypted_pdf(documents / f"lagoons-{algorithm}.pdf", AES_TEXT, algorithm)
+    report = tmp_path / "report.md"
+    home = tmp_path / "home"
+    result = run_app(exe, ["--topic", "tidal lagoons", "--auto-approve", "--save-report", str(report),
+                           "--quit-when-done"],
+                     isolated_env(home, HITL_DESKTOP_DOCUMENTS=str(documents)), timeout=180)
+    assert result.returncode == 0, result.stdout + result.stderr + log_text(home)
+    text = report.read_text(encoding="utf-8")
+    assert "Offline, extractive report" in text and AES_TEXT in text
+    for algorithm in ("AES-128", "AES-256"):
+        assert f"lagoons-{algorithm}.pdf, page 1. `{documents / f'lagoons-{algorithm}.pdf'}`" in text
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ICU ships in PySide6 on Linux only")
