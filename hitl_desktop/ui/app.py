@@ -131,6 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.print_startup_time:
             _report_when_exposed(window)
         _wait_until_exposed(window)
+        window.set_standard_icons()  # left blank in the first frame: see widgets/button_icons
         from hitl_desktop.ui.module_loader import import_while_responsive
 
         import_while_responsive(_AFTER_FIRST_FRAME)
