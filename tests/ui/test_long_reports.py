@@ -22,7 +22,7 @@ from hitl_desktop.ui.widgets.markdown_blocks import (
 )
 from hitl_desktop.ui.widgets.report_view import ReportView
 from hitl_desktop.ui.widgets.review_dialog import ReviewDialog
-from hitl_desktop.ui.widgets.safe_markdown import render_steps, set_markdown
+from hitl_desktop.ui.widgets.markdown_render import render_steps, set_markdown
 
 
 SHOWN = view_rows(3)  # rows a view shows of the 3-column tables below
@@ -104,9 +104,9 @@ def test_cutting_at_every_clean_cut_renders_any_three_blocks_as_the_whole_does(q
     next to a horizontal rule); cuts there are not clean."""
     import itertools
 
-    from hitl_desktop.ui.widgets import safe_markdown
+    from hitl_desktop.ui.widgets import markdown_render
 
-    monkeypatch.setattr(safe_markdown, "slices", lambda markdown: slices(markdown, size=1))
+    monkeypatch.setattr(markdown_render, "slices", lambda markdown: slices(markdown, size=1))
     differ = []
     for names in itertools.product(BLOCKS, repeat=3):
         markdown = "\n".join(BLOCKS[name] for name in names)

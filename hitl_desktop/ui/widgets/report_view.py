@@ -16,7 +16,6 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QWidget
 
 from hitl_desktop.ui.widgets.markdown_blocks import (
@@ -29,9 +28,9 @@ from hitl_desktop.ui.widgets.markdown_blocks import (
     shown_piece,
     split_at_first_note,
 )
-from hitl_desktop.ui.widgets.safe_markdown import SafeTextBrowser, append_markdown
+from hitl_desktop.ui.widgets.safe_markdown import SafeTextBrowser
 
-_DOCUMENT_MARGIN = 14  # as safe_markdown renders a whole document
+_DOCUMENT_MARGIN = 14  # as markdown_render renders a whole document
 _FLUSH_INTERVAL_MS = 40
 _MAX_FLUSH_INTERVAL_MS = 400
 # An unfinished tail longer than this is committed at its last block start even where that is
@@ -99,6 +98,10 @@ class StreamingMarkdownView(SafeTextBrowser):
         if (self.is_rendering() or not self._clean or self._capped or not text.strip()
                 or text.strip() != markdown.strip() or has_reference_definitions(markdown)):
             return False
+        from PySide6.QtGui import QTextCursor
+
+        from hitl_desktop.ui.widgets.markdown_render import append_markdown  # not for the first frame
+
         following = self._is_following()
         cursor = QTextCursor(self.document())
         cursor.beginEditBlock()
@@ -149,6 +152,10 @@ class StreamingMarkdownView(SafeTextBrowser):
         head, rest = split_at_first_note(self._tail_markdown(text, commit_to))
         if commit_to == self._committed and head == self._tail_head and rest == self._tail_rest:
             return  # nothing new to show
+        from PySide6.QtGui import QTextCursor
+
+        from hitl_desktop.ui.widgets.markdown_render import append_markdown  # not for the first frame
+
         following = self._is_following()
         cursor = QTextCursor(self.document())
         cursor.beginEditBlock()
