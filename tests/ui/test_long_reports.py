@@ -11,7 +11,6 @@ from PySide6.QtGui import QTextDocument, QTextFormat
 from hitl_desktop.core import export
 from hitl_desktop.core.models import Report, ReviewRequest
 from hitl_desktop.ui.widgets.markdown_blocks import (
-    SAVED_FILE_KEEPS_ALL,
     VIEW_MAX_CHARS,
     cap_length,
     cap_tables,
@@ -20,9 +19,9 @@ from hitl_desktop.ui.widgets.markdown_blocks import (
     split_at_first_note,
     view_rows,
 )
-from hitl_desktop.ui.widgets.report_view import ReportView
-from hitl_desktop.ui.widgets.review_dialog import ReviewDialog
 from hitl_desktop.ui.widgets.markdown_render import render_steps, set_markdown
+from hitl_desktop.ui.widgets.report_view import SAVED_FILE_KEEPS_ALL, ReportView
+from hitl_desktop.ui.widgets.review_dialog import ReviewDialog
 
 
 SHOWN = view_rows(3)  # rows a view shows of the 3-column tables below
