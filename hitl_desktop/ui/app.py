@@ -68,10 +68,25 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--print-locale-report", action="store_true",
                         help="print what Qt's collation, encodings and time-zone names answer "
                              "(JSON), then exit")
+    # The app run as a second process rendering a long report (core/export/render_process.py).
+    parser.add_argument("--render-formats", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_known_args(argv)[0]
     if _is_automated(args) and not (args.topic or "").strip() and not args.approve_pending:
         parser.error("--auto-approve, --save-report and --quit-when-done need --topic or --approve-pending")
     return args
+
+
+def _render_formats() -> int:
+    """Serve as a second process rendering a long report (core/export/render_process.py): with
+    the PDF registered, on an offscreen QGuiApplication (no widgets here: QtWidgets is not
+    even imported)."""
+    from PySide6.QtGui import QGuiApplication
+
+    from hitl_desktop.core.export import render_process
+    from hitl_desktop.ui import pdf_export  # noqa: F401 (registers .pdf)
+
+    app = QGuiApplication([sys.argv[0], "-platform", "offscreen"])  # noqa: F841 (fonts need it)
+    return render_process.main()
 
 
 def _is_automated(args: argparse.Namespace) -> bool:
@@ -88,6 +103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from hitl_desktop.cli import install_check
 
         return install_check.main()
+    if args.render_formats:
+        return _render_formats()
     if args.print_locale_report:
         from hitl_desktop.cli import locale_report
 

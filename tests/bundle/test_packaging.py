@@ -252,3 +252,27 @@ def test_read_only_install_folder_runs_fully(bundle: Path, tmp_path: Path) -> No
 
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-v", "-s", "-p", "no:cacheprovider"]))
+
+
+def test_frozen_app_serves_as_export_alls_second_process(exe: list[str], tmp_path: Path) -> None:
+    """A long report's second processes are the frozen app itself (`--render-formats`): it must
+    render every format from what the bundle holds (python-docx's templates, lxml, Qt's PDF)."""
+    import io
+    import pickle
+
+    from hitl_desktop.core import export
+    from hitl_desktop.core.models import Report
+
+    report = Report(topic="Tidal lagoons", markdown="".join(REPORT), rounds=1, model="qwen-plus")
+    suffixes = [".md", ".html", ".pdf", ".docx", ".txt"]
+    result = subprocess.run([*exe, "--render-formats"], input=pickle.dumps((report, suffixes, True)),
+                            capture_output=True, timeout=120, env=isolated_env(tmp_path), check=False)
+    assert result.returncode == 0, result.stderr.decode(errors="replace")
+    stream, got = io.BytesIO(result.stdout), {}
+    while stream.tell() < len(result.stdout):
+        suffix, outcome = pickle.load(stream)
+        got[suffix] = outcome
+    assert list(got) == suffixes
+    assert got[".md"] == export.render(report, export.FORMATS[".md"])
+    assert got[".docx"][:2] == b"PK" and b"Lagoons store the tide." in got[".html"]
+    assert got[".pdf"][:5] == b"%PDF-"

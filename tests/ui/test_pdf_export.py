@@ -123,3 +123,32 @@ print(type(QGuiApplication.instance()).__name__, QGuiApplication.platformName())
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["QApplication", "offscreen"]
     assert "Tidal Power in Europe" in pdf_text((tmp_path / "r.pdf").read_bytes())
+
+
+@pytest.mark.parametrize("save", ["one", "all"])
+def test_a_long_reports_pdf_renders_in_a_second_process_like_here(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, save: str) -> None:
+    """A long report's PDF renders in a second process (Qt would hold Python's lock, and so the
+    window, for most of it): the same pages, text, links and metadata as rendered here."""
+    from hitl_desktop.core.export import render_process
+
+    the_report = report(ORDINARY_MARKDOWN + "\n".join(
+        f"\n## Section {n}\n\n" + "Tidal words fill the page. " * 60 for n in range(12)))
+    here = pdf_export.render_pdf(the_report)
+    monkeypatch.setattr(render_process, "SECOND_PROCESS_FROM_CHARS", 0)
+    started = []
+    real_start = render_process.RenderProcess.start.__func__  # type: ignore[attr-defined]
+    monkeypatch.setattr(render_process.RenderProcess, "start", classmethod(
+        lambda cls, *args, **kwargs: started.append(args[1]) or real_start(cls, *args, **kwargs)))
+    if save == "one":
+        path = export.save_report(tmp_path / "r.pdf", the_report)
+    else:
+        path = export.save_all(tmp_path, "r", the_report)[list(export.FORMATS).index(".pdf")]
+    assert [".pdf"] in started
+    there = path.read_bytes()
+    assert len(pypdf.PdfReader(io.BytesIO(there)).pages) == len(pypdf.PdfReader(io.BytesIO(here)).pages)
+    assert pdf_text(there) == pdf_text(here)
+    assert pdf_links(there) == pdf_links(here)
+    meta_there, meta_here = (pypdf.PdfReader(io.BytesIO(data)).metadata for data in (there, here))
+    assert (meta_there.title, meta_there.creator) == (meta_here.title, meta_here.creator)
+    assert meta_there.title and meta_there.creator.startswith("HITL Desktop")  # the dates are the clock's

@@ -35,3 +35,23 @@ def test_each_round_replaces_the_last_and_clearing_empties_it(qtbot) -> None:  #
     assert preview.view.toPlainText() == "second notes" and "round 2" in preview.title.text()
     preview.clear()  # another run is shown
     assert preview.markdown() == "" and preview.isHidden()
+
+
+def test_the_window_counts_the_research_of_each_round_as_it_comes(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from hitl_desktop.ui.widgets.progress_list import ProgressList
+    from hitl_desktop.ui.widgets.report_view import ReportView
+    from hitl_desktop.ui.widgets.run_display import RunDisplay
+
+    preview, progress, report = ResearchPreview(), ProgressList(), ReportView()
+    for widget in (preview, progress, report):
+        qtbot.addWidget(widget)
+    display = RunDisplay(progress, report, preview)
+    display.add("run-1", "Tidal power")
+    display.show("run-1")
+    for _ in range(5_000):  # as many pieces as a fast model sends in a second or two
+        display.research_delta("run-1", ResearchDelta(round=1, text="abcd"))
+    assert display.research_chars("run-1") == 20_000
+    display.research_delta("run-1", ResearchDelta(round=2, text="new round"))
+    assert display.research_chars("run-1") == len("new round")
+    display.review_requested("run-1", ReviewRequest(round=2, topic="Tidal power", notes="new round"))
+    assert display.research_chars("run-1") == 0 and display.research_chars("other") == 0

@@ -47,8 +47,9 @@ class ExportFormat:
     # What this format cannot keep of a report, as (message, hint) for the person saving it, or
     # None when nothing is lost (a PDF cannot show characters no installed font draws).
     losses: Callable[[Report], tuple[str, str] | None] | None = None
-    # Renders only on the thread that saves (PDF: Qt's text objects belong to the thread that
-    # makes them); `save_all` renders the other formats meanwhile on a helper thread.
+    # Renders through Qt (PDF): only on the thread that saves (Qt's text objects belong to the
+    # thread that makes them), and a long report in a second process (Qt keeps Python's lock
+    # through its long calls, which would freeze the window; see `render_process`).
     thread_bound: bool = False
 
 
@@ -179,8 +180,21 @@ def clean_report(report: Report) -> Report:
 def save_report(path: Path | str, report: Report, *, provenance: bool = True) -> Path:
     """Write `report` to `path` in the format its suffix names, saying where and how it was made
     unless `provenance` is False. Raises UserFacingError."""
+    from hitl_desktop.core.export import render_process
+
     path = Path(path)
-    _write(path, render(report, format_for(path), provenance=provenance))
+    fmt = format_for(path)
+    data = None
+    if fmt.thread_bound and render_process.is_long(report):
+        child = render_process.RenderProcess.start(report, [fmt.suffix], provenance=provenance, qt=True)
+        if child is not None:
+            try:
+                data = child.result(fmt.suffix)
+            finally:
+                child.close()
+    if data is None:  # a short report, or the second process could not render it
+        data = render(report, fmt, provenance=provenance)
+    _write(path, data)
     return path
 
 
@@ -213,17 +227,44 @@ def all_format_paths(folder: Path | str, stem: str) -> list[Path]:
 
 
 def save_all(folder: Path | str, stem: str, report: Report, *, provenance: bool = True) -> list[Path]:
-    """Write every format into `folder`. Stops at the first failure (files already written stay,
-    each complete). Raises UserFacingError.
+    """Write every format into `folder`, in the order of FORMATS. Stops at the first failure
+    (files already written stay, each complete). Raises UserFacingError.
 
-    The report is parsed once for every format, and while this thread renders the thread-bound
-    formats (PDF) a helper thread renders the others. They overlap only while Qt paints the PDF's
-    pages, the one step of it that lets go of Python's lock (its HTML import, layout and page
-    output keep it), so Export All takes about the sum of its parts less that painting."""
-    from hitl_desktop.core.export.parsing import parse, shared_parses
+    A long report renders in two second processes at once, one for the formats Qt renders (PDF)
+    and one for the others (`render_process`): Python runs one thread at a time and Qt keeps that
+    lock through most of the PDF, so threads would mostly wait, and the window with them. A
+    short one renders here, the Qt formats on this thread and the others on a helper thread,
+    the report parsed once for all of them."""
+    from hitl_desktop.core.export import render_process
 
     paths = all_format_paths(folder, stem)
     formats = [format_for(path) for path in paths]
+    if not render_process.is_long(report):
+        _save_with_helper_thread(paths, formats, report, provenance)
+        return paths
+    children: dict[str, render_process.RenderProcess] = {}
+    try:
+        for qt in (True, False):
+            group = [fmt.suffix for fmt in formats if fmt.thread_bound == qt]
+            child = render_process.RenderProcess.start(report, group, provenance=provenance, qt=qt) \
+                if group else None
+            children.update(dict.fromkeys(group, child) if child is not None else {})
+        for path, fmt in zip(paths, formats, strict=True):
+            child = children.get(fmt.suffix)
+            data = child.result(fmt.suffix) if child is not None else None
+            if data is None:  # no second process, or it could not render this format
+                data = render(report, fmt, provenance=provenance)
+            _write(path, data)
+    finally:
+        for child in set(children.values()):
+            child.close()
+    return paths
+
+
+def _save_with_helper_thread(paths: list[Path], formats: list[ExportFormat], report: Report,
+                             provenance: bool) -> None:
+    from hitl_desktop.core.export.parsing import parse, shared_parses
+
     with shared_parses(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="export") as helper:
         with contextlib.suppress(Exception):  # a parser failure shows in each format's render()
             parse(clean_report(report).markdown)  # before either thread asks for it
@@ -238,7 +279,6 @@ def save_all(folder: Path | str, stem: str, report: Report, *, provenance: bool 
         finally:
             for future in rendering.values():
                 future.cancel()  # after a failure, nothing more is rendered
-    return paths
 
 
 def _save_error(path: Path, exc: OSError) -> UserFacingError:

@@ -21,6 +21,7 @@ _LINK_BLUE = RGBColor(0x1F, 0x5F, 0xBF)
 _MUTED = RGBColor(0x5C, 0x63, 0x70)
 EMOJI_CHARS = "\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200D"
 EMOJI = re.compile(f"[{EMOJI_CHARS}]")
+EMOJI_SPLIT = re.compile(f"([{EMOJI_CHARS}]+)")  # keeps the emoji runs as parts
 
 
 def set_up_page(document: DocxDocument, page_size: str) -> None:

@@ -12,6 +12,7 @@ that need them are disabled. A window given a bridge, or asked for no first fram
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -131,6 +132,7 @@ class MainWindow(QMainWindow):
         self.progressList = self.sidePanes.progress
         self.researchPreview = ResearchPreview(self)
         self.display = RunDisplay(self.progressList, self.reportView, self.researchPreview, self)
+        self._research_count_shown_at = 0.0  # when the status bar last said how much research came
         self.splitter.addWidget(self.researchPreview.beside(TitledPane("Research", self.sidePanes)))
         self.reportPane = TitledPane("Report", self.reportView)  # titled with the run it shows
         self.display.shownChanged.connect(self.reportPane.set_subject)
@@ -263,7 +265,11 @@ class MainWindow(QMainWindow):
 
     def _on_research_delta(self, run_id: str, delta: ResearchDelta) -> None:
         self.display.research_delta(run_id, delta)
-        if self.display.is_shown(run_id):
+        # A fast model sends thousands of pieces a second: the count changes at a pace one can
+        # read (each message is elided to the bar's width, 0.1 ms of text measuring).
+        now = time.monotonic()
+        if self.display.is_shown(run_id) and now - self._research_count_shown_at >= 0.1:
+            self._research_count_shown_at = now
             self.statusBar().showMessage(f"Researching round {delta.round}… "
                                          f"{self.display.research_chars(run_id):,} characters received")
 

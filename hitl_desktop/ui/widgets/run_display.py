@@ -30,6 +30,7 @@ class _RunSoFar:
         self.topic = topic
         self.lines: list[tuple[ProgressUpdate, bool]] = []  # (line, is an error)
         self.research: list[ResearchDelta] = []  # the round being written
+        self.research_chars = 0  # their length, counted as they come (thousands a second)
         self.review: ReviewRequest | None = None  # the last round sent for review
         self.report: list[str] = []
 
@@ -52,7 +53,7 @@ class RunDisplay(QObject):
     def research_chars(self, run_id: str) -> int:
         """How much of the research round being written has arrived."""
         run = self._runs.get(run_id)
-        return sum(len(delta.text) for delta in run.research) if run is not None else 0
+        return run.research_chars if run is not None else 0
 
     # ----- choosing the run shown ---------------------------------------------------------
 
@@ -121,14 +122,16 @@ class RunDisplay(QObject):
         if run is not None:
             if run.research and run.research[-1].round != delta.round:
                 run.research.clear()  # a new round: the last one's notes go
+                run.research_chars = 0
             run.research.append(delta)
+            run.research_chars += len(delta.text)
         if self.is_shown(run_id):
             self._research.add_delta(delta)
 
     def review_requested(self, run_id: str, request: ReviewRequest) -> None:
         run = self._runs.get(run_id)
         if run is not None:
-            run.review, run.research = request, []
+            run.review, run.research, run.research_chars = request, [], 0
         if self.is_shown(run_id):
             self._research.show_review(request)
 

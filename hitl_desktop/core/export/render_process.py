@@ -1,0 +1,170 @@
+"""Rendering a long report's formats in second processes, so the app's own process stays free.
+
+Python runs one thread at a time, and Qt keeps that lock while it reads the PDF's HTML, lays it
+out and pages it (0.2 and 0.4 s at a time for a 300-page report): the window, whose event
+handlers are Python, froze for that long, and a thread rendering the other formats beside the
+PDF mostly waited (the Word export took 1.8 s on a helper thread, 0.25 s alone). A second process
+has a lock of its own, so the PDF renders in one, the other formats in another, on other cores,
+while the app only writes the files.
+
+The second process is the app itself run with `--render-formats` (`python -m hitl_desktop
+--render-formats`, or the frozen executable: it has no interpreter to run `-m` with). It reads
+one request from stdin (the report, the suffixes, the provenance switch) and answers on stdout
+with one record per format, in the order asked: the file's bytes, or the UserFacingError that
+rendering it raised. Not multiprocessing: its "spawn" start runs the parent's main script again
+in the child, which for a script without a `__main__` guard means running the script twice.
+
+The parent reads the answers on a thread of its own, so a child never waits on a full pipe while
+the parent is busy. Whatever goes wrong with a child (it cannot start, it dies, it answers
+garbage) costs only speed: `RenderProcess.result` then returns None and the caller renders that
+format itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import subprocess
+import sys
+import threading
+from typing import BinaryIO
+
+from hitl_desktop.core.errors import UserFacingError
+from hitl_desktop.core.models import Report
+
+log = logging.getLogger(__name__)
+
+RENDER_FLAG = "--render-formats"
+
+# Below this many characters (about 70 pages) every format renders here within a few hundred
+# milliseconds, about what a second process takes to start; a 300-page report is 840,000.
+SECOND_PROCESS_FROM_CHARS = 200_000
+
+
+def is_long(report: Report) -> bool:
+    return len(report.markdown) >= SECOND_PROCESS_FROM_CHARS
+
+
+def child_command(*, qt: bool) -> list[str]:
+    """The program that renders: the app (ui/app.py hands `--render-formats` to `main` below,
+    after registering the PDF) for formats Qt renders, or for the others this module alone,
+    which starts without Qt (PySide6 takes 0.1 s to import). A frozen app has no interpreter to
+    run a module with, so it is the app for both."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable, RENDER_FLAG]
+    if qt:
+        return [sys.executable, "-m", "hitl_desktop", RENDER_FLAG]
+    return [sys.executable, "-m", __name__]
+
+
+def _child_environment() -> dict[str, str]:
+    # The child finds the same modules the parent does (a source checkout run by path, a test
+    # run, an editable install).
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(path for path in sys.path if path)
+    env.pop("PYTHONSTARTUP", None)
+    return env
+
+
+class RenderProcess:
+    """A child rendering `suffixes` of one report; `result(suffix)` waits for one of them."""
+
+    def __init__(self, process: subprocess.Popen[bytes], request: bytes) -> None:
+        self._process = process
+        self._results: dict[str, bytes | UserFacingError] = {}
+        self._done = False
+        self._arrived = threading.Condition()
+        threading.Thread(target=self._feed, args=(request,), name="render-process-feed",
+                         daemon=True).start()
+        threading.Thread(target=self._read, name="render-process-read", daemon=True).start()
+
+    @classmethod
+    def start(cls, report: Report, suffixes: list[str], *, provenance: bool,
+              qt: bool) -> RenderProcess | None:
+        """A child started on `suffixes` (`qt`: formats rendered through Qt among them), or None
+        if it cannot be (the caller renders them)."""
+        try:
+            request = pickle.dumps((report, suffixes, provenance), protocol=pickle.HIGHEST_PROTOCOL)
+            process = subprocess.Popen(child_command(qt=qt), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                       stderr=subprocess.DEVNULL, env=_child_environment())
+        except (OSError, ValueError, pickle.PicklingError) as exc:
+            log.warning("Rendering in a second process is off: %s", exc)
+            return None
+        return cls(process, request)
+
+    def _feed(self, request: bytes) -> None:
+        stdin = self._process.stdin
+        assert stdin is not None
+        try:
+            with stdin:
+                stdin.write(request)
+        except OSError:
+            pass  # the child is gone: _read sees its output end
+
+    def _read(self) -> None:
+        stdout = self._process.stdout
+        assert stdout is not None
+        try:
+            with stdout:
+                while True:
+                    suffix, outcome = pickle.load(stdout)
+                    with self._arrived:
+                        self._results[suffix] = outcome
+                        self._arrived.notify_all()
+        except Exception as exc:  # noqa: BLE001 - EOF when done; anything else: render here
+            if not isinstance(exc, EOFError):
+                log.warning("The second rendering process answered badly: %s", type(exc).__name__)
+        finally:
+            with self._arrived:
+                self._done = True
+                self._arrived.notify_all()
+
+    def result(self, suffix: str) -> bytes | None:
+        """`suffix`'s bytes once the child has them; None if it ended without them (render it
+        here). Raises the UserFacingError rendering it raised."""
+        with self._arrived:
+            self._arrived.wait_for(lambda: suffix in self._results or self._done)
+            outcome = self._results.pop(suffix, None)
+        if outcome is None:
+            log.warning("The second rendering process ended without %s (exit code %s); rendering "
+                        "it here", suffix, self._process.poll())
+        if isinstance(outcome, UserFacingError):
+            raise outcome
+        return outcome
+
+    def close(self) -> None:
+        """Stop the child if it is still rendering (after a failure nothing more is wanted)."""
+        if self._process.poll() is None:
+            self._process.kill()
+        self._process.wait()
+
+
+def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
+    """The child's side: one request in, one record out per format, each as soon as it is done."""
+    from hitl_desktop.core import export
+    from hitl_desktop.core.export.parsing import parse, shared_parses
+
+    report, suffixes, provenance = pickle.load(stdin)
+    with shared_parses():
+        parse(export.clean_report(report).markdown)
+        for suffix in suffixes:
+            try:
+                outcome: bytes | UserFacingError = export.render(report, export.FORMATS[suffix],
+                                                                 provenance=provenance)
+            except UserFacingError as exc:
+                outcome = exc
+            pickle.dump((suffix, outcome), stdout, protocol=pickle.HIGHEST_PROTOCOL)
+            stdout.flush()
+
+
+def main() -> int:
+    protocol_out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    sys.stdout = sys.stderr  # a stray print must not corrupt the records
+    with protocol_out:
+        serve(sys.stdin.buffer, protocol_out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
