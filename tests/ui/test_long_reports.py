@@ -217,6 +217,8 @@ def test_the_review_dialog_shows_long_notes_without_rendering_them_all_at_once(q
     dialog = ReviewDialog(ReviewRequest(round=1, topic="tidal power", notes=notes))
     qtbot.addWidget(dialog)
     assert dialog.researchView.toPlainText() == notes  # the source to edit is there at once
+    assert not dialog.researchPreview.toPlainText()  # rendered once shown, at the width it has then
+    dialog.show()
     assert dialog.researchPreview.is_rendering()
     qtbot.waitUntil(lambda: not dialog.researchPreview.is_rendering(), timeout=30_000)
     assert "Finding 499" in dialog.researchPreview.toPlainText()

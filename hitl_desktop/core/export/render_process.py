@@ -59,11 +59,11 @@ def child_command(*, qt: bool) -> list[str]:
 
 
 def _child_environment() -> dict[str, str]:
-    # The child finds the same modules the parent does (a source checkout run by path, a test
-    # run, an editable install).
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(path for path in sys.path if path)
-    env.pop("PYTHONSTARTUP", None)
+    if not getattr(sys, "frozen", False):  # a frozen app finds its modules in its bundle
+        # The child finds the same modules the parent does (a source checkout run by path, a
+        # test run, an editable install).
+        env["PYTHONPATH"] = os.pathsep.join(path for path in sys.path if path)
     return env
 
 

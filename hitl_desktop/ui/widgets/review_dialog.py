@@ -54,7 +54,9 @@ class ReviewDialog(QDialog):
         # The reviewer's draft from before the app last quit, if any: nothing typed is lost.
         notes = request.draft_notes if request.draft_notes is not None else request.notes
         self.researchView.setPlainText(notes)
-        self.researchPreview.set_safe_markdown(notes)
+        # Rendered once shown: rendered now, into a view with no width yet, the notes would all
+        # be laid out again as the dialog opens (30 ms of a 60,000-character round, in one go).
+        self._notes_to_render: str | None = notes
         self.feedbackInput.setPlainText(request.draft_feedback)
         self.researchView.textChanged.connect(self._update_state)
         self.feedbackInput.textChanged.connect(self._update_state)
@@ -176,6 +178,9 @@ class ReviewDialog(QDialog):
         if not self._placed:  # once: reopened, it stays where the reviewer put it
             self._placed = True
             centre_on_parent(self)
+        if self._notes_to_render is not None:
+            self.researchPreview.set_safe_markdown(self._notes_to_render)
+            self._notes_to_render = None
 
     @property
     def decision_sent(self) -> bool:
@@ -189,6 +194,7 @@ class ReviewDialog(QDialog):
         if self.notesTabs.widget(index) is self.researchPreview:
             bar = self.researchPreview.verticalScrollBar()
             where = bar.value()  # back from editing, the reader stays where they were
+            self._notes_to_render = None
             self.researchPreview.set_safe_markdown(self.researchView.toPlainText())
             bar.setValue(where)
 
