@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import stat
+import sys
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -254,6 +255,10 @@ def _create_private(path: Path) -> None:
 
 def _probe_keychain() -> KeychainStatus:
     try:
+        if sys.platform.startswith("linux"):
+            # Registers the Secret Service backend that needs no `cryptography` (the bundle has
+            # none); it steps aside where keyring's own backend can load.
+            import hitl_desktop.core.secret_service  # noqa: F401
         import keyring
         from keyring.backends import chainer, fail, null
 

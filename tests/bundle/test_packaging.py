@@ -75,15 +75,22 @@ def test_bundle_has_its_data_files_and_not_what_it_excludes(bundle: Path) -> Non
     assert not list(internal.glob("PIL/_imagingft*")) and not list(internal.glob("pillow.libs/libfreetype*"))
     assert not (qt / "plugins" / "tls").exists() and not list(internal.glob("*.dist-info/sboms"))
     assert not list(qt.glob("lib/libQt6EglFS*")) and not list(internal.rglob("libQt6EglFS*"))
+    assert not (internal / "nltk" / "test").exists() and not (internal / "cryptography").exists()
+    assert not (internal / "docx" / "templates" / "default-docx-template").exists()
+    assert (internal / "docx" / "templates" / "default.docx").is_file()
+    if sys.platform.startswith("linux"):  # Pillow's _imaging names the host's libxcb (pillow_xcb.py)
+        assert not list(internal.glob("pillow.libs/libxcb-*")) and not list(internal.glob("pillow.libs/libXau-*"))
     if sys.platform.startswith("linux"):  # the GTK theme's and CUPS's stacks are the host's
         for stack_library in ("libcups.so*", "libgnutls.so*", "libcairo.so*"):
             assert not list(internal.glob(stack_library)), stack_library
     size_mb = folder_size(bundle) / 1e6
     print(f"\nbundle size: {size_mb:.0f} MB")
     # A budget, not the goal: issue 5's 150 MB is out of reach with the product's dependencies
-    # (README "Bundle size": what every run loads is more than that). 221 MB when set; a
-    # collected Qt module or package that should not be there (QML alone is 40 MB) fails this.
-    assert size_mb < 230, f"bundle grew to {size_mb:.0f} MB: look for newly collected packages"
+    # (README "Bundle size": what every run loads is more than that). Issue 13's ≤ 200 MB (197
+    # when set); a collected Qt module or package that should not be there (QML alone is 40 MB)
+    # fails this. Without binutils' strip the build works but keeps symbols (252 MB when set).
+    budget = 200 if not sys.platform.startswith("linux") or shutil.which("strip") else 260
+    assert size_mb <= budget, f"bundle grew to {size_mb:.1f} MB: look for newly collected packages"
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ELF libraries: Linux bundles only")
@@ -132,6 +139,26 @@ def test_frozen_install_check_finds_data_offline_and_a_keychain_backend(exe: lis
     # keyring found a backend: a real keychain, or its fail backend and the app's fallback.
     assert "keyring backend:" in result.stdout or "fallback in use" in result.stdout
     print("\n" + result.stdout)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or not shutil.which("dbus-daemon"),
+                    reason="the Secret Service is Linux's keychain; the fake one needs dbus-daemon")
+def test_frozen_keychain_is_the_secret_service_without_cryptography(bundle: Path, exe: list[str],
+                                                                     tmp_path: Path) -> None:
+    # The bundle has no cryptography (so no keyring SecretService backend through secretstorage);
+    # keyring picks the app's own plain-session backend when a Secret Service runs.
+    from fake_secret_service import SecretServiceBus
+
+    internal = bundle / "_internal"
+    assert not (internal / "cryptography").exists() and not list(internal.glob("_cffi_backend*"))
+    with SecretServiceBus() as bus:
+        result = run_app(exe, ["--check-install"],
+                         isolated_env(tmp_path, DBUS_SESSION_BUS_ADDRESS=bus.address))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "ok   keychain: keyring backend: Secret Service (plain session)" in result.stdout
+    without = run_app(exe, ["--check-install"], isolated_env(
+        tmp_path / "nobus", DBUS_SESSION_BUS_ADDRESS="unix:path=/nonexistent/bus"))
+    assert "fallback in use" in without.stdout
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ICU ships in PySide6 on Linux only")

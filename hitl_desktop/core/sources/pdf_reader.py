@@ -12,10 +12,15 @@ log = logging.getLogger(__name__)
 # pypdf reports every oddity of a damaged file as a warning; one "could not be read" is enough.
 logging.getLogger("pypdf").setLevel(logging.ERROR)
 
+# pypdf decrypts AES with the `cryptography` package, which the desktop bundle leaves out (README,
+# "Bundle size"); without it pypdf raises DependencyError, which must not read as "damaged" or
+# "needs a password". RC4-encrypted PDFs it decrypts with code of its own.
+AES_UNAVAILABLE = "AES-encrypted PDF (this build cannot decrypt it: save an unprotected copy)"
+
 
 def read_pdf(data: bytes) -> ParsedDocument:
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import DependencyError, PdfReadError
 
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
@@ -23,6 +28,8 @@ def read_pdf(data: bytes) -> ParsedDocument:
             # Many PDFs are encrypted only to set permissions, with an empty password to open.
             try:
                 opened = reader.decrypt("")
+            except DependencyError:
+                raise
             except Exception:  # noqa: BLE001 (unsupported algorithms raise their own types)
                 opened = 0
             if not opened:
@@ -31,6 +38,8 @@ def read_pdf(data: bytes) -> ParsedDocument:
         count = len(pages)
     except Unusable:
         raise
+    except DependencyError:  # from the reader too: it tries the empty password itself
+        raise Unusable(AES_UNAVAILABLE) from None
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
         log.info("Damaged PDF: %s", exc)
         raise Unusable("damaged PDF") from None
@@ -45,6 +54,8 @@ def read_pdf(data: bytes) -> ParsedDocument:
     for number in range(count):
         try:
             text = pages[number].extract_text() or ""
+        except DependencyError:  # AES-128: the password check passed, the content cannot be read
+            raise Unusable(AES_UNAVAILABLE) from None
         except Exception:  # noqa: BLE001 (one broken page leaves the rest readable)
             unreadable += 1
             continue
