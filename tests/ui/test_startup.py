@@ -116,12 +116,15 @@ def test_the_preload_imports_the_chosen_providers_run_only_and_freezes_what_it_i
         tmp_path: Path, provider: str, loaded: str, left_out: str) -> None:
     found = run_python("""
         import gc, json, sys
+        from hitl_desktop.ui.app import _OPENED_DURING_A_RUN
         from hitl_desktop.ui.run_preload import preload_run_modules
-        preload_run_modules()
+        preload_run_modules(also=_OPENED_DURING_A_RUN)
         print(json.dumps({"modules": sorted(m for m in ("dashscope", "openai", "llama_index.core.llms",
-                                                      "hitl_desktop.core.workflow.research") if m in sys.modules),
+                                                      "hitl_desktop.core.workflow.research",
+                                                      "hitl_desktop.ui.widgets.review_dialog") if m in sys.modules),
                           "gc_on": gc.isenabled(), "frozen": gc.get_freeze_count()}))
     """, tmp_path / "home", HITL_DESKTOP_PROVIDER=provider)
     assert loaded in found["modules"] and left_out not in found["modules"]  # type: ignore[operator]
-    assert {"llama_index.core.llms", "hitl_desktop.core.workflow.research"} <= set(found["modules"])  # type: ignore[arg-type]
+    assert {"llama_index.core.llms", "hitl_desktop.core.workflow.research",  # and the review dialog
+            "hitl_desktop.ui.widgets.review_dialog"} <= set(found["modules"])  # type: ignore[arg-type]
     assert found["gc_on"] is True and found["frozen"] > 10_000  # type: ignore[operator]
