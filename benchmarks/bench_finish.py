@@ -46,7 +46,7 @@ async def measure(names: list[str]) -> None:
     from PySide6.QtWidgets import QMainWindow
 
     from hitl_desktop.ui.widgets.report_view import ReportView
-    from hitl_desktop.ui.widgets.safe_markdown import MARKDOWN_FEATURES
+    from hitl_desktop.ui.widgets.markdown_render import MARKDOWN_FEATURES
 
     print(f"show_report of each text in a 1120x760 window; {os.cpu_count()} cores\n")
     print(f"{'case':11} {'chars':>10} {'Qt setMarkdown':>15} {'shown after':>12} {'p99 gap':>8} "

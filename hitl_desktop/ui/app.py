@@ -148,6 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.print_startup_time:
             _report_when_exposed(window)
         _wait_until_exposed(window)
+        window.set_standard_icons()  # left blank in the first frame: see widgets/button_icons
         from hitl_desktop.ui.module_loader import import_while_responsive
 
         import_while_responsive(_AFTER_FIRST_FRAME)
@@ -167,6 +168,9 @@ _AFTER_FIRST_FRAME = ("qasync", "hitl_desktop.ui.widgets.window_services", "hitl
                       "hitl_desktop.ui.event_loop", "hitl_desktop.ui.widgets.sources_panel",
                       "hitl_desktop.ui.widgets.history_panel", "hitl_desktop.ui.widgets.team_queue_panel",
                       "hitl_desktop.core.sources.current")
+# Imported with the run's modules once the window is up: the first review dialog otherwise
+# imported its module as the research ended, a pause of 30 ms on top of building the dialog.
+_OPENED_DURING_A_RUN = ("hitl_desktop.ui.widgets.review_dialog",)
 _FIRST_EXPOSE_WAIT_MS = 1000  # a window minimised or on a hidden desktop may not be exposed at once
 
 
@@ -245,7 +249,7 @@ async def _run_window(app: QApplication, window: MainWindow, args: argparse.Name
     if args.print_startup_time:
         QTimer.singleShot(0, window.close)  # once attached: a probe closes as a person would
     automation = _start_automation(window, args) if _is_automated(args) else None
-    preload = window.bridge.preload()
+    preload = window.bridge.preload(also=_OPENED_DURING_A_RUN)
     await quit_requested.wait()
     await window.bridge.shutdown()
     preload.cancel()

@@ -137,10 +137,10 @@ class WorkflowBridge(QObject):
         """Quitting keeps a run for later (the history can be written) instead of ending it."""
         return self.store is not None and self.store.writable
 
-    def preload(self) -> asyncio.Future[None]:
-        """Import the modules a run of the chosen provider needs, off the UI thread. A daemon
-        thread: quitting during the imports must not wait for them."""
-        return run_on_daemon_thread(preload_run_modules, name="preload")
+    def preload(self, also: tuple[str, ...] = ()) -> asyncio.Future[None]:
+        """Import the modules a run of the chosen provider needs, and those named in `also`, off
+        the UI thread. A daemon thread: quitting during the imports must not wait for them."""
+        return run_on_daemon_thread(lambda: preload_run_modules(also), name="preload")
 
     # ----- starting -----------------------------------------------------------------------
 

@@ -12,11 +12,15 @@ What actually notifies is a small backend, so tests can stand in for the desktop
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QEvent, QObject, Signal
-from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication, QStyle, QSystemTrayIcon, QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 
 from hitl_desktop import APP_NAME
+
+if TYPE_CHECKING:  # the tray's classes load when a review first waits: not for the first frame
+    from PySide6.QtWidgets import QSystemTrayIcon
 
 MESSAGE_MS = 15_000
 _TOPIC_CHARS = 120
@@ -50,6 +54,8 @@ class SystemBackend(NotificationBackend):
         self._tray: QSystemTrayIcon | None = None
 
     def tray_available(self) -> bool:
+        from PySide6.QtWidgets import QSystemTrayIcon
+
         return QSystemTrayIcon.isSystemTrayAvailable()
 
     def show_message(self, title: str, message: str) -> None:
@@ -66,6 +72,9 @@ class SystemBackend(NotificationBackend):
 
     def _tray_icon(self) -> QSystemTrayIcon:
         if self._tray is None:
+            from PySide6.QtGui import QIcon
+            from PySide6.QtWidgets import QStyle, QSystemTrayIcon
+
             icon = self._window.windowIcon()
             if icon.isNull():
                 icon = QApplication.windowIcon()
@@ -78,6 +87,8 @@ class SystemBackend(NotificationBackend):
         return self._tray
 
     def _on_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
+        from PySide6.QtWidgets import QSystemTrayIcon
+
         if reason in (QSystemTrayIcon.ActivationReason.Trigger, QSystemTrayIcon.ActivationReason.DoubleClick):
             self.clicked.emit()
 

@@ -24,15 +24,16 @@ _PROVIDER_MODULES = {
 }
 
 
-def preload_run_modules() -> None:
-    """Import what a run of the saved provider needs (call it off the UI thread)."""
+def preload_run_modules(also: tuple[str, ...] = ()) -> None:
+    """Import what a run of the saved provider needs, and the modules named in `also` (what
+    the window opens during a run), off the UI thread."""
     from hitl_desktop.core.settings import load_settings
 
     try:
         provider = load_settings(with_key=False).provider
     except Exception:  # a damaged settings file is reported when a run reads it
         provider = DASHSCOPE
-    _import_all(_RUN_MODULES + _PROVIDER_MODULES.get(provider, ()))
+    _import_all(_RUN_MODULES + _PROVIDER_MODULES.get(provider, ()) + also)
 
 
 def _import_all(names: tuple[str, ...]) -> None:

@@ -11,7 +11,6 @@ from PySide6.QtGui import QTextDocument, QTextFormat
 from hitl_desktop.core import export
 from hitl_desktop.core.models import Report, ReviewRequest
 from hitl_desktop.ui.widgets.markdown_blocks import (
-    SAVED_FILE_KEEPS_ALL,
     VIEW_MAX_CHARS,
     cap_length,
     cap_tables,
@@ -20,9 +19,9 @@ from hitl_desktop.ui.widgets.markdown_blocks import (
     split_at_first_note,
     view_rows,
 )
-from hitl_desktop.ui.widgets.report_view import ReportView
+from hitl_desktop.ui.widgets.markdown_render import render_steps, set_markdown
+from hitl_desktop.ui.widgets.report_view import SAVED_FILE_KEEPS_ALL, ReportView
 from hitl_desktop.ui.widgets.review_dialog import ReviewDialog
-from hitl_desktop.ui.widgets.safe_markdown import render_steps, set_markdown
 
 
 SHOWN = view_rows(3)  # rows a view shows of the 3-column tables below
@@ -104,9 +103,9 @@ def test_cutting_at_every_clean_cut_renders_any_three_blocks_as_the_whole_does(q
     next to a horizontal rule); cuts there are not clean."""
     import itertools
 
-    from hitl_desktop.ui.widgets import safe_markdown
+    from hitl_desktop.ui.widgets import markdown_render
 
-    monkeypatch.setattr(safe_markdown, "slices", lambda markdown: slices(markdown, size=1))
+    monkeypatch.setattr(markdown_render, "slices", lambda markdown: slices(markdown, size=1))
     differ = []
     for names in itertools.product(BLOCKS, repeat=3):
         markdown = "\n".join(BLOCKS[name] for name in names)

@@ -6,7 +6,7 @@ from PySide6.QtGui import QTextDocument
 
 from hitl_desktop.ui.widgets.markdown_blocks import BlockScanner, cuts
 from hitl_desktop.ui.widgets.report_view import ReportView
-from hitl_desktop.ui.widgets.safe_markdown import set_markdown
+from hitl_desktop.ui.widgets.markdown_render import set_markdown
 
 REPORT = (
     "# Title\n\nIntro paragraph with **bold**.\n\n## Section\n\n- one\n- two\n\n"

@@ -55,10 +55,26 @@ def test_the_first_frame_comes_before_asyncio_and_the_services_and_offers_only_w
         app._wait_until_exposed(window)
         services = ("asyncio", "qasync", "hitl_desktop.ui.bridge", "hitl_desktop.core.store",
                     "hitl_desktop.core.run", "hitl_desktop.core.models", "keyring", "sqlite3")
-        import PySide6.QtCore
+        later = ("logging.handlers", "html", "dataclasses", "hitl_desktop.ui.widgets.markdown_blocks",
+                 "hitl_desktop.ui.widgets.markdown_render")
+        import PySide6.QtCore, PySide6.QtGui, PySide6.QtWidgets
+        # PySide makes a class (and its enums) at its first use from Python: these wait until used.
+        classes = {"QtWidgets": ("QStyle", "QFileDialog", "QMessageBox", "QSystemTrayIcon"),
+                   "QtGui": ("QTextCursor", "QTextFormat", "QTextBlockFormat", "QPalette", "QAccessible")}
+        made = [name for module, names in classes.items() for name in names
+                if name in vars(getattr(PySide6, module))]
+        sizes = [window.runButton.sizeHint().toTuple(), window.stopButton.sizeHint().toTuple()]
+        blank = [window.runButton.icon().isNull(), "QStyle" in vars(PySide6.QtWidgets)]
+        first_icon = window.runButton.icon().cacheKey()
+        window.set_standard_icons()
         print(json.dumps({"exposed": window.windowHandle().isExposed(), "topic": window.topic.text(),
                           # PySide makes all of the Qt namespace's enums at its first use (qt_enums)
                           "qt_namespace": "Qt" in vars(PySide6.QtCore),
+                          "classes": made, "modules": [name for name in later if name in sys.modules],
+                          "icons": {"blank": blank, "sizes_kept": sizes == [window.runButton.sizeHint().toTuple(),
+                                                                            window.stopButton.sizeHint().toTuple()],
+                                    "set": [window.runButton.icon().cacheKey() != first_icon,
+                                            "QStyle" in vars(PySide6.QtWidgets)]},
                           "loaded": [name for name in services if name in sys.modules],
                           "actions": sorted(action.objectName() for action in window.findChildren(QAction)
                                             if action.isEnabled() and action.objectName()),
@@ -68,6 +84,9 @@ def test_the_first_frame_comes_before_asyncio_and_the_services_and_offers_only_w
     """, tmp_path / "home")
     assert found["exposed"] is True and found["topic"] == "tidal power"
     assert found["qt_namespace"] is False
+    assert found["classes"] == [] and found["modules"] == []
+    # Run and Stop show a blank icon of the same size first, the style's icon just after.
+    assert found["icons"] == {"blank": [False, False], "sizes_kept": True, "set": [True, True]}
     assert found["loaded"] == []
     # What needs no services works at once; the rest is disabled until they are attached.
     assert found["actions"] == ["aboutAction", "copyAction", "includeProvenanceAction", "quitAction",
@@ -97,12 +116,15 @@ def test_the_preload_imports_the_chosen_providers_run_only_and_freezes_what_it_i
         tmp_path: Path, provider: str, loaded: str, left_out: str) -> None:
     found = run_python("""
         import gc, json, sys
+        from hitl_desktop.ui.app import _OPENED_DURING_A_RUN
         from hitl_desktop.ui.run_preload import preload_run_modules
-        preload_run_modules()
+        preload_run_modules(also=_OPENED_DURING_A_RUN)
         print(json.dumps({"modules": sorted(m for m in ("dashscope", "openai", "llama_index.core.llms",
-                                                      "hitl_desktop.core.workflow.research") if m in sys.modules),
+                                                      "hitl_desktop.core.workflow.research",
+                                                      "hitl_desktop.ui.widgets.review_dialog") if m in sys.modules),
                           "gc_on": gc.isenabled(), "frozen": gc.get_freeze_count()}))
     """, tmp_path / "home", HITL_DESKTOP_PROVIDER=provider)
     assert loaded in found["modules"] and left_out not in found["modules"]  # type: ignore[operator]
-    assert {"llama_index.core.llms", "hitl_desktop.core.workflow.research"} <= set(found["modules"])  # type: ignore[arg-type]
+    assert {"llama_index.core.llms", "hitl_desktop.core.workflow.research",  # and the review dialog
+            "hitl_desktop.ui.widgets.review_dialog"} <= set(found["modules"])  # type: ignore[arg-type]
     assert found["gc_on"] is True and found["frozen"] > 10_000  # type: ignore[operator]

@@ -7,12 +7,10 @@ banner never blocks like a modal box; it stays until what it reports is resolved
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import Signal
-from PySide6.QtGui import QAccessible, QAccessibleEvent
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QStyle, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from hitl_desktop.core.errors import ErrorKind, UserFacingError
 from hitl_desktop.ui.widgets.qt_enums import set_enum
@@ -37,9 +35,7 @@ class Banner(QFrame):
         border = _PROBLEM_BORDER if problem else "palette(highlight)"
         self.setStyleSheet(f"#{name} {{ background: palette(alternate-base); border: 1px solid {border};"
                            " border-radius: 4px; }")
-        icon = QStyle.StandardPixmap.SP_MessageBoxWarning if problem else QStyle.StandardPixmap.SP_MessageBoxInformation
-        self._icon = QLabel(self)
-        self._icon.setPixmap(self.style().standardIcon(icon).pixmap(20, 20))
+        self._icon = QLabel(self)  # its picture is set when the banner is first shown (setVisible)
         self.textLabel = QLabel(self, objectName=f"{prefix}Text")
         self.textLabel.setWordWrap(True)
         set_enum(self.textLabel, "textFormat", "RichText")
@@ -55,6 +51,17 @@ class Banner(QFrame):
             self.add_button("Dismiss", f"{prefix}Dismiss", self.hide)
         self.hide()
 
+    def setVisible(self, visible: bool) -> None:  # noqa: N802 (Qt override)
+        # The icon comes from the style: using QStyle from Python makes PySide create its class
+        # and enums (7-11 ms), which the first frame, where every banner is hidden, does without.
+        if visible and self._icon.pixmap().isNull():
+            from PySide6.QtWidgets import QStyle
+
+            icon = QStyle.StandardPixmap.SP_MessageBoxWarning if self._problem else \
+                QStyle.StandardPixmap.SP_MessageBoxInformation
+            self._icon.setPixmap(self.style().standardIcon(icon).pixmap(20, 20))
+        super().setVisible(visible)
+
     def add_button(self, text: str, name: str, slot: Callable[[], None]) -> QPushButton:
         button = QPushButton(text, self, objectName=name)
         button.clicked.connect(slot)
@@ -63,6 +70,10 @@ class Banner(QFrame):
         return button
 
     def show_message(self, message: str, hint: str = "", actions: Sequence[BannerAction] = ()) -> None:
+        import html  # with its entity tables: not needed for the first frame, which shows no banner
+
+        from PySide6.QtGui import QAccessible, QAccessibleEvent
+
         text = f"<b>{html.escape(message, quote=False)}</b>" if self._problem else html.escape(message, quote=False)
         if hint:
             text += f"<br>{html.escape(hint, quote=False)}"

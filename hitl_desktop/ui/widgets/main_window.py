@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import QAction, QCloseEvent
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QPushButton, QSplitter, QStyle, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from hitl_desktop import APP_NAME
 from hitl_desktop.core.errors import ErrorKind, UserFacingError
 from hitl_desktop.ui.widgets.banner import ProblemBar, SetupBanner
+from hitl_desktop.ui.widgets.button_icons import reserve_standard_icon, set_standard_icons
 from hitl_desktop.ui.widgets.main_menus import install_menus
 from hitl_desktop.ui.widgets.report_view import ReportView
 from hitl_desktop.ui.widgets.research_preview import ResearchPreview
@@ -37,6 +37,8 @@ from hitl_desktop.ui.widgets.window_commands import update_commands
 from hitl_desktop.ui.window_state import restore_layout, save_layout
 
 if TYPE_CHECKING:  # attached after the first frame (window_services), as is the run data
+    from PySide6.QtGui import QAction, QCloseEvent
+
     from hitl_desktop.core.models import (ProgressUpdate, Report, ResearchDelta, ReviewDecision, ReviewRequest,
                                          StepFailure)
     from hitl_desktop.core.run import RunController
@@ -79,6 +81,7 @@ class MainWindow(QMainWindow):
         """Give the window its settings, run store, bridge and run rules (made here if not given)."""
         from hitl_desktop.ui.widgets.window_services import attach_services
 
+        self.set_standard_icons()
         attach_services(self, bridge, settings, store)
         self.attached = True
         self._update_actions()
@@ -86,6 +89,10 @@ class MainWindow(QMainWindow):
             self.messageBar.show_error(self.store.problem, "The app works on; runs are kept from now on.")
         self.statusBar().showMessage("Ready")
         QTimer.singleShot(0, self, self._resume_waiting)
+
+    def set_standard_icons(self) -> None:
+        """The buttons' icons from the style, which the first frame shows blank (button_icons)."""
+        set_standard_icons([self.runButton, self.stopButton])
 
     # ----- construction -------------------------------------------------------------------
 
@@ -97,10 +104,10 @@ class MainWindow(QMainWindow):
         self.topicInput, self.topicHint = self.topic.input, self.topic.hint
         topic_label.setBuddy(self.topicInput)
 
-        self.runButton = self._button("Run", "runButton", QStyle.StandardPixmap.SP_MediaPlay,
+        self.runButton = self._button("Run", "runButton", "SP_MediaPlay",
                                       "Start researching the topic (Ctrl+Enter)", self.runAction)
         self.runButton.setDefault(True)
-        self.stopButton = self._button("Stop", "stopButton", QStyle.StandardPixmap.SP_MediaStop,
+        self.stopButton = self._button("Stop", "stopButton", "SP_MediaStop",
                                        "Stop the run shown (Esc)", self.stopAction)
         buttons = QVBoxLayout()
         buttons.addWidget(self.runButton)
@@ -148,10 +155,9 @@ class MainWindow(QMainWindow):
         self.providerLabel = QLabel(self, objectName="providerLabel")  # named once the settings are read
         self.statusBar().addPermanentWidget(self.providerLabel)
 
-    def _button(self, text: str, name: str, icon: QStyle.StandardPixmap, tip: str,
-                action: QAction) -> QPushButton:
+    def _button(self, text: str, name: str, icon: str, tip: str, action: QAction) -> QPushButton:
         button = QPushButton(text, objectName=name)
-        button.setIcon(self.style().standardIcon(icon))
+        reserve_standard_icon(button, icon)
         button.setToolTip(tip)
         button.clicked.connect(action.trigger)
         return button

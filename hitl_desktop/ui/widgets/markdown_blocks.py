@@ -160,10 +160,6 @@ def reference_definitions(markdown: str) -> str:
     return "\n".join(found)
 
 
-# Said after what a view leaves out of a report (a review's notes say only that it is left out).
-SAVED_FILE_KEEPS_ALL = ": all kept in the saved file"
-
-
 def cap_tables(markdown: str, max_rows: int | None = None, kept: str = "") -> str:
     """`markdown` with each table cut to its first `max_rows` rows (default: `view_rows` of its
     columns), and a line after it saying how many more there are, then `kept` (where they are).

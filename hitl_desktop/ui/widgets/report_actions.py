@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QMimeData, QObject
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QWidget
 
 from hitl_desktop.core.errors import ErrorKind, UserFacingError
 from hitl_desktop.ui.window_state import include_provenance, set_include_provenance, window_state
@@ -23,6 +23,7 @@ from hitl_desktop.ui.window_state import include_provenance, set_include_provena
 if TYPE_CHECKING:  # Qt's print support is loaded when the user first prints, the exporter when used
     from hitl_desktop.core.models import Report
     from PySide6.QtPrintSupport import QPrinter
+    from PySide6.QtWidgets import QFileDialog
 
 LAST_FOLDER_KEY = "export/lastFolder"
 
@@ -103,6 +104,8 @@ class ReportActions(QObject):
         report = self._report()
         if report is None:
             return
+        from PySide6.QtWidgets import QFileDialog  # the dialogs' classes and enums: not for the first frame
+
         from hitl_desktop.core import export  # with the first report: not needed for the first frame
 
         folder = window_state().value(LAST_FOLDER_KEY, str(Path.home()))
@@ -159,6 +162,8 @@ class ReportActions(QObject):
     def ask_export_folder(self) -> None:
         if self._report() is None:
             return
+        from PySide6.QtWidgets import QFileDialog
+
         folder = window_state().value(LAST_FOLDER_KEY, str(Path.home()))
         dialog = QFileDialog(self._window, "Export All Formats to Folder", str(folder))
         dialog.setObjectName("exportAllDialog")
@@ -180,6 +185,8 @@ class ReportActions(QObject):
         if not existing:
             self._write_all(Path(folder), stem)
             return
+        from PySide6.QtWidgets import QMessageBox
+
         names = "\n".join(path.name for path in existing)
         box = QMessageBox(QMessageBox.Icon.Question, "Replace Files?",
                           f"These files already exist in {folder}:\n\n{names}\n\nReplace them?",
@@ -209,6 +216,7 @@ class ReportActions(QObject):
         if self._report() is None:
             return
         from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+        from PySide6.QtWidgets import QDialog
 
         self._printer = QPrinter(QPrinter.PrinterMode.HighResolution)
         dialog = QPrintDialog(self._printer, self._window)

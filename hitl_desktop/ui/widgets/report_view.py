@@ -16,22 +16,19 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QWidget
 
-from hitl_desktop.ui.widgets.markdown_blocks import (
-    SAVED_FILE_KEEPS_ALL,
-    VIEW_MAX_CHARS,
-    BlockScanner,
-    Cut,
-    has_reference_definitions,
-    more_text_note,
-    shown_piece,
-    split_at_first_note,
-)
-from hitl_desktop.ui.widgets.safe_markdown import SafeTextBrowser, append_markdown
+from typing import TYPE_CHECKING
 
-_DOCUMENT_MARGIN = 14  # as safe_markdown renders a whole document
+from hitl_desktop.ui.widgets.safe_markdown import SafeTextBrowser
+
+if TYPE_CHECKING:  # with the first text streamed (its patterns: 2-3 ms), not for the first frame
+    from hitl_desktop.ui.widgets.markdown_blocks import BlockScanner, Cut
+
+# Said after what the report view leaves out of a report (a review's notes say only that it is left out).
+SAVED_FILE_KEEPS_ALL = ": all kept in the saved file"
+
+_DOCUMENT_MARGIN = 14  # as markdown_render renders a whole document
 _FLUSH_INTERVAL_MS = 40
 _MAX_FLUSH_INTERVAL_MS = 400
 # An unfinished tail longer than this is committed at its last block start even where that is
@@ -47,7 +44,7 @@ class StreamingMarkdownView(SafeTextBrowser):
         self._pieces: list[str] = []  # the text so far, joined when it is rendered
         self._length = 0
         self._committed = 0      # characters of the text rendered as finished blocks
-        self._scanner = BlockScanner()
+        self._scanner: BlockScanner | None = None  # made when text first arrives
         self._cuts: list[Cut] = []  # block starts after _committed found so far
         self._capped = False     # the view shows no more of the text (see markdown_blocks.VIEW_MAX_CHARS)
         # Every finished block was rendered from a clean cut: the document is the whole render.
@@ -95,6 +92,11 @@ class StreamingMarkdownView(SafeTextBrowser):
     def _finish_stream(self, markdown: str) -> bool:
         """Render the streamed text's last blocks as finished if the document is then the whole
         render of `markdown` (the stream's text, but for white space at its ends)."""
+        from PySide6.QtGui import QTextCursor  # these three: with the first text, not the first frame
+
+        from hitl_desktop.ui.widgets.markdown_blocks import has_reference_definitions, shown_piece
+        from hitl_desktop.ui.widgets.markdown_render import append_markdown
+
         text = self._text()
         if (self.is_rendering() or not self._clean or self._capped or not text.strip()
                 or text.strip() != markdown.strip() or has_reference_definitions(markdown)):
@@ -122,7 +124,7 @@ class StreamingMarkdownView(SafeTextBrowser):
         self._pieces = [text] if text else []
         self._length = len(text)
         self._committed = 0
-        self._scanner = BlockScanner()
+        self._scanner = None
         self._cuts = []
         self._capped = False
         self._clean = True
@@ -142,8 +144,15 @@ class StreamingMarkdownView(SafeTextBrowser):
         self.verticalScrollBar().setValue(self.verticalScrollBar().maximum() if following else scroll)
 
     def _flush(self) -> None:
+        from PySide6.QtGui import QTextCursor  # these three: with the first text, not the first frame
+
+        from hitl_desktop.ui.widgets.markdown_blocks import BlockScanner, shown_piece, split_at_first_note
+        from hitl_desktop.ui.widgets.markdown_render import append_markdown
+
         started = time.perf_counter()
         text = self._text()
+        if self._scanner is None:
+            self._scanner = BlockScanner()
         self._cuts.extend(self._scanner.scan(text))
         commit_to = self._commit_point(len(text))
         head, rest = split_at_first_note(self._tail_markdown(text, commit_to))
@@ -180,6 +189,8 @@ class StreamingMarkdownView(SafeTextBrowser):
         """Where the finished blocks to render once end: the last block start where the text
         may be cut (so the view matches the finished report), or, when the unfinished tail has
         grown long, the last block start of any kind; at most the view's length cap."""
+        from hitl_desktop.ui.widgets.markdown_blocks import VIEW_MAX_CHARS
+
         if self._capped:
             return self._committed
         if length > VIEW_MAX_CHARS:
@@ -193,6 +204,8 @@ class StreamingMarkdownView(SafeTextBrowser):
         return point
 
     def _tail_markdown(self, text: str, start: int) -> str:
+        from hitl_desktop.ui.widgets.markdown_blocks import more_text_note, shown_piece
+
         if self._capped:
             return more_text_note(len(text) - start, self.kept_note)
         return shown_piece(text[start:], self.kept_note)

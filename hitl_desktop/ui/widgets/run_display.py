@@ -9,7 +9,6 @@ it whole; updates of a run not shown are kept and not drawn.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
@@ -23,14 +22,17 @@ if TYPE_CHECKING:  # neither the run store (SQLite) nor the run data are needed 
     from hitl_desktop.core.store import StoredRun
 
 
-@dataclass
 class _RunSoFar:
-    topic: str
-    lines: list[tuple[ProgressUpdate, bool]] = field(default_factory=list)  # (line, is an error)
-    research: list[ResearchDelta] = field(default_factory=list)  # the round being written
-    research_chars: int = 0  # their length, counted as they come (thousands a second)
-    review: ReviewRequest | None = None  # the last round sent for review
-    report: list[str] = field(default_factory=list)
+    """What a run has shown so far. Not a dataclass: the first frame needs this module, and
+    importing dataclasses and generating the class took it a millisecond."""
+
+    def __init__(self, topic: str) -> None:
+        self.topic = topic
+        self.lines: list[tuple[ProgressUpdate, bool]] = []  # (line, is an error)
+        self.research: list[ResearchDelta] = []  # the round being written
+        self.research_chars = 0  # their length, counted as they come (thousands a second)
+        self.review: ReviewRequest | None = None  # the last round sent for review
+        self.report: list[str] = []
 
 
 class RunDisplay(QObject):

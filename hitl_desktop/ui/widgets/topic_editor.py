@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Signal
-from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QWidget
 
 from hitl_desktop.core.errors import UserFacingError
@@ -65,5 +64,7 @@ class TopicEditor(QObject):
         self.changed.emit()
 
     def _error_color(self) -> str:
+        from PySide6.QtGui import QPalette  # only once a topic is wrong: not for the first frame
+
         dark = self.input.palette().color(QPalette.ColorRole.Window).lightness() < 128
         return "#ff8a80" if dark else "#b3261e"  # both readable on their theme's background
