@@ -95,8 +95,8 @@ _attach = MainWindow.attach_services
 def attach_services(self, *args, **kwargs):
     _attach(self, *args, **kwargs)
     _preload = self.bridge.preload
-    def preload():
-        future = _preload()
+    def preload(*args, **kwargs):
+        future = _preload(*args, **kwargs)
         future.add_done_callback(lambda _f: preloaded.append(time.perf_counter()))
         return future
     self.bridge.preload = preload

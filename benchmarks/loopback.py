@@ -249,10 +249,11 @@ def run_app(main: Callable[[], Awaitable[T]]) -> T:
 async def open_window() -> object:
     """The main window, shown, with the heavy modules preloaded as the app does after showing it."""
     from hitl_desktop.ui import MainWindow
+    from hitl_desktop.ui.app import _OPENED_DURING_A_RUN
 
     window = MainWindow()
     window.show()
-    await window.bridge.preload()
+    await window.bridge.preload(also=_OPENED_DURING_A_RUN)
     return window
 
 

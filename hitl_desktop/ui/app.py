@@ -168,9 +168,10 @@ _AFTER_FIRST_FRAME = ("qasync", "hitl_desktop.ui.widgets.window_services", "hitl
                       "hitl_desktop.ui.event_loop", "hitl_desktop.ui.widgets.sources_panel",
                       "hitl_desktop.ui.widgets.history_panel", "hitl_desktop.ui.widgets.team_queue_panel",
                       "hitl_desktop.core.sources.current")
-# Imported with the run's modules once the window is up: the first review dialog otherwise
-# imported its module as the research ended, a pause of 30 ms on top of building the dialog.
-_OPENED_DURING_A_RUN = ("hitl_desktop.ui.widgets.review_dialog",)
+# Imported with the run's modules once the window is up, not when first used: the Markdown
+# rendering the views load with their first text (markdown_it with it: a pause of 50-120 ms as
+# the first research streamed in), and the review dialog (30 ms as the first round ended).
+_OPENED_DURING_A_RUN = ("hitl_desktop.ui.widgets.markdown_render", "hitl_desktop.ui.widgets.review_dialog")
 _FIRST_EXPOSE_WAIT_MS = 1000  # a window minimised or on a hidden desktop may not be exposed at once
 
 

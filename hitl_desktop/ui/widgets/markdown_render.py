@@ -26,6 +26,7 @@ from PySide6.QtGui import (
     QTextFormat,
 )
 
+from hitl_desktop.core.export.parsing import is_safe_link
 from hitl_desktop.ui.widgets.markdown_blocks import cap_length, cap_nesting, cap_tables, slices
 
 if TYPE_CHECKING:
@@ -82,8 +83,6 @@ def append_markdown(cursor: QTextCursor, markdown: str, *, polish: bool = True) 
 
 def unlink_unsafe(document: QTextDocument, from_position: int) -> None:
     """Turn links that are not web or mail addresses back into their Markdown text (unlinked)."""
-    from hitl_desktop.core.export.parsing import is_safe_link
-
     links: list[list] = []  # [position, end, text, href]: one per link (its runs merged)
     block = document.findBlock(from_position)
     while block.isValid():
