@@ -93,6 +93,7 @@ class WorkflowBridge(QObject):
         self._model_source = model_source or chat_model_factory or model_source_for(
             (settings if settings is not None else SettingsService(SecretStore())).current)
         self._runs: dict[str, _ActiveRun] = {}
+        self._preloading: asyncio.Future[None] | None = None
         self._queue_listing: TeamQueueListing | None = None
         if settings is not None:  # team mode needs the settings service
             self._queue_listing = TeamQueueListing(settings, self)
@@ -140,7 +141,17 @@ class WorkflowBridge(QObject):
     def preload(self, also: tuple[str, ...] = ()) -> asyncio.Future[None]:
         """Import the modules a run of the chosen provider needs, and those named in `also`, off
         the UI thread. A daemon thread: quitting during the imports must not wait for them."""
-        return run_on_daemon_thread(lambda: preload_run_modules(also), name="preload")
+        self._preloading = run_on_daemon_thread(lambda: preload_run_modules(also), name="preload")
+        return self._preloading
+
+    async def _preloaded(self) -> None:
+        """Wait for the preload while it imports. Importing the same modules on two threads at
+        once can fail: llama-index's modules import each other in a cycle, and a thread that
+        meets one another thread is still importing gets it half made (an ImportError, seen when
+        a run was resumed at start-up while the preload ran)."""
+        if self._preloading is not None and not self._preloading.done():
+            with contextlib.suppress(Exception):  # a failed preload: the run imports for itself
+                await asyncio.shield(self._preloading)
 
     # ----- starting -----------------------------------------------------------------------
 
@@ -232,6 +243,7 @@ class WorkflowBridge(QObject):
         """
         from hitl_desktop.core.providers.connection_check import check_connection
 
+        await self._preloaded()
         return await check_connection(settings)
 
     def submit_decision(self, run_id: str, decision: ReviewDecision) -> bool:
@@ -335,6 +347,7 @@ class WorkflowBridge(QObject):
 
     async def _run(self, run_id: str, run: _ActiveRun, work) -> None:  # type: ignore[no-untyped-def]
         try:
+            await self._preloaded()
             report = await work
         except asyncio.CancelledError:
             log.info("Run %s was stopped", run_id)
@@ -354,6 +367,7 @@ class WorkflowBridge(QObject):
             if self._alive():
                 self.finished.emit(run_id, report)
         finally:
+            work.close()  # not started if stopped while the preload ran; a no-op once it ran
             self._runs.pop(run_id, None)
             if self._alive():
                 self.runEnded.emit(run_id)

@@ -55,3 +55,43 @@ def test_the_window_counts_the_research_of_each_round_as_it_comes(qtbot) -> None
     assert display.research_chars("run-1") == len("new round")
     display.review_requested("run-1", ReviewRequest(round=2, topic="Tidal power", notes="new round"))
     assert display.research_chars("run-1") == 0 and display.research_chars("other") == 0
+
+
+def test_a_run_started_while_the_preload_imports_waits_for_it(qtbot, qloop, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Two threads importing llama-index at once can give one of them a half-made module (an
+    ImportError that failed a run resumed at start-up): a run waits for the preload first."""
+    import threading
+
+    from window_driver import start_run, wait_for_review
+
+    from hitl_desktop.ui import MainWindow, bridge as bridge_module
+    from hitl_desktop.ui.bridge import WorkflowBridge
+
+    events: list[str] = []
+    release = threading.Event()
+
+    def slow_preload(also=()):  # type: ignore[no-untyped-def]
+        events.append("preload started")
+        release.wait(10)
+        events.append("preload done")
+
+    monkeypatch.setattr(bridge_module, "preload_run_modules", slow_preload)
+    model = ScriptedChatModel("## Notes\n\nTides.", "# Report\n\nDone.")
+
+    def model_source():  # type: ignore[no-untyped-def]
+        events.append("model built")
+        return model
+
+    window = MainWindow(WorkflowBridge(model_source=model_source))
+    qtbot.addWidget(window)
+    window.show()
+    window.bridge.preload()
+    qtbot.waitUntil(lambda: events == ["preload started"], timeout=5_000)
+    start_run(qtbot, window)
+    qtbot.wait(300)
+    assert "model built" not in events  # waiting for the imports, not racing them
+    release.set()
+    wait_for_review(qtbot, window, 1)
+    assert events[:3] == ["preload started", "preload done", "model built"]
+    window.bridge.stop()
+    qtbot.waitUntil(lambda: not window.bridge.is_running, timeout=5_000)
