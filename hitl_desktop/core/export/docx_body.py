@@ -108,7 +108,6 @@ class _BodyWriter:
         self.parts: list[str] = []
         self.lists: list[_List] = []
         self.quote_depth = 0
-        self._table_column_twips: dict[int, int] = {}
 
     def write(self, tokens: list[Token]) -> None:
         index = 0
