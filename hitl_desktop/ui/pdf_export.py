@@ -16,6 +16,7 @@ import html
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Iterator
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,7 @@ from hitl_desktop.core import export
 from hitl_desktop.core.models import Report
 
 if TYPE_CHECKING:
+    from PySide6.QtCore import QSizeF
     from PySide6.QtGui import QPagedPaintDevice, QPageSize, QTextDocument
 
 _MARGINS_MM = (20.0, 16.0, 20.0, 14.0)  # left, top, right, bottom
@@ -52,6 +54,9 @@ p.meta { color: #5c6370; font-size: 8.5pt; margin-bottom: 4PT; }
 div.how-made { color: #4a5260; font-size: 9.5pt; }
 """
 _POINTS = re.compile(r"(\d+(?:\.\d+)?)PT")
+# A long report's HTML is made in parts of about this many characters of Markdown (14 pages):
+# Qt imports and lays out each while the next is made (`document_pieces`).
+_PIECE_CHARS = 40_000
 
 
 def _stylesheet() -> str:
@@ -68,10 +73,12 @@ def _stylesheet() -> str:
 _app_we_made = None  # keeps a lazily created QGuiApplication alive for the process
 
 
-def render_pdf(report: Report, *, page_size: str | None = None, provenance: bool = True) -> bytes:
+def render_pdf(report: Report, *, page_size: str | None = None, provenance: bool = True,
+               pieces: Iterator[str] | None = None) -> bytes:
     """The report as PDF bytes. `page_size` is "A4" or "Letter"; None follows the locale. With
     `provenance` off the PDF says nothing of where or how the report was made (no line under the
-    title, no appendix, no creator)."""
+    title, no appendix, no creator). `pieces`: its HTML as `document_pieces` makes it, read as
+    it comes (from another process), instead of made here."""
     from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF
     from PySide6.QtGui import QPageLayout, QPdfWriter
 
@@ -91,12 +98,13 @@ def render_pdf(report: Report, *, page_size: str | None = None, provenance: bool
     layout = QPageLayout(_page_size(page_size), QPageLayout.Orientation.Portrait,
                          QMarginsF(*_MARGINS_MM), QPageLayout.Unit.Millimeter)
     writer.setPageLayout(layout)
-    paint_report(writer, report, provenance=provenance)
+    paint_report(writer, report, provenance=provenance, pieces=pieces)
     buffer.close()
     return bytes(data.data())
 
 
-def paint_report(device: QPagedPaintDevice, report: Report, *, provenance: bool = True) -> int:
+def paint_report(device: QPagedPaintDevice, report: Report, *, provenance: bool = True,
+                 pieces: Iterator[str] | None = None) -> int:
     """Lay the report out on `device` (a QPdfWriter or QPrinter) page by page; returns pages."""
     from PySide6.QtCore import QRectF, QSizeF
     from PySide6.QtGui import QPainter
@@ -105,11 +113,14 @@ def paint_report(device: QPagedPaintDevice, report: Report, *, provenance: bool 
 
     _ensure_gui_app()
     report = export.clean_report(report)  # printing does not pass through export.render
-    document = build_document(report, device, provenance=provenance)
     resolution = device.logicalDpiY()
     footer_px = _FOOTER_MM / 25.4 * resolution
     body = QSizeF(device.width(), device.height() - footer_px)
-    document.setPageSize(body)
+    if pieces is None:
+        document = build_document(report, device, provenance=provenance)
+        document.setPageSize(body)
+    else:  # laid out on these pages as it came (setting the size again would lay it out again)
+        document = build_document(report, device, pieces=pieces, page_size=body)
     pages = document.pageCount()
     title = report_title(report)
     painter = QPainter(device)
@@ -129,46 +140,103 @@ def paint_report(device: QPagedPaintDevice, report: Report, *, provenance: bool 
 
 
 def build_document(report: Report, device: QPagedPaintDevice | None = None, *,
-                   provenance: bool = True) -> QTextDocument:
+                   provenance: bool = True, pieces: Iterator[str] | None = None,
+                   page_size: QSizeF | None = None) -> QTextDocument:
     """A QTextDocument holding the report as it appears on paper (provenance line first, the
-    appendix on how it was made last, unless `provenance` is off)."""
-    from PySide6.QtGui import QFont, QTextDocument
+    appendix on how it was made last, unless `provenance` is off). From `pieces` (see
+    `document_pieces`) if given: laid out on pages of `page_size` one piece at a time."""
+    from PySide6.QtGui import QTextDocument
 
     from hitl_desktop.core.export.parsing import report_title
 
     _ensure_gui_app()
-    document = QTextDocument()
+    document = _styled_document()
     if device is not None:
         document.documentLayout().setPaintDevice(device)
+    document.setMetaInformation(QTextDocument.MetaInformation.DocumentTitle, report_title(report))
+    if pieces is None:
+        document.setHtml(_document_html(report, provenance=provenance))
+    else:
+        if page_size is not None:
+            document.setPageSize(page_size)
+        _fill_from_pieces(document, pieces)
+    return document
+
+
+def _styled_document() -> QTextDocument:
+    from PySide6.QtGui import QFont, QTextDocument
+
+    document = QTextDocument()
     font = QFont()
     font.setFamilies(_BODY_FAMILIES)
     font.setPointSizeF(10.5)
     document.setDefaultFont(font)
     document.setDefaultStyleSheet(_stylesheet())
     document.setDocumentMargin(0)
-    document.setMetaInformation(QTextDocument.MetaInformation.DocumentTitle, report_title(report))
-    document.setHtml(_document_html(report, provenance=provenance))
     return document
 
 
+def _fill_from_pieces(document: QTextDocument, pieces: Iterator[str]) -> None:
+    """The pieces' HTML into `document` as they come, each laid out before the next is read
+    (while another process makes it). The same document as `setHtml` of the whole: a piece is
+    imported on its own, then added after a new block with its first block's formats (inserted
+    HTML would run its first block into the document's last one and drop its formats)."""
+    from PySide6.QtGui import QTextCursor, QTextDocumentFragment
+
+    cursor: QTextCursor | None = None
+    for piece in pieces:
+        if cursor is None:
+            document.setHtml(piece)
+            cursor = QTextCursor(document)
+        else:
+            part = _styled_document()
+            part.setHtml(piece)
+            first = part.begin()
+            cursor.movePosition(QTextCursor.MoveOperation.End)
+            cursor.insertBlock(first.blockFormat(), first.charFormat())
+            cursor.insertFragment(QTextDocumentFragment(part))
+        document.pageCount()  # lays out what is new
+
+
 def _document_html(report: Report, *, provenance: bool = True) -> str:
+    from hitl_desktop.core.export.html import body_html
+
+    meta, appendix = _around_body(report, provenance)
+    return f"<html><body>{meta}{body_html(report.markdown, for_qt=True)}{appendix}</body></html>"
+
+
+def document_pieces(report: Report, provenance: bool) -> Iterator[str]:
+    """The report's HTML for Qt in pieces, each a document of its own beginning with a heading
+    (all but the first): `render_pdf(pieces=...)` makes of them what it makes of the whole."""
+    from hitl_desktop.core.export.html import body_html
+    from hitl_desktop.core.export.sections import split_at_headings
+
+    meta, appendix = _around_body(report, provenance)
+    sections = split_at_headings(report.markdown, at_least=_PIECE_CHARS)
+    for index, section in enumerate(sections):
+        before = meta if index == 0 else ""
+        after = appendix if index == len(sections) - 1 else ""
+        # Each between the same <body> as the whole, so the stylesheet's `body` rule applies.
+        yield f"<html><body>{before}{body_html(section, for_qt=True)}{after}</body></html>"
+
+
+def _around_body(report: Report, provenance: bool) -> tuple[str, str]:
+    """The HTML before the report's body (the provenance line) and after it (the appendix)."""
     # Imported here, not at the top: the app registers this format at start-up, and the
     # Markdown parser is not needed for the window's first frame.
     from hitl_desktop.core.export.appendix import appendix_markdown
     from hitl_desktop.core.export.html import body_html
     from hitl_desktop.core.export.parsing import provenance_items
 
-    body = body_html(report.markdown, for_qt=True)
     if not provenance:
-        return f"<html><body>{body}</body></html>"
-    meta = " · ".join(f"{label}: {value}" if label in ("Topic", "Model") else value
+        return "", ""
+    line = " · ".join(f"{label}: {value}" if label in ("Topic", "Model") else value
                       for label, value in provenance_items(report) if label != "Generator")
     appendix = ""
     if report.provenance is not None:
         appendix = (f'<hr/><div class="how-made">'
                     f"{body_html(appendix_markdown(report.provenance), for_qt=True)}</div>")
-    return (f'<html><body><p class="meta">{html.escape(meta)}</p><hr/>'
-            f"{body}{appendix}</body></html>")
+    return f'<p class="meta">{html.escape(line)}</p><hr/>', appendix
 
 
 def _draw_page(painter, document: QTextDocument, clip) -> None:  # type: ignore[no-untyped-def]
@@ -302,6 +370,11 @@ def drawing_losses(report: Report) -> tuple[str, str] | None:
     return message, hint
 
 
+def _render_prepared(report: Report, pieces: Iterator[str], provenance: bool) -> bytes:
+    return render_pdf(report, provenance=provenance, pieces=pieces)
+
+
 export.register(export.ExportFormat(".pdf", "PDF document", render_pdf, losses=drawing_losses,
-                                    thread_bound=True),
+                                    thread_bound=True, prepare=document_pieces,
+                                    render_prepared=_render_prepared),
                 before=".docx")

@@ -136,3 +136,41 @@ def test_the_app_runs_as_the_second_process(tmp_path: Path) -> None:
     assert got[".html"] == want[".html"]
     with zipfile.ZipFile(io.BytesIO(got[".docx"])) as archive:  # type: ignore[arg-type]
         assert {name: archive.read(name) for name in archive.namelist()} == want[".docx"]
+
+
+def sent(*items: object) -> io.BytesIO:
+    stream = io.BytesIO()
+    for item in items:
+        pickle.dump(item, stream)
+    stream.seek(0)
+    return stream
+
+
+def test_the_pieces_after_the_request_are_read_until_none() -> None:
+    assert list(render_process._received_pieces(sent("<p>a</p>", "<p>b</p>", None, "next"))) == \
+        ["<p>a</p>", "<p>b</p>"]
+
+
+@pytest.mark.parametrize("end", [
+    sent("<p>a</p>", False),                               # the parent could not make the rest
+    sent("<p>a</p>", 42),                                  # not a piece
+    io.BytesIO(pickle.dumps("<p>a</p>") + b"\x80\x05trun"),  # cut off mid-piece
+    sent("<p>a</p>"),                                      # the parent is gone
+])
+def test_pieces_that_stop_short_say_so(end: io.BytesIO) -> None:
+    received = render_process._received_pieces(end)
+    assert next(received) == "<p>a</p>"
+    with pytest.raises(export.PreparedInputLost):
+        next(received)
+
+
+def test_a_format_whose_prepared_input_stops_short_renders_from_the_report() -> None:
+    def render_prepared(the_report, pieces, provenance):  # type: ignore[no-untyped-def]
+        return "".join(pieces).encode()
+
+    fmt = export.ExportFormat(".x", "X", lambda the_report, provenance=True: b"from the report",
+                              render_prepared=render_prepared)
+    assert export.render(report(), fmt, prepared=iter(["from ", "pieces"])) == b"from pieces"
+    assert export.render(report(), fmt) == b"from the report"
+    lost = render_process._received_pieces(sent("from ", False))
+    assert export.render(report(), fmt, prepared=lost) == b"from the report"

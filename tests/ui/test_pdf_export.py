@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import io
 import unicodedata
+from dataclasses import replace
 from pathlib import Path
 
 import pypdf
 import pytest
-from export_samples import MALICIOUS_MARKDOWN, ORDINARY_MARKDOWN, UNICODE_MARKDOWN, report
+from export_samples import MALICIOUS_MARKDOWN, ORDINARY_MARKDOWN, UNICODE_MARKDOWN, made_report, report
 
 from hitl_desktop.core import export
 from hitl_desktop.ui import pdf_export
@@ -25,6 +26,27 @@ def pdf_links(data: bytes) -> list[str]:
     reader = pypdf.PdfReader(io.BytesIO(data))
     return [annot.get_object()["/A"]["/URI"] for page in reader.pages
             for annot in page.get("/Annots") or [] if "/A" in annot.get_object()]
+
+
+def page_contents(data: bytes) -> list[bytes]:
+    """What each page draws, as the PDF's own operators (text positions to the 1/64 pixel)."""
+    return [page.get_contents().get_data() for page in pypdf.PdfReader(io.BytesIO(data)).pages]
+
+
+@pytest.mark.parametrize("provenance", [True, False])
+@pytest.mark.parametrize("markdown", [ORDINARY_MARKDOWN * 3, UNICODE_MARKDOWN * 3, MALICIOUS_MARKDOWN * 3])
+def test_a_pdf_laid_out_piece_by_piece_draws_what_the_whole_draws(
+        monkeypatch: pytest.MonkeyPatch, markdown: str, provenance: bool) -> None:
+    """A long report's HTML comes in pieces, each added and laid out as it arrives: the same
+    blocks, formats and page breaks as the whole imported at once."""
+    the_report = export.clean_report(replace(made_report(), markdown=markdown))
+    monkeypatch.setattr(pdf_export, "_PIECE_CHARS", 1)  # a piece at every heading
+    pieces = list(pdf_export.document_pieces(the_report, provenance))
+    assert len(pieces) >= 3
+    whole = pdf_export.render_pdf(the_report, provenance=provenance)
+    from_pieces = pdf_export.render_pdf(the_report, provenance=provenance, pieces=iter(pieces))
+    assert page_contents(from_pieces) == page_contents(whole)
+    assert pdf_links(from_pieces) == pdf_links(whole)
 
 
 def test_pdf_round_trip(tmp_path: Path) -> None:
@@ -125,16 +147,29 @@ print(type(QGuiApplication.instance()).__name__, QGuiApplication.platformName())
     assert "Tidal Power in Europe" in pdf_text((tmp_path / "r.pdf").read_bytes())
 
 
-@pytest.mark.parametrize("save", ["one", "all"])
+@pytest.mark.parametrize(("save", "pieces"), [("one", "made"), ("all", "made"), ("all", "broken")])
 def test_a_long_reports_pdf_renders_in_a_second_process_like_here(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, save: str) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, save: str, pieces: str) -> None:
     """A long report's PDF renders in a second process (Qt would hold Python's lock, and so the
-    window, for most of it): the same pages, text, links and metadata as rendered here."""
+    window, for most of it), from HTML made here meanwhile, piece by piece: the same pages,
+    text, links and metadata as rendered here. If making the pieces fails, the second process
+    renders from the report."""
     from hitl_desktop.core.export import render_process
 
     the_report = report(ORDINARY_MARKDOWN + "\n".join(
         f"\n## Section {n}\n\n" + "Tidal words fill the page. " * 60 for n in range(12)))
     here = pdf_export.render_pdf(the_report)
+    monkeypatch.setattr(pdf_export, "_PIECE_CHARS", 2000)
+    made = []
+
+    def document_pieces(report, provenance):  # type: ignore[no-untyped-def]
+        for piece in pdf_export.document_pieces(report, provenance):
+            made.append(piece)
+            if pieces == "broken" and len(made) == 2:
+                raise RuntimeError("boom")
+            yield piece
+
+    monkeypatch.setitem(export.FORMATS, ".pdf", replace(export.FORMATS[".pdf"], prepare=document_pieces))
     monkeypatch.setattr(render_process, "SECOND_PROCESS_FROM_CHARS", 0)
     started = []
     real_start = render_process.RenderProcess.start.__func__  # type: ignore[attr-defined]
@@ -145,7 +180,10 @@ def test_a_long_reports_pdf_renders_in_a_second_process_like_here(
     else:
         path = export.save_all(tmp_path, "r", the_report)[list(export.FORMATS).index(".pdf")]
     assert [".pdf"] in started
+    assert len(made) == (len(list(pdf_export.document_pieces(the_report, True))) if pieces == "made" else 2)
+    assert len(made) > 1
     there = path.read_bytes()
+    assert page_contents(there) == page_contents(here)
     assert len(pypdf.PdfReader(io.BytesIO(there)).pages) == len(pypdf.PdfReader(io.BytesIO(here)).pages)
     assert pdf_text(there) == pdf_text(here)
     assert pdf_links(there) == pdf_links(here)

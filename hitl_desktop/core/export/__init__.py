@@ -17,7 +17,7 @@ import errno
 import logging
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import copy_context
 from dataclasses import dataclass, replace
@@ -51,6 +51,17 @@ class ExportFormat:
     # thread that makes them), and a long report in a second process (Qt keeps Python's lock
     # through its long calls, which would freeze the window; see `render_process`).
     thread_bound: bool = False
+    # A format rendered in a second process may have its input made meanwhile by the process that
+    # saves, which is otherwise idle: `prepare(report, provenance)` yields it in pieces (plain
+    # Python; the PDF's HTML, a part of the report at a time), and `render_prepared(report,
+    # pieces, provenance)` renders from them as they come, the same bytes as `render`. See
+    # `render_process`.
+    prepare: Callable[[Report, bool], Iterable[str]] | None = None
+    render_prepared: Callable[[Report, Iterator[str], bool], bytes] | None = None
+
+
+class PreparedInputLost(Exception):
+    """The pieces a `render_prepared` was reading stopped short: render from the report instead."""
 
 
 def _render_markdown(report: Report, *, provenance: bool = True) -> bytes:
@@ -152,10 +163,18 @@ def format_for(path: Path) -> ExportFormat:
     return fmt
 
 
-def render(report: Report, fmt: ExportFormat, *, provenance: bool = True) -> bytes:
-    """The report in one format, or a UserFacingError (a renderer bug must not lose the report)."""
+def render(report: Report, fmt: ExportFormat, *, provenance: bool = True,
+           prepared: Iterator[str] | None = None) -> bytes:
+    """The report in one format, or a UserFacingError (a renderer bug must not lose the report).
+    `prepared`: the pieces `fmt.prepare` made of it, rendered from if the format can."""
     report = clean_report(report)
     try:
+        if prepared is not None and fmt.render_prepared is not None:
+            try:
+                return fmt.render_prepared(report, prepared, provenance)
+            except PreparedInputLost:
+                log.warning("The %s's prepared input stopped short; rendering it from the report",
+                            fmt.label)
         return fmt.render(report, provenance=provenance)
     except UserFacingError:
         raise
@@ -186,7 +205,8 @@ def save_report(path: Path | str, report: Report, *, provenance: bool = True) ->
     fmt = format_for(path)
     data = None
     if fmt.thread_bound and render_process.is_long(report):
-        child = render_process.RenderProcess.start(report, [fmt.suffix], provenance=provenance, qt=True)
+        child = render_process.RenderProcess.start(report, [fmt.suffix], provenance=provenance, qt=True,
+                                                   prepared=_prepared(fmt, report, provenance))
         if child is not None:
             try:
                 data = child.result(fmt.suffix)
@@ -196,6 +216,13 @@ def save_report(path: Path | str, report: Report, *, provenance: bool = True) ->
         data = render(report, fmt, provenance=provenance)
     _write(path, data)
     return path
+
+
+def _prepared(fmt: ExportFormat, report: Report, provenance: bool) -> tuple[str, Iterable[str]] | None:
+    """`fmt`'s input as pieces, made lazily (on the thread that feeds its second process)."""
+    if fmt.prepare is None or fmt.render_prepared is None:
+        return None
+    return fmt.suffix, fmt.prepare(clean_report(report), provenance)
 
 
 def _write(path: Path, data: bytes) -> None:
@@ -245,10 +272,13 @@ def save_all(folder: Path | str, stem: str, report: Report, *, provenance: bool 
     children: dict[str, render_process.RenderProcess] = {}
     try:
         for qt in (True, False):
-            group = [fmt.suffix for fmt in formats if fmt.thread_bound == qt]
-            child = render_process.RenderProcess.start(report, group, provenance=provenance, qt=qt) \
-                if group else None
-            children.update(dict.fromkeys(group, child) if child is not None else {})
+            group = [fmt for fmt in formats if fmt.thread_bound == qt]
+            prepared = next((_prepared(fmt, report, provenance) for fmt in group
+                             if fmt.prepare is not None), None)
+            child = render_process.RenderProcess.start(
+                report, [fmt.suffix for fmt in group], provenance=provenance, qt=qt,
+                prepared=prepared) if group else None
+            children.update({fmt.suffix: child for fmt in group} if child is not None else {})
         for path, fmt in zip(paths, formats, strict=True):
             child = children.get(fmt.suffix)
             data = child.result(fmt.suffix) if child is not None else None
