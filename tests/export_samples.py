@@ -149,3 +149,18 @@ def parse_html(text: str) -> _Collect:
     collected.feed(text)
     collected.close()
     return collected
+
+
+def pdf_pieces_of_2000(report: Report, provenance: bool):  # type: ignore[no-untyped-def]
+    """The PDF's HTML in pieces of about 2,000 characters (a second process runs this by name)."""
+    from hitl_desktop.core.export.pdf_html import document_pieces
+
+    yield from document_pieces(report, provenance, piece_chars=2000)
+
+
+def pdf_pieces_failing_after_two(report: Report, provenance: bool):  # type: ignore[no-untyped-def]
+    """Two of those pieces, then an error."""
+    for index, piece in enumerate(pdf_pieces_of_2000(report, provenance)):
+        if index == 2:
+            raise RuntimeError("boom")
+        yield piece

@@ -12,7 +12,6 @@ when none exists (a script exporting without the window).
 
 from __future__ import annotations
 
-import html
 import re
 import unicodedata
 from collections import Counter
@@ -21,6 +20,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from hitl_desktop.core import export
+from hitl_desktop.core.export.pdf_html import document_pieces
 from hitl_desktop.core.models import Report
 
 if TYPE_CHECKING:
@@ -54,9 +54,6 @@ p.meta { color: #5c6370; font-size: 8.5pt; margin-bottom: 4PT; }
 div.how-made { color: #4a5260; font-size: 9.5pt; }
 """
 _POINTS = re.compile(r"(\d+(?:\.\d+)?)PT")
-# A long report's HTML is made in parts of about this many characters of Markdown (14 pages):
-# Qt imports and lays out each while the next is made (`document_pieces`).
-_PIECE_CHARS = 40_000
 
 
 def _stylesheet() -> str:
@@ -77,8 +74,8 @@ def render_pdf(report: Report, *, page_size: str | None = None, provenance: bool
                pieces: Iterator[str] | None = None) -> bytes:
     """The report as PDF bytes. `page_size` is "A4" or "Letter"; None follows the locale. With
     `provenance` off the PDF says nothing of where or how the report was made (no line under the
-    title, no appendix, no creator). `pieces`: its HTML as `document_pieces` makes it, read as
-    it comes (from another process), instead of made here."""
+    title, no appendix, no creator). `pieces`: its HTML as `core.export.pdf_html.document_pieces`
+    makes it, read as it comes (from another process), instead of made here."""
     from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF
     from PySide6.QtGui import QPageLayout, QPdfWriter
 
@@ -144,7 +141,8 @@ def build_document(report: Report, device: QPagedPaintDevice | None = None, *,
                    page_size: QSizeF | None = None) -> QTextDocument:
     """A QTextDocument holding the report as it appears on paper (provenance line first, the
     appendix on how it was made last, unless `provenance` is off). From `pieces` (see
-    `document_pieces`) if given: laid out on pages of `page_size` one piece at a time."""
+    `core.export.pdf_html.document_pieces`) if given: laid out on pages of `page_size` one piece
+    at a time."""
     from PySide6.QtGui import QTextDocument
 
     from hitl_desktop.core.export.parsing import report_title
@@ -155,7 +153,9 @@ def build_document(report: Report, device: QPagedPaintDevice | None = None, *,
         document.documentLayout().setPaintDevice(device)
     document.setMetaInformation(QTextDocument.MetaInformation.DocumentTitle, report_title(report))
     if pieces is None:
-        document.setHtml(_document_html(report, provenance=provenance))
+        from hitl_desktop.core.export.pdf_html import document_html
+
+        document.setHtml(document_html(report, provenance=provenance))
     else:
         if page_size is not None:
             document.setPageSize(page_size)
@@ -196,47 +196,6 @@ def _fill_from_pieces(document: QTextDocument, pieces: Iterator[str]) -> None:
             cursor.insertBlock(first.blockFormat(), first.charFormat())
             cursor.insertFragment(QTextDocumentFragment(part))
         document.pageCount()  # lays out what is new
-
-
-def _document_html(report: Report, *, provenance: bool = True) -> str:
-    from hitl_desktop.core.export.html import body_html
-
-    meta, appendix = _around_body(report, provenance)
-    return f"<html><body>{meta}{body_html(report.markdown, for_qt=True)}{appendix}</body></html>"
-
-
-def document_pieces(report: Report, provenance: bool) -> Iterator[str]:
-    """The report's HTML for Qt in pieces, each a document of its own beginning with a heading
-    (all but the first): `render_pdf(pieces=...)` makes of them what it makes of the whole."""
-    from hitl_desktop.core.export.html import body_html
-    from hitl_desktop.core.export.sections import split_at_headings
-
-    meta, appendix = _around_body(report, provenance)
-    sections = split_at_headings(report.markdown, at_least=_PIECE_CHARS)
-    for index, section in enumerate(sections):
-        before = meta if index == 0 else ""
-        after = appendix if index == len(sections) - 1 else ""
-        # Each between the same <body> as the whole, so the stylesheet's `body` rule applies.
-        yield f"<html><body>{before}{body_html(section, for_qt=True)}{after}</body></html>"
-
-
-def _around_body(report: Report, provenance: bool) -> tuple[str, str]:
-    """The HTML before the report's body (the provenance line) and after it (the appendix)."""
-    # Imported here, not at the top: the app registers this format at start-up, and the
-    # Markdown parser is not needed for the window's first frame.
-    from hitl_desktop.core.export.appendix import appendix_markdown
-    from hitl_desktop.core.export.html import body_html
-    from hitl_desktop.core.export.parsing import provenance_items
-
-    if not provenance:
-        return "", ""
-    line = " · ".join(f"{label}: {value}" if label in ("Topic", "Model") else value
-                      for label, value in provenance_items(report) if label != "Generator")
-    appendix = ""
-    if report.provenance is not None:
-        appendix = (f'<hr/><div class="how-made">'
-                    f"{body_html(appendix_markdown(report.provenance), for_qt=True)}</div>")
-    return f'<p class="meta">{html.escape(line)}</p><hr/>', appendix
 
 
 def _draw_page(painter, document: QTextDocument, clip) -> None:  # type: ignore[no-untyped-def]

@@ -8,10 +8,11 @@ import pickle
 import subprocess
 import sys
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from export_samples import ORDINARY_MARKDOWN, made_report, report
+from export_samples import ORDINARY_MARKDOWN, made_report, pdf_pieces_of_2000, report
 
 from hitl_desktop.core import export
 from hitl_desktop.core.errors import UserFacingError
@@ -174,3 +175,26 @@ def test_a_format_whose_prepared_input_stops_short_renders_from_the_report() -> 
     assert export.render(report(), fmt) == b"from the report"
     lost = render_process._received_pieces(sent("from ", False))
     assert export.render(report(), fmt, prepared=lost) == b"from the report"
+
+
+def test_a_child_asked_for_another_formats_pieces_sends_them_first_then_renders_the_same(
+        tmp_path: Path) -> None:
+    """The Qt-free formats' process makes the PDF's HTML first, part by part, for the PDF's process;
+    its own formats come from the same parse, joined from the parts', and are the same bytes."""
+    the_report = replace(made_report(), markdown="\n".join(
+        f"## Part {n}\n\n" + "Words [linked](https://example.org/) and *more*. " * 40 + "\n\n- a\n- b\n"
+        for n in range(8)))
+    want = expected(tmp_path / "one-by-one", "r", the_report)
+    stdout = io.BytesIO()
+    render_process.serve(io.BytesIO(pickle.dumps((the_report, QT_FREE, True, None, pdf_pieces_of_2000))),
+                         stdout)
+    stream, pieces, formats = io.BytesIO(stdout.getvalue()), [], {}
+    while stream.tell() < len(stdout.getvalue()):
+        key, outcome = pickle.load(stream)
+        (pieces if key == render_process.PIECE else formats.setdefault(key, [])).append(outcome)
+    assert pieces == [*pdf_pieces_of_2000(the_report, True), None]
+    assert len(pieces) > 4 and list(formats) == QT_FREE
+    got = {suffix: outcome for suffix, (outcome,) in formats.items()}
+    assert got[".md"] == want[".md"] and got[".txt"] == want[".txt"] and got[".html"] == want[".html"]
+    with zipfile.ZipFile(io.BytesIO(got[".docx"])) as archive:  # type: ignore[arg-type]
+        assert {name: archive.read(name) for name in archive.namelist()} == want[".docx"]

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hitl_desktop.core.export.html import body_html
+from hitl_desktop.core.export.parsing import parse, share_joined, shared_parses
 from hitl_desktop.core.export.sections import split_at_headings
 
 
@@ -71,3 +72,25 @@ _LINES = st.sampled_from([
 @given(st.lists(_LINES, max_size=40))
 def test_any_mix_of_blocks_cut_at_headings_renders_as_the_whole(lines: list[str]) -> None:
     assert_parts_render_as_the_whole("\n".join(lines))
+
+
+def without_source_lines(tokens: list) -> list[dict]:  # type: ignore[type-arg]
+    def plain(token) -> dict:  # type: ignore[no-untyped-def, type-arg]
+        found = token.as_dict(children=True, as_upstream=False)
+        found.pop("map", None)
+        found["children"] = [plain(child) for child in token.children or []]
+        return found
+
+    return [plain(token) for token in tokens]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_LINES, max_size=40))
+def test_the_parts_tokens_joined_are_the_wholes(lines: list[str]) -> None:
+    """Every format saved with a PDF reads the tokens its HTML's parts were made from, joined."""
+    markdown = "\n".join(lines)
+    parts = split_at_headings(markdown, at_least=0)
+    with shared_parses():
+        share_joined(markdown, parts)
+        joined = parse(markdown)
+    assert without_source_lines(joined) == without_source_lines(parse(markdown))

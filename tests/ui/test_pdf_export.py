@@ -9,9 +9,18 @@ from pathlib import Path
 
 import pypdf
 import pytest
-from export_samples import MALICIOUS_MARKDOWN, ORDINARY_MARKDOWN, UNICODE_MARKDOWN, made_report, report
+from export_samples import (
+    MALICIOUS_MARKDOWN,
+    ORDINARY_MARKDOWN,
+    UNICODE_MARKDOWN,
+    made_report,
+    pdf_pieces_failing_after_two,
+    pdf_pieces_of_2000,
+    report,
+)
 
 from hitl_desktop.core import export
+from hitl_desktop.core.export.pdf_html import document_pieces
 from hitl_desktop.ui import pdf_export
 
 
@@ -35,13 +44,11 @@ def page_contents(data: bytes) -> list[bytes]:
 
 @pytest.mark.parametrize("provenance", [True, False])
 @pytest.mark.parametrize("markdown", [ORDINARY_MARKDOWN * 3, UNICODE_MARKDOWN * 3, MALICIOUS_MARKDOWN * 3])
-def test_a_pdf_laid_out_piece_by_piece_draws_what_the_whole_draws(
-        monkeypatch: pytest.MonkeyPatch, markdown: str, provenance: bool) -> None:
+def test_a_pdf_laid_out_piece_by_piece_draws_what_the_whole_draws(markdown: str, provenance: bool) -> None:
     """A long report's HTML comes in pieces, each added and laid out as it arrives: the same
     blocks, formats and page breaks as the whole imported at once."""
     the_report = export.clean_report(replace(made_report(), markdown=markdown))
-    monkeypatch.setattr(pdf_export, "_PIECE_CHARS", 1)  # a piece at every heading
-    pieces = list(pdf_export.document_pieces(the_report, provenance))
+    pieces = list(document_pieces(the_report, provenance, piece_chars=1))  # one at every heading
     assert len(pieces) >= 3
     whole = pdf_export.render_pdf(the_report, provenance=provenance)
     from_pieces = pdf_export.render_pdf(the_report, provenance=provenance, pieces=iter(pieces))
@@ -147,29 +154,28 @@ print(type(QGuiApplication.instance()).__name__, QGuiApplication.platformName())
     assert "Tidal Power in Europe" in pdf_text((tmp_path / "r.pdf").read_bytes())
 
 
-@pytest.mark.parametrize(("save", "pieces"), [("one", "made"), ("all", "made"), ("all", "broken")])
+@pytest.mark.parametrize(("save", "pieces"), [
+    ("one", pdf_pieces_of_2000),            # the HTML made here
+    ("all", pdf_pieces_of_2000),            # made by the Qt-free formats' process, sent on from here
+    ("all", pdf_pieces_failing_after_two),  # that fails: the PDF's process renders from the report
+    ("all", "here"),                        # that process cannot start: the HTML made here
+])
 def test_a_long_reports_pdf_renders_in_a_second_process_like_here(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, save: str, pieces: str) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, save: str, pieces: object) -> None:
     """A long report's PDF renders in a second process (Qt would hold Python's lock, and so the
-    window, for most of it), from HTML made here meanwhile, piece by piece: the same pages,
-    text, links and metadata as rendered here. If making the pieces fails, the second process
-    renders from the report."""
+    window, for most of it), from its HTML made meanwhile elsewhere, piece by piece: the same
+    pages, text, links and metadata as rendered here."""
     from hitl_desktop.core.export import render_process
 
     the_report = report(ORDINARY_MARKDOWN + "\n".join(
         f"\n## Section {n}\n\n" + "Tidal words fill the page. " * 60 for n in range(12)))
     here = pdf_export.render_pdf(the_report)
-    monkeypatch.setattr(pdf_export, "_PIECE_CHARS", 2000)
-    made = []
-
-    def document_pieces(report, provenance):  # type: ignore[no-untyped-def]
-        for piece in pdf_export.document_pieces(report, provenance):
-            made.append(piece)
-            if pieces == "broken" and len(made) == 2:
-                raise RuntimeError("boom")
-            yield piece
-
-    monkeypatch.setitem(export.FORMATS, ".pdf", replace(export.FORMATS[".pdf"], prepare=document_pieces))
+    if pieces == "here":
+        pieces = pdf_pieces_of_2000
+        real_command = render_process.child_command
+        monkeypatch.setattr(render_process, "child_command",
+                            lambda qt: real_command(qt=qt) if qt else ["/nonexistent/python3"])
+    monkeypatch.setitem(export.FORMATS, ".pdf", replace(export.FORMATS[".pdf"], prepare=pieces))
     monkeypatch.setattr(render_process, "SECOND_PROCESS_FROM_CHARS", 0)
     started = []
     real_start = render_process.RenderProcess.start.__func__  # type: ignore[attr-defined]
@@ -180,8 +186,7 @@ def test_a_long_reports_pdf_renders_in_a_second_process_like_here(
     else:
         path = export.save_all(tmp_path, "r", the_report)[list(export.FORMATS).index(".pdf")]
     assert [".pdf"] in started
-    assert len(made) == (len(list(pdf_export.document_pieces(the_report, True))) if pieces == "made" else 2)
-    assert len(made) > 1
+    assert len(list(pdf_pieces_of_2000(the_report, True))) > 3
     there = path.read_bytes()
     assert page_contents(there) == page_contents(here)
     assert len(pypdf.PdfReader(io.BytesIO(there)).pages) == len(pypdf.PdfReader(io.BytesIO(here)).pages)

@@ -23,12 +23,15 @@ from contextvars import copy_context
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from hitl_desktop.core.atomic_file import atomic_write_bytes
 from hitl_desktop.core.errors import ErrorKind, UserFacingError
 from hitl_desktop.core.models import Report
 from hitl_desktop.core.text_safety import clean_text
+
+if TYPE_CHECKING:
+    from hitl_desktop.core.export import render_process
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +54,11 @@ class ExportFormat:
     # thread that makes them), and a long report in a second process (Qt keeps Python's lock
     # through its long calls, which would freeze the window; see `render_process`).
     thread_bound: bool = False
-    # A format rendered in a second process may have its input made meanwhile by the process that
-    # saves, which is otherwise idle: `prepare(report, provenance)` yields it in pieces (plain
-    # Python; the PDF's HTML, a part of the report at a time), and `render_prepared(report,
-    # pieces, provenance)` renders from them as they come, the same bytes as `render`. See
+    # A format rendered in a second process may have its input made meanwhile by another process
+    # (the one rendering the Qt-free formats, else the one saving): `prepare(report, provenance)`
+    # yields it in pieces (plain Python, Qt-free, a module's function: it is sent by name; the
+    # PDF's HTML, a part of the report at a time), and `render_prepared(report, pieces,
+    # provenance)` renders from them as they come, the same bytes as `render`. See
     # `render_process`.
     prepare: Callable[[Report, bool], Iterable[str]] | None = None
     render_prepared: Callable[[Report, Iterator[str], bool], bytes] | None = None
@@ -205,8 +209,11 @@ def save_report(path: Path | str, report: Report, *, provenance: bool = True) ->
     fmt = format_for(path)
     data = None
     if fmt.thread_bound and render_process.is_long(report):
+        prepared = fmt.prepare is not None and fmt.render_prepared is not None
         child = render_process.RenderProcess.start(report, [fmt.suffix], provenance=provenance, qt=True,
-                                                   prepared=_prepared(fmt, report, provenance))
+                                                   prepared_suffix=fmt.suffix if prepared else None)
+        if child is not None and fmt.prepare is not None and prepared:
+            child.make_here(fmt.prepare(clean_report(report), provenance))  # while Qt starts there
         if child is not None:
             try:
                 data = child.result(fmt.suffix)
@@ -216,13 +223,6 @@ def save_report(path: Path | str, report: Report, *, provenance: bool = True) ->
         data = render(report, fmt, provenance=provenance)
     _write(path, data)
     return path
-
-
-def _prepared(fmt: ExportFormat, report: Report, provenance: bool) -> tuple[str, Iterable[str]] | None:
-    """`fmt`'s input as pieces, made lazily (on the thread that feeds its second process)."""
-    if fmt.prepare is None or fmt.render_prepared is None:
-        return None
-    return fmt.suffix, fmt.prepare(clean_report(report), provenance)
 
 
 def _write(path: Path, data: bytes) -> None:
@@ -271,14 +271,7 @@ def save_all(folder: Path | str, stem: str, report: Report, *, provenance: bool 
         return paths
     children: dict[str, render_process.RenderProcess] = {}
     try:
-        for qt in (True, False):
-            group = [fmt for fmt in formats if fmt.thread_bound == qt]
-            prepared = next((_prepared(fmt, report, provenance) for fmt in group
-                             if fmt.prepare is not None), None)
-            child = render_process.RenderProcess.start(
-                report, [fmt.suffix for fmt in group], provenance=provenance, qt=qt,
-                prepared=prepared) if group else None
-            children.update({fmt.suffix: child for fmt in group} if child is not None else {})
+        children = _start_children(report, formats, provenance)
         for path, fmt in zip(paths, formats, strict=True):
             child = children.get(fmt.suffix)
             data = child.result(fmt.suffix) if child is not None else None
@@ -289,6 +282,34 @@ def save_all(folder: Path | str, stem: str, report: Report, *, provenance: bool 
         for child in set(children.values()):
             child.close()
     return paths
+
+
+def _start_children(report: Report, formats: list[ExportFormat],
+                    provenance: bool) -> dict[str, render_process.RenderProcess]:
+    """Second processes for `formats`, by suffix: one for those rendered through Qt, one for the
+    others, which first makes the input the Qt one can have made elsewhere (the PDF's HTML: the
+    report parsed once for both); this process makes it if that one cannot start."""
+    from hitl_desktop.core.export import render_process
+
+    qt_group = [fmt for fmt in formats if fmt.thread_bound]
+    others = [fmt for fmt in formats if not fmt.thread_bound]
+    prepared = next((fmt for fmt in qt_group
+                     if fmt.prepare is not None and fmt.render_prepared is not None), None)
+    children: dict[str, render_process.RenderProcess] = {}
+    qt_child = render_process.RenderProcess.start(
+        report, [fmt.suffix for fmt in qt_group], provenance=provenance, qt=True,
+        prepared_suffix=prepared.suffix if prepared else None) if qt_group else None
+    if qt_child is not None:
+        children.update(dict.fromkeys([fmt.suffix for fmt in qt_group], qt_child))
+    make = prepared.prepare if prepared is not None and qt_child is not None else None
+    other_child = render_process.RenderProcess.start(
+        report, [fmt.suffix for fmt in others], provenance=provenance, qt=False,
+        make_pieces=make, relay_to=qt_child) if others else None
+    if other_child is not None:
+        children.update(dict.fromkeys([fmt.suffix for fmt in others], other_child))
+    if make is not None and other_child is None:
+        qt_child.make_here(make(clean_report(report), provenance))  # type: ignore[union-attr]
+    return children
 
 
 def _save_with_helper_thread(paths: list[Path], formats: list[ExportFormat], report: Report,

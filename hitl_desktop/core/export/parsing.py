@@ -149,6 +149,15 @@ def parse(markdown: str) -> list[Token]:
     return tokens
 
 
+def share_joined(markdown: str, parts: list[str]) -> None:
+    """Within `shared_parses()`, let `markdown` (the `parts` joined, as `sections.split_at_headings`
+    cuts it) have its parts' tokens joined, the parts parsed already or now: the tokens it parses
+    into but for `map`, the source lines, counted from each part's start (no renderer reads them)."""
+    shared = _SHARED.get()
+    if shared is not None and markdown not in shared:
+        shared[markdown] = [token for part in parts for token in parse(part)]
+
+
 def parser() -> MarkdownIt:
     return _parser()
 

@@ -15,10 +15,12 @@ rendering it raised. Not multiprocessing: its "spawn" start runs the parent's ma
 in the child, which for a script without a `__main__` guard means running the script twice.
 
 A format may also be given its input ready-made (`ExportFormat.prepare`): the PDF's HTML, which
-takes a 300-page report 0.4 s of plain Python to make, is made here, on a thread, part by part,
-while the child starts Qt and lays out the parts already sent. The request then names that
-format, and after it come the pieces, then None (or False if making them failed: the child then
-renders from the report).
+takes a 300-page report 0.4 s of plain Python to make, is made elsewhere, part by part, while
+the PDF's child starts Qt and lays out the parts already made. In Export All the other child
+makes it first, from the parse its own formats then use (records keyed `PIECE`), and the parent
+passes each part on; saving the PDF alone, or if that child cannot start, the parent makes it on
+a thread. The PDF child's request names the format, and after it come the pieces, then None (or
+False if making them failed: it then renders from the report).
 
 The parent reads the answers on a thread of its own, so a child never waits on a full pipe while
 the parent is busy. Whatever goes wrong with a child (it cannot start, it dies, it answers
@@ -35,7 +37,7 @@ import queue
 import subprocess
 import sys
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import BinaryIO
 
 from hitl_desktop.core.errors import UserFacingError
@@ -75,42 +77,63 @@ def _child_environment() -> dict[str, str]:
     return env
 
 
+# The key of the records a child sends with the pieces it makes for another (no suffix).
+PIECE = "piece"
+
+Piece = str | None | bool  # a piece; None: no more; False: the rest could not be made
+
+
 class RenderProcess:
     """A child rendering `suffixes` of one report; `result(suffix)` waits for one of them."""
 
-    def __init__(self, process: subprocess.Popen[bytes], request: bytes,
-                 pieces: Iterable[str] | None = None) -> None:
+    def __init__(self, process: subprocess.Popen[bytes], request: bytes, *, takes_pieces: bool,
+                 relay_to: RenderProcess | None) -> None:
         self._process = process
         self._results: dict[str, bytes | UserFacingError] = {}
         self._done = False
         self._arrived = threading.Condition()
-        # Pieces are made on a thread of their own: the child reads nothing until it has started
-        # Qt, and making them must not wait for that.
-        self._pieces: queue.SimpleQueue[str | bool] = queue.SimpleQueue()
+        # What is sent after the request: pieces made here (`make_here`) or by another child.
+        self._pieces: queue.SimpleQueue[Piece] = queue.SimpleQueue()
         self._unwanted = threading.Event()  # the child is gone: make no more pieces
-        if pieces is not None:
-            threading.Thread(target=self._make, args=(pieces,), name="render-process-prepare",
-                             daemon=True).start()
-        threading.Thread(target=self._feed, args=(request, pieces is not None),
+        self._relay_to = relay_to  # the child the pieces this one makes are for
+        self._relay_ended = relay_to is None
+        threading.Thread(target=self._feed, args=(request, takes_pieces),
                          name="render-process-feed", daemon=True).start()
         threading.Thread(target=self._read, name="render-process-read", daemon=True).start()
 
     @classmethod
     def start(cls, report: Report, suffixes: list[str], *, provenance: bool, qt: bool,
-              prepared: tuple[str, Iterable[str]] | None = None) -> RenderProcess | None:
+              prepared_suffix: str | None = None,
+              make_pieces: Callable[[Report, bool], Iterable[str]] | None = None,
+              relay_to: RenderProcess | None = None) -> RenderProcess | None:
         """A child started on `suffixes` (`qt`: formats rendered through Qt among them), or None
-        if it cannot be (the caller renders them). `prepared`: a suffix among them and the
-        pieces of its input, made here (lazily, on a thread) and sent after the request."""
-        prepared_suffix, pieces = prepared if prepared is not None else (None, None)
+        if it cannot be (the caller renders them). `prepared_suffix`: one of them the child
+        renders from pieces sent after the request (`make_here`, or another child's). The child
+        runs `make_pieces` (a module's function: it is sent by name) first, and its pieces go on
+        to `relay_to`."""
         try:
-            request = pickle.dumps((report, suffixes, provenance, prepared_suffix),
+            request = pickle.dumps((report, suffixes, provenance, prepared_suffix, make_pieces),
                                    protocol=pickle.HIGHEST_PROTOCOL)
-            process = subprocess.Popen(child_command(qt=qt), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                       stderr=subprocess.DEVNULL, env=_child_environment())
-        except (OSError, ValueError, pickle.PicklingError) as exc:
+        except Exception as exc:  # noqa: BLE001 - pickle raises several kinds
             log.warning("Rendering in a second process is off: %s", exc)
             return None
-        return cls(process, request, pieces)
+        try:
+            process = subprocess.Popen(child_command(qt=qt), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                       stderr=subprocess.DEVNULL, env=_child_environment())
+        except (OSError, ValueError) as exc:
+            log.warning("Rendering in a second process is off: %s", exc)
+            return None
+        return cls(process, request, takes_pieces=prepared_suffix is not None,
+                   relay_to=relay_to if make_pieces is not None else None)
+
+    def make_here(self, pieces: Iterable[str]) -> None:
+        """Make the pieces the child awaits here, on a thread of their own (the child reads
+        nothing until it has started Qt, and making them must not wait for that)."""
+        threading.Thread(target=self._make, args=(pieces,), name="render-process-prepare",
+                         daemon=True).start()
+
+    def add_piece(self, piece: Piece) -> None:
+        self._pieces.put(piece)
 
     def _make(self, pieces: Iterable[str]) -> None:
         try:
@@ -122,22 +145,20 @@ class RenderProcess:
             log.exception("Preparing a format's input failed")
             self._pieces.put(False)
         else:
-            self._pieces.put(True)
+            self._pieces.put(None)
 
-    def _feed(self, request: bytes, with_pieces: bool) -> None:
+    def _feed(self, request: bytes, takes_pieces: bool) -> None:
         stdin = self._process.stdin
         assert stdin is not None
         try:
             with stdin:
                 stdin.write(request)
                 stdin.flush()
-                while with_pieces:
+                while takes_pieces:
                     piece = self._pieces.get()
-                    # None ends the pieces, False says they stop short (see `_received_pieces`).
-                    end = None if piece is True else piece
-                    pickle.dump(end, stdin, protocol=pickle.HIGHEST_PROTOCOL)
+                    pickle.dump(piece, stdin, protocol=pickle.HIGHEST_PROTOCOL)
                     stdin.flush()
-                    with_pieces = isinstance(piece, str)
+                    takes_pieces = isinstance(piece, str)
         except OSError:
             pass  # the child is gone: _read sees its output end
         finally:
@@ -150,6 +171,9 @@ class RenderProcess:
             with stdout:
                 while True:
                     suffix, outcome = pickle.load(stdout)
+                    if suffix == PIECE:
+                        self._relay(outcome)
+                        continue
                     with self._arrived:
                         self._results[suffix] = outcome
                         self._arrived.notify_all()
@@ -157,9 +181,16 @@ class RenderProcess:
             if not isinstance(exc, EOFError):
                 log.warning("The second rendering process answered badly: %s", type(exc).__name__)
         finally:
+            if not self._relay_ended:  # this child ended before the pieces did
+                self._relay(False)
             with self._arrived:
                 self._done = True
                 self._arrived.notify_all()
+
+    def _relay(self, piece: Piece) -> None:
+        if self._relay_to is not None and not self._relay_ended:
+            self._relay_to.add_piece(piece if isinstance(piece, str) or piece is None else False)
+            self._relay_ended = not isinstance(piece, str)
 
     def result(self, suffix: str) -> bytes | None:
         """`suffix`'s bytes once the child has them; None if it ended without them (render it
@@ -182,15 +213,18 @@ class RenderProcess:
 
 
 def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
-    """The child's side: one request in, one record out per format, each as soon as it is done."""
+    """The child's side: one request in, one record out per format, each as soon as it is done
+    (and first, if asked, the pieces another child renders from)."""
     from hitl_desktop.core import export
     from hitl_desktop.core.export.parsing import parse, shared_parses
 
     report, suffixes, provenance, *rest = pickle.load(stdin)
-    prepared_suffix = rest[0] if rest else None
+    prepared_suffix, make_pieces = (*rest, None, None)[:2]
     with shared_parses():
-        if prepared_suffix is None or len(suffixes) > 1:  # the prepared one parses nothing
-            parse(export.clean_report(report).markdown)
+        if make_pieces is not None:  # parses the report in parts, tokens kept for the rest
+            _send_pieces(make_pieces(export.clean_report(report), provenance), stdout)
+        if any(suffix != prepared_suffix for suffix in suffixes):
+            parse(export.clean_report(report).markdown)  # once for every format
         for suffix in suffixes:
             prepared = _received_pieces(stdin) if suffix == prepared_suffix else None
             try:
@@ -200,6 +234,19 @@ def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
                 outcome = exc
             pickle.dump((suffix, outcome), stdout, protocol=pickle.HIGHEST_PROTOCOL)
             stdout.flush()
+
+
+def _send_pieces(pieces: Iterable[str], stdout: BinaryIO) -> None:
+    end: Piece = None
+    try:
+        for piece in pieces:
+            pickle.dump((PIECE, piece), stdout, protocol=pickle.HIGHEST_PROTOCOL)
+            stdout.flush()  # the other child lays each out as it comes
+    except Exception:  # noqa: BLE001 - the other child renders from the report instead
+        log.exception("Preparing a format's input failed")
+        end = False
+    pickle.dump((PIECE, end), stdout, protocol=pickle.HIGHEST_PROTOCOL)
+    stdout.flush()
 
 
 def _received_pieces(stdin: BinaryIO) -> Iterator[str]:
