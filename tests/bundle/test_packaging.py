@@ -332,3 +332,36 @@ def test_frozen_app_serves_as_export_alls_second_process(exe: list[str], tmp_pat
     assert got[".md"] == export.render(report, export.FORMATS[".md"])
     assert got[".docx"][:2] == b"PK" and b"Lagoons store the tide." in got[".html"]
     assert got[".pdf"][:5] == b"%PDF-"
+
+
+def test_frozen_app_makes_the_pdfs_html_in_parts_and_renders_the_pdf_from_them(
+        exe: list[str], tmp_path: Path) -> None:
+    """In Export All the Qt-free formats' process makes the PDF's HTML part by part and the PDF's
+    process renders from those parts: both are the frozen app, so the bundle must hold the
+    modules that make and read them."""
+    import io
+    import pickle
+
+    from hitl_desktop.core.export.pdf_html import document_pieces
+    from hitl_desktop.core.export.render_process import PIECE
+    from hitl_desktop.core.models import Report
+
+    report = Report(topic="Tidal lagoons", markdown="".join(REPORT) * 3, rounds=1, model="qwen-plus")
+
+    def run(request: bytes) -> list[tuple[str, object]]:
+        result = subprocess.run([*exe, "--render-formats"], input=request, capture_output=True,
+                                timeout=120, env=isolated_env(tmp_path), check=False)
+        assert result.returncode == 0, result.stderr.decode(errors="replace")
+        stream, records = io.BytesIO(result.stdout), []
+        while stream.tell() < len(result.stdout):
+            records.append(pickle.load(stream))
+        return records
+
+    made = run(pickle.dumps((report, [".txt"], True, None, document_pieces)))
+    pieces = [outcome for key, outcome in made if key == PIECE]
+    assert pieces[-1] is None and len(pieces) > 1 and all(isinstance(p, str) for p in pieces[:-1])
+    assert [key for key, _outcome in made][-1] == ".txt"
+    rendered = run(pickle.dumps((report, [".pdf"], True, ".pdf", None))
+                   + b"".join(pickle.dumps(piece) for piece in pieces))
+    assert [key for key, _outcome in rendered] == [".pdf"]
+    assert rendered[0][1][:5] == b"%PDF-"  # type: ignore[index]

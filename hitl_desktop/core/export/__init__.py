@@ -209,11 +209,11 @@ def save_report(path: Path | str, report: Report, *, provenance: bool = True) ->
     fmt = format_for(path)
     data = None
     if fmt.thread_bound and render_process.is_long(report):
-        prepared = fmt.prepare is not None and fmt.render_prepared is not None
+        prepare = fmt.prepare if fmt.render_prepared is not None else None
         child = render_process.RenderProcess.start(report, [fmt.suffix], provenance=provenance, qt=True,
-                                                   prepared_suffix=fmt.suffix if prepared else None)
-        if child is not None and fmt.prepare is not None and prepared:
-            child.make_here(fmt.prepare(clean_report(report), provenance))  # while Qt starts there
+                                                   prepared_suffix=fmt.suffix if prepare else None)
+        if child is not None and prepare is not None:
+            child.make_here(prepare(clean_report(report), provenance))  # while Qt starts there
         if child is not None:
             try:
                 data = child.result(fmt.suffix)
@@ -307,8 +307,8 @@ def _start_children(report: Report, formats: list[ExportFormat],
         make_pieces=make, relay_to=qt_child) if others else None
     if other_child is not None:
         children.update(dict.fromkeys([fmt.suffix for fmt in others], other_child))
-    if make is not None and other_child is None:
-        qt_child.make_here(make(clean_report(report), provenance))  # type: ignore[union-attr]
+    if make is not None and qt_child is not None and other_child is None:
+        qt_child.make_here(make(clean_report(report), provenance))
     return children
 
 
