@@ -235,6 +235,19 @@ def split_at_first_note(markdown: str) -> tuple[str, str]:
     return (markdown[:match.start()], markdown[match.start():]) if match else ("", markdown)
 
 
+def renumbered_note(old: str, new: str) -> tuple[str, str] | None:
+    """When `new` differs from `old` (each a rest as `split_at_first_note` returns it) only in the
+    count of the "more rows" note it starts with: that note's text as a view shows it (without
+    the emphasis markers), before and after. A view can then change the count in place."""
+    old_note, _, old_after = old.partition("\n")
+    new_note, _, new_after = new.partition("\n")
+    if old_after != new_after or old_note == new_note:
+        return None
+    if not (_MORE_ROWS_NOTE.fullmatch(old_note) and _MORE_ROWS_NOTE.fullmatch(new_note)):
+        return None
+    return old_note[1:-1], new_note[1:-1]
+
+
 def more_text_note(hidden: int, kept: str = "") -> str:
     return f"*… {hidden:,} more characters, not shown here{kept}.*"
 
