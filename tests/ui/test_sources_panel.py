@@ -131,7 +131,7 @@ def test_cancel_stops_mid_way_and_keeps_the_previous_index(make_panel, qtbot, tm
     qtbot.waitUntil(lambda: not panel.is_indexing, timeout=TIMEOUT)
     assert not panel.findChild(QProgressBar, "indexProgress").isVisible()
     assert "cancelled" in panel.findChild(type(panel._status), "sourcesStatus").text()
-    assert not (tmp_path / "cache" / "documents" / "sources.json").exists()
+    assert not (tmp_path / "cache" / "documents" / "files.jsonl").exists()
     assert panel.library().search("tidal note") == []
 
 

@@ -29,12 +29,16 @@ class DocumentTree(QTreeWidget):
     def show_documents(self, roots: Sequence[Path], documents: Sequence[DocumentInfo], *,
                        sample: Path | None, launch_only: Collection[Path], counted: bool) -> None:
         """Roots as top rows (or one "Sample documents" row for `sample`), documents under them;
-        passage counts on roots only once an index run has `counted` them."""
+        passage counts on roots only once an index run has `counted` them.
+
+        The rows are made first and put in the tree at once: a row added to a shown tree is
+        announced to the view one at a time (1,500 documents froze the window 40 ms)."""
         self.clear()
         style = self.style()
         folder_icon = style.standardIcon(QStyle.StandardPixmap.SP_DirIcon)
         file_icon = style.standardIcon(QStyle.StandardPixmap.SP_FileIcon)
         parents: dict[str, QTreeWidgetItem] = {}
+        tops: list[QTreeWidgetItem] = []
         if not roots:
             top = QTreeWidgetItem(["Sample documents", ""])
             top.setIcon(0, folder_icon)
@@ -44,7 +48,7 @@ class DocumentTree(QTreeWidget):
             top.setFont(0, font)
             if sample is not None:
                 parents[str(sample)] = top
-            self.addTopLevelItem(top)
+            tops.append(top)
         for root in roots:
             label = root.name or str(root)
             if root in launch_only:
@@ -54,8 +58,9 @@ class DocumentTree(QTreeWidget):
             item.setToolTip(0, str(root))
             item.setData(0, _ROOT_ROLE, str(root))
             parents[str(root)] = item
-            self.addTopLevelItem(item)
+            tops.append(item)
         totals: dict[str, int] = {}
+        children: dict[str, list[QTreeWidgetItem]] = {}
         for document in sorted(documents, key=lambda d: (d.title.casefold(), d.path)):
             parent = parents.get(document.root)
             if parent is None:
@@ -69,12 +74,14 @@ class DocumentTree(QTreeWidget):
             child.setIcon(0, file_icon)
             child.setToolTip(0, document.path)
             child.setTextAlignment(1, _COUNT_ALIGNMENT)
-            parent.addChild(child)
+            children.setdefault(document.root, []).append(child)
             totals[document.root] = totals.get(document.root, 0) + document.passages
         for root, item in parents.items():
+            item.addChildren(children.get(root, []))
             if counted:
                 item.setText(1, str(totals.get(root, 0)))
             item.setTextAlignment(1, _COUNT_ALIGNMENT)
+        self.addTopLevelItems(tops)
         self.expandAll()
 
     def selected_root(self) -> Path | None:
