@@ -287,8 +287,11 @@ def cap_nesting(markdown: str) -> str:
 
 
 def shown_piece(markdown: str, kept: str = "") -> str:
-    """What a view shows of a piece of a report: nesting and each table capped."""
-    return cap_tables(cap_nesting(markdown), kept=kept)
+    """What a view shows of a piece of a report: each table and nesting capped. Tables first: a
+    huge table is then a few kilobytes to look for deep nesting in (the two scans of 10 MB were
+    two 35 ms steps of a view's rendering). Nothing either changes makes or breaks the other's
+    blocks: tables are found at the margin, deep nesting far from it."""
+    return cap_nesting(cap_tables(markdown, kept=kept))
 
 
 def for_view(markdown: str, kept: str = "") -> str:

@@ -248,9 +248,9 @@ class MarkdownRender:
     @staticmethod
     def _render(document: QTextDocument, markdown: str, kept: str) -> Iterator[None]:
         # markdown_blocks.for_view, a step at a time: each takes milliseconds a megabyte.
-        shown = cap_nesting(markdown)
+        shown = cap_tables(markdown, kept=kept)
         yield
-        shown = cap_tables(shown, kept=kept)
+        shown = cap_nesting(shown)
         yield
         shown = cap_length(shown, kept=kept)
         yield
