@@ -8,7 +8,8 @@ generated Markdown documents (bench_sources.generate: 1,500 files, 10 MB) added 
 pane, as File > Add Documents… does; the pane indexes it on a worker thread while a 5 ms
 heartbeat QTimer ticks on the GUI thread. Its gaps, from the start of indexing to its end, are
 how long the window could not repaint or take a key (the worker shares Python's GIL with it).
-Baseline, in the same run: the same heartbeat with the window idle for a second.
+Measured until the Sources tree shows every document. Baseline, in the same run: the same
+heartbeat with the window idle for a second.
 Targets: p99 <= 20 ms, max <= 50 ms.
 """
 
@@ -34,7 +35,11 @@ P99_TARGET_MS, MAX_TARGET_MS = 20.0, 50.0
 
 
 async def indexed(panel: object) -> None:
-    while panel.is_indexing:  # type: ignore[attr-defined]
+    """Until indexing has ended and the tree shows every document (it fills between frames)."""
+    from PySide6.QtWidgets import QTreeWidget
+
+    tree = panel.findChild(QTreeWidget, "sourcesTree")  # type: ignore[attr-defined]
+    while panel.is_indexing or tree.is_filling():  # type: ignore[attr-defined]
         await asyncio.sleep(0.01)
 
 
