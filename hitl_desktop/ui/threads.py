@@ -87,7 +87,13 @@ async def run_on_worker_thread(job: Callable[[], T], name: str = "hitl-worker") 
 
 
 def run_on_daemon_thread(job: Callable[[], T], name: str = "hitl-daemon") -> asyncio.Future[T]:
-    """`job()` on a daemon thread; await the returned future for its result or exception."""
-    future, deliver = _future_and_delivery(asyncio.get_running_loop())
-    threading.Thread(target=_call, args=(job, deliver), name=name, daemon=True).start()
+    """`job()` on a daemon thread, started on the loop's next turn; await the returned future for
+    its result or exception.
+
+    Not started at once: `Thread.start()` waits until the new thread runs, and while another
+    thread imports that is a wait for the GIL (5-8 ms each at start-up, where the window attached
+    its services and started two of these in one frozen stretch of 46 ms)."""
+    loop = asyncio.get_running_loop()
+    future, deliver = _future_and_delivery(loop)
+    loop.call_soon(threading.Thread(target=_call, args=(job, deliver), name=name, daemon=True).start)
     return future

@@ -192,6 +192,56 @@ def test_a_table_streaming_in_shows_at_most_the_rows_the_finished_view_shows(qtb
     assert f"{SHOWN * 2:,} more rows" in shown
 
 
+def test_rows_past_what_a_view_shows_change_only_the_count_and_the_end_keeps_the_table(qtbot) -> None:  # type: ignore[no-untyped-def]
+    view = ReportView()
+    qtbot.addWidget(view)
+    markdown = "# Sites\n\nIntro.\n\n" + table(SHOWN * 3)
+    split = markdown.index(f"\n| {SHOWN + 2} |") + 1  # one row more than the view shows
+    view.append_delta(markdown[:split])
+    view.flush_now()
+    shown_table = view.document().rootFrame().childFrames()[0]
+    first_cell = shown_table.cellAt(1, 1).firstCursorPosition().block()
+    counts = []
+    changed_from: list[int] = []  # where each change to the document started
+    view.document().contentsChange.connect(lambda position, _removed, _added: changed_from.append(position))
+    note_at = view.document().lastBlock().position()
+    rest = markdown[split:]
+    for start in range(0, len(rest), 300):
+        view.append_delta(rest[start:start + 300])
+        view.flush_now()
+        counts.append(view.document().lastBlock().text().split()[1])
+        whole = QTextDocument()
+        set_markdown(whole, cap_tables(view.markdown(), kept=SAVED_FILE_KEEPS_ALL))
+        assert structure(view.document()) == structure(whole)  # as the text so far renders whole
+    assert len(set(counts)) > 3 and counts[-1] == f"{SHOWN * 2:,}"  # the count went up as rows came
+    assert changed_from and min(changed_from) >= note_at  # only the note's line changed
+    view.append_delta("| 999 | Site 999 | 2997 |\n")  # the last row arrives with the end of the stream
+    view.show_report(markdown + "| 999 | Site 999 | 2997 |\n")
+    assert not view.is_rendering()
+    # The table the stream rendered is still the one shown (not rendered again: 50 ms and more).
+    assert view.document().rootFrame().childFrames() == [shown_table]
+    assert shown_table.cellAt(1, 1).firstCursorPosition().block() == first_cell
+    whole = QTextDocument()
+    set_markdown(whole, cap_tables(view.markdown(), kept=SAVED_FILE_KEEPS_ALL))
+    assert structure(view.document()) == structure(whole)
+    assert f"{SHOWN * 2 + 1:,} more rows, not shown here" in view.toPlainText()
+
+
+def test_a_stream_that_ends_in_a_long_table_and_words_after_it_is_rendered_as_a_whole(qtbot) -> None:  # type: ignore[no-untyped-def]
+    view = ReportView()
+    qtbot.addWidget(view)
+    markdown = "Intro.\n\n" + table(SHOWN * 2)
+    view.append_delta(markdown)
+    view.flush_now()
+    ending = markdown + "\nClosing words after the table.\n"
+    view.append_delta(ending[len(markdown):])
+    view.show_report(ending)
+    whole = QTextDocument()
+    set_markdown(whole, cap_tables(ending, kept=SAVED_FILE_KEEPS_ALL))
+    assert structure(view.document()) == structure(whole)
+    assert view.toPlainText().rstrip().endswith("Closing words after the table.")
+
+
 def test_a_text_longer_than_the_view_shows_says_how_much_more_the_file_keeps() -> None:
     paragraph = "Some words in a paragraph of the report. " * 20 + "\n\n"
     markdown = paragraph * (VIEW_MAX_CHARS // len(paragraph) + 100)

@@ -7,11 +7,12 @@ tokens when anything changed, and saves the cache. `search()` returns the best p
 query, and only passages that match it well enough (see `MIN_SCORE` and `RELATIVE_SCORE`).
 
 The cache (under `cache_dir`):
-- `sources.json`: every file seen, with its size, time, hash, title and passages (text and
-  tokens), or the reason it was skipped; written atomically, and the commit point of a refresh;
-- `index-<generation>/`: bm25s's saved matrix for that generation of `sources.json`, so a reopened
+- `files.jsonl`: every file seen, with its size, time, hash, title and passages (text and
+  tokens), or the reason it was skipped (`file_cache`); written atomically, and the commit point
+  of a refresh;
+- `index-<generation>/`: bm25s's saved matrix for that generation of `files.jsonl`, so a reopened
   library searches without rebuilding. A missing or damaged one is rebuilt from the tokens; a
-  damaged `sources.json` is discarded (with a log line) and the files are read again.
+  damaged `files.jsonl` is discarded (with a log line) and the files are read again.
 
 Thread use: `refresh()` runs on a worker thread while `search()` may run on another; a refresh
 builds a new state and swaps it in whole, so a search sees the old index or the new one.
@@ -20,7 +21,6 @@ builds a new state and swaps it in whole, so a search sees the old index or the 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import shutil
@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hitl_desktop.core.atomic_file import atomic_write_text
+from hitl_desktop.core.sources.file_cache import CACHE_FILE, FileEntry, read_cache, write_cache
 from hitl_desktop.core.sources.index import PassageIndex
 from hitl_desktop.core.sources.model import (
     Cancelled,
@@ -58,43 +58,13 @@ log = logging.getLogger(__name__)
 MIN_SCORE = 0.2
 RELATIVE_SCORE = 0.5
 
-CACHE_FILE = "sources.json"
-CACHE_FORMAT = 1
-
 Progress = Callable[[int, int], None]
-
-
-@dataclass
-class _Entry:
-    """One file as last seen: its identity on disk and what was made of it."""
-
-    root: str
-    size: int
-    mtime_ns: int
-    sha256: str
-    title: str = ""
-    skipped: str | None = None
-    passages: list[tuple[str, str, str]] | None = None  # (location, text, space-joined tokens)
-
-    def to_json(self) -> dict:
-        return {"root": self.root, "size": self.size, "mtime_ns": self.mtime_ns,
-                "sha256": self.sha256, "title": self.title, "skipped": self.skipped,
-                "passages": self.passages or []}
-
-    @classmethod
-    def from_json(cls, data: dict) -> _Entry:
-        passages = [(str(loc), str(text), str(tokens)) for loc, text, tokens in data["passages"]]
-        skipped = data["skipped"]
-        return cls(str(data["root"]), int(data["size"]), int(data["mtime_ns"]),
-                   str(data["sha256"]), str(data["title"]),
-                   None if skipped is None else str(skipped), passages)
-
 
 
 @dataclass(frozen=True)
 class _State:
     generation: str
-    entries: dict[str, _Entry]
+    entries: dict[str, FileEntry]
     passages: list[Passage]
     by_id: dict[str, int]
     rows: dict[str, range]  # each document's passages: a run of the index's rows
@@ -136,7 +106,7 @@ class SourceLibrary:
         found, skipped, unsupported = find_documents(self.roots, cancelled)
         total = len(found)
         progress(0, total)
-        entries: dict[str, _Entry] = {}
+        entries: dict[str, FileEntry] = {}
         reread = 0
         content_changed = set(old.entries) != {f.path for f in found}
         for done, item in enumerate(found, start=1):
@@ -230,23 +200,18 @@ class SourceLibrary:
     def _load(self) -> _State:
         path = self.cache_dir / CACHE_FILE
         try:
-            raw = path.read_bytes()
-        except FileNotFoundError:
-            return _EMPTY
+            cached = read_cache(self.cache_dir)
         except OSError as exc:
             log.warning("The document index cache %s cannot be read (%s); reading the documents "
                         "again.", path, exc)
             return _EMPTY
-        try:
-            data = json.loads(raw)
-            if data.get("format") != CACHE_FORMAT:
-                raise ValueError(f"format {data.get('format')!r}")
-            generation = str(data["generation"])
-            entries = {str(p): _Entry.from_json(e) for p, e in data["files"].items()}
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             log.warning("The document index cache %s is damaged (%s); it is discarded and the "
                         "documents are read again.", path, exc)
             return _EMPTY
+        if cached is None:
+            return _EMPTY
+        generation, entries = cached
         try:
             index = PassageIndex.load(self.cache_dir / f"index-{generation}")
         except Exception as exc:  # noqa: BLE001 (any damage: rebuild from the cached tokens)
@@ -263,7 +228,7 @@ class SourceLibrary:
         return state
 
     def _save(self, state: _State, *, index_too: bool) -> None:
-        """Index first, then sources.json (the commit point), then old index folders go."""
+        """Index first, then files.jsonl (the commit point), then old index folders go."""
         try:
             self.cache_dir.mkdir(parents=True, exist_ok=True)
             folder = self.cache_dir / f"index-{state.generation}"
@@ -274,10 +239,7 @@ class SourceLibrary:
                 shutil.rmtree(staging, ignore_errors=True)
                 state.index.save(staging)
                 os.replace(staging, folder)
-            files = {path: entry.to_json() for path, entry in state.entries.items()}
-            atomic_write_text(self.cache_dir / CACHE_FILE, json.dumps(
-                {"format": CACHE_FORMAT, "generation": state.generation, "files": files},
-                ensure_ascii=False, separators=(",", ":")))
+            write_cache(self.cache_dir, state.generation, state.entries)
         except OSError as exc:
             log.warning("The document index could not be saved in %s (%s); it works for this "
                         "session and is rebuilt next time.", self.cache_dir, exc)
@@ -313,7 +275,7 @@ def no_documents_message(summary: IndexSummary, roots: Sequence[Path]) -> str | 
 
 # --- Reading one file ---------------------------------------------------------------------------
 
-def _update(item: FoundFile, old: _Entry | None) -> tuple[_Entry, bool, bool]:
+def _update(item: FoundFile, old: FileEntry | None) -> tuple[FileEntry, bool, bool]:
     """The file's entry, whether it was read from disk, and whether its content changed."""
     # An entry without a hash was never read whole (too large, or refused): look again, since
     # permissions and limits can change without the file's time changing.
@@ -322,18 +284,18 @@ def _update(item: FoundFile, old: _Entry | None) -> tuple[_Entry, bool, bool]:
             return old, False, False
         return _replace_stat(old, item), False, False
     if item.size > MAX_FILE_BYTES:
-        entry = _Entry(item.root, item.size, item.mtime_ns, "",
+        entry = FileEntry(item.root, item.size, item.mtime_ns, "",
                        skipped=f"larger than the {MAX_FILE_BYTES // 2**20} MB limit")
         return entry, False, old is None or old.skipped != entry.skipped
     try:
         with open(item.path, "rb") as file:
             data = file.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
-        entry = _Entry(item.root, item.size, item.mtime_ns, "",
+        entry = FileEntry(item.root, item.size, item.mtime_ns, "",
                        skipped=f"cannot be read ({os_reason(exc)})")
         return entry, True, old is None or old.skipped != entry.skipped
     if len(data) > MAX_FILE_BYTES:  # grew since it was listed
-        entry = _Entry(item.root, item.size, item.mtime_ns, "",
+        entry = FileEntry(item.root, item.size, item.mtime_ns, "",
                        skipped=f"larger than the {MAX_FILE_BYTES // 2**20} MB limit")
         return entry, True, True
     digest = hashlib.sha256(data).hexdigest()
@@ -342,17 +304,17 @@ def _update(item: FoundFile, old: _Entry | None) -> tuple[_Entry, bool, bool]:
     return _parse(item, data, digest), True, True
 
 
-def _replace_stat(old: _Entry, item: FoundFile) -> _Entry:
-    return _Entry(item.root, item.size, item.mtime_ns, old.sha256, old.title, old.skipped,
+def _replace_stat(old: FileEntry, item: FoundFile) -> FileEntry:
+    return FileEntry(item.root, item.size, item.mtime_ns, old.sha256, old.title, old.skipped,
                   old.passages)
 
 
-def _parse(item: FoundFile, data: bytes, digest: str) -> _Entry:
+def _parse(item: FoundFile, data: bytes, digest: str) -> FileEntry:
     path = Path(item.path)
     try:
         document = read_document(path, data)
     except Unusable as exc:
-        return _Entry(item.root, item.size, item.mtime_ns, digest, skipped=exc.reason)
+        return FileEntry(item.root, item.size, item.mtime_ns, digest, skipped=exc.reason)
     title = document.title or path.name
     passages = []
     for piece in split_passages(document.blocks):
@@ -364,11 +326,11 @@ def _parse(item: FoundFile, data: bytes, digest: str) -> _Entry:
         tokens = tokenize(f"{context} {piece.text}")
         passages.append((piece.location, piece.text, " ".join(tokens)))
     if not passages:
-        return _Entry(item.root, item.size, item.mtime_ns, digest, title, skipped="empty")
-    return _Entry(item.root, item.size, item.mtime_ns, digest, title, None, passages)
+        return FileEntry(item.root, item.size, item.mtime_ns, digest, title, skipped="empty")
+    return FileEntry(item.root, item.size, item.mtime_ns, digest, title, None, passages)
 
 
-def _build_state(generation: str, entries: dict[str, _Entry],
+def _build_state(generation: str, entries: dict[str, FileEntry],
                  index: PassageIndex | None = None) -> _State:
     passages: list[Passage] = []
     token_lists: list[list[str]] = []

@@ -24,6 +24,7 @@ from PySide6.QtGui import (
     QTextCursor,
     QTextDocument,
     QTextFormat,
+    QTextTable,
 )
 
 from hitl_desktop.core.export.parsing import is_safe_link
@@ -127,8 +128,18 @@ def _polish_some(document: QTextDocument, block: QTextBlock, count: int) -> QTex
     table or list around it again (minutes for a long table)."""
     cursor = QTextCursor(document)
     cursor.beginEditBlock()
-    code_background = QGuiApplication.palette().color(QPalette.ColorRole.AlternateBase)
+    palette = QGuiApplication.palette()
+    code_background = palette.color(QPalette.ColorRole.AlternateBase)
+    table_index = -1  # the table the last block was in
     while block.isValid() and count > 0:
+        # A cell's block has the cell's format, which names its table. (Not the cursor's
+        # currentTable(): inside a caller's edit block Qt has not yet found the frames inserted.)
+        cell_format = block.charFormat()
+        if cell_format.isTableCellFormat() and cell_format.objectIndex() != table_index:
+            table_index = cell_format.objectIndex()
+            table = document.object(table_index)
+            if isinstance(table, QTextTable):
+                _draw_lines_between_cells(table, palette)
         fmt = block.blockFormat()
         level = fmt.headingLevel()
         if _is_code(block):
@@ -151,6 +162,28 @@ def _polish_some(document: QTextDocument, block: QTextBlock, count: int) -> QTex
         count -= 1
     cursor.endEditBlock()
     return block
+
+
+def _draw_lines_between_cells(table: QTextTable, palette: QPalette) -> None:
+    """Draw `table`'s grid as its background showing through 1 px between opaque cells, not as
+    the collapsed cell borders Qt's importer gives it: the same lines, four to five times faster
+    to paint and half the layout (a 50-row table: 19 -> 3.5 ms painted, 12-17 -> 6-9 ms laid out).
+    The PDF draws its tables the same way."""
+    fmt = table.format()
+    if not fmt.borderCollapse():
+        return  # done when an earlier step polished the table's first rows
+    fmt.setBorderCollapse(False)
+    fmt.setBorder(0)
+    fmt.setCellSpacing(1)
+    fmt.setBackground(palette.color(QPalette.ColorRole.Mid))
+    table.setFormat(fmt)
+    cell_background = palette.color(QPalette.ColorRole.Base)
+    for row in range(table.rows()):
+        for column in range(table.columns()):
+            cell = table.cellAt(row, column)
+            cell_format = cell.format()
+            cell_format.setBackground(cell_background)
+            cell.setFormat(cell_format)
 
 
 def render_steps(document: QTextDocument, markdown: str) -> Iterator[None]:
@@ -215,9 +248,9 @@ class MarkdownRender:
     @staticmethod
     def _render(document: QTextDocument, markdown: str, kept: str) -> Iterator[None]:
         # markdown_blocks.for_view, a step at a time: each takes milliseconds a megabyte.
-        shown = cap_nesting(markdown)
+        shown = cap_tables(markdown, kept=kept)
         yield
-        shown = cap_tables(shown, kept=kept)
+        shown = cap_nesting(shown)
         yield
         shown = cap_length(shown, kept=kept)
         yield

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING
 from hitl_desktop.ui.widgets.safe_markdown import SafeTextBrowser
 
 if TYPE_CHECKING:  # with the first text streamed (its patterns: 2-3 ms), not for the first frame
+    from PySide6.QtGui import QTextCursor
+
     from hitl_desktop.ui.widgets.markdown_blocks import BlockScanner, Cut
 
 # Said after what the report view leaves out of a report (a review's notes say only that it is left out).
@@ -92,28 +94,45 @@ class StreamingMarkdownView(SafeTextBrowser):
     def _finish_stream(self, markdown: str) -> bool:
         """Render the streamed text's last blocks as finished if the document is then the whole
         render of `markdown` (the stream's text, but for white space at its ends)."""
-        from PySide6.QtGui import QTextCursor  # these three: with the first text, not the first frame
-
-        from hitl_desktop.ui.widgets.markdown_blocks import has_reference_definitions, shown_piece
-        from hitl_desktop.ui.widgets.markdown_render import append_markdown
+        from hitl_desktop.ui.widgets.markdown_blocks import (  # with the first text, not the first frame
+            has_reference_definitions,
+            renumbered_note,
+            shown_piece,
+            split_at_first_note,
+        )
 
         text = self._text()
         if (self.is_rendering() or not self._clean or self._capped or not text.strip()
                 or text.strip() != markdown.strip() or has_reference_definitions(markdown)):
             return False
         following = self._is_following()
-        cursor = QTextCursor(self.document())
-        cursor.beginEditBlock()
-        cursor.setPosition(self._tail_position)
-        cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
-        cursor.removeSelectedText()
-        append_markdown(cursor, shown_piece(text[self._committed:], self.kept_note))
-        cursor.endEditBlock()
+        tail = shown_piece(text[self._committed:], self.kept_note)
+        head, rest = split_at_first_note(tail)
+        if head and head == self._tail_head:
+            # The stream ends in a table longer than the view shows, already shown: at most the
+            # count after it changed (rendering the table again: 50 ms and more of frozen window).
+            counts = renumbered_note(self._tail_rest, rest)
+            if rest != self._tail_rest and not (counts and self._renumber_note(*counts)):
+                self._replace_from(self._rest_position, rest)
+        else:
+            self._replace_from(self._tail_position, tail)
         self._reset(markdown)
         self._committed = len(markdown)
         self._shown_whole(following, self.verticalScrollBar().value())
         self.rendered.emit()
         return True
+
+    def _replace_from(self, position: int, markdown: str) -> None:
+        """Render `markdown` in place of the document from `position` to its end."""
+        from PySide6.QtGui import QTextCursor
+
+        from hitl_desktop.ui.widgets.markdown_render import append_markdown
+
+        cursor = QTextCursor(self.document())
+        cursor.beginEditBlock()
+        _remove_from(cursor, position)
+        append_markdown(cursor, markdown)
+        cursor.endEditBlock()
 
     def flush_now(self) -> None:
         self._flush_timer.stop()
@@ -146,7 +165,12 @@ class StreamingMarkdownView(SafeTextBrowser):
     def _flush(self) -> None:
         from PySide6.QtGui import QTextCursor  # these three: with the first text, not the first frame
 
-        from hitl_desktop.ui.widgets.markdown_blocks import BlockScanner, shown_piece, split_at_first_note
+        from hitl_desktop.ui.widgets.markdown_blocks import (
+            BlockScanner,
+            renumbered_note,
+            shown_piece,
+            split_at_first_note,
+        )
         from hitl_desktop.ui.widgets.markdown_render import append_markdown
 
         started = time.perf_counter()
@@ -159,15 +183,24 @@ class StreamingMarkdownView(SafeTextBrowser):
         if commit_to == self._committed and head == self._tail_head and rest == self._tail_rest:
             return  # nothing new to show
         following = self._is_following()
+        if commit_to == self._committed and head and head == self._tail_head:
+            # More rows of a table longer than the view shows, and nothing after them yet: only
+            # the count of rows not shown changes. Text rendered again right after a table makes
+            # Qt lay out and paint the whole table again (about 30 ms for 300 cells); the count
+            # changed in place is one line.
+            counts = renumbered_note(self._tail_rest, rest)
+            if counts is not None and self._renumber_note(*counts):
+                self._tail_rest = rest
+                if following:
+                    self.verticalScrollBar().setValue(self.verticalScrollBar().maximum())
+                return
         cursor = QTextCursor(self.document())
         cursor.beginEditBlock()
         if commit_to == self._committed and head and head == self._tail_head:
-            # More rows of a table longer than the view shows: only the line after it changes.
-            cursor.setPosition(self._rest_position)
+            # More rows of a table longer than the view shows: only what follows it changes.
+            _remove_from(cursor, self._rest_position)
         else:
-            cursor.setPosition(self._tail_position)
-        cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
-        cursor.removeSelectedText()
+            _remove_from(cursor, self._tail_position)
         if commit_to > self._committed:
             append_markdown(cursor, shown_piece(text[self._committed:commit_to], self.kept_note))
             self._committed = commit_to
@@ -184,6 +217,21 @@ class StreamingMarkdownView(SafeTextBrowser):
         # A tail that is slow to render (a long table) is rendered less often.
         took_ms = (time.perf_counter() - started) * 1000
         self._flush_timer.setInterval(int(min(max(_FLUSH_INTERVAL_MS, 4 * took_ms), _MAX_FLUSH_INTERVAL_MS)))
+
+    def _renumber_note(self, shown: str, renumbered: str) -> bool:
+        """Change the "more rows" note after the tail's capped table from `shown` to
+        `renumbered`, in place; False if the document does not show `shown` there."""
+        from PySide6.QtGui import QTextCursor
+
+        block = self.document().findBlock(self._rest_position)
+        while block.isValid() and not block.text():  # the empty block Qt keeps after a table
+            block = block.next()
+        if not block.isValid() or block.text() != shown:
+            return False
+        cursor = QTextCursor(block)
+        cursor.movePosition(QTextCursor.MoveOperation.EndOfBlock, QTextCursor.MoveMode.KeepAnchor)
+        cursor.insertText(renumbered, block.begin().fragment().charFormat())
+        return True
 
     def _commit_point(self, length: int) -> int:
         """Where the finished blocks to render once end: the last block start where the text
@@ -217,6 +265,18 @@ class StreamingMarkdownView(SafeTextBrowser):
     def _end_position(self) -> int:
         # Not a cursor moved to the end: outside an edit block that lays out the whole document.
         return self.document().characterCount() - 1
+
+
+def _remove_from(cursor: QTextCursor, position: int) -> None:
+    """Remove the document from `position` to its end, keeping the format of the block there: the
+    empty block Qt keeps after a table took the next block's spacing when the rest went."""
+    from PySide6.QtGui import QTextCursor
+
+    kept = cursor.document().findBlock(position).blockFormat()
+    cursor.setPosition(position)
+    cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
+    cursor.removeSelectedText()
+    cursor.setBlockFormat(kept)
 
 
 class ReportView(StreamingMarkdownView):
