@@ -79,7 +79,7 @@ def render_pdf(report: Report, *, page_size: str | None = None, provenance: bool
     from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF
     from PySide6.QtGui import QPageLayout, QPdfWriter
 
-    from hitl_desktop.core.export.parsing import provenance_items, report_title
+    from hitl_desktop.core.export.report_facts import provenance_items, report_title
 
     _ensure_gui_app()
     data = QByteArray()
@@ -106,7 +106,7 @@ def paint_report(device: QPagedPaintDevice, report: Report, *, provenance: bool 
     from PySide6.QtCore import QRectF, QSizeF
     from PySide6.QtGui import QPainter
 
-    from hitl_desktop.core.export.parsing import report_title
+    from hitl_desktop.core.export.report_facts import report_title
 
     _ensure_gui_app()
     report = export.clean_report(report)  # printing does not pass through export.render
@@ -145,7 +145,7 @@ def build_document(report: Report, device: QPagedPaintDevice | None = None, *,
     at a time."""
     from PySide6.QtGui import QTextDocument
 
-    from hitl_desktop.core.export.parsing import report_title
+    from hitl_desktop.core.export.report_facts import report_title
 
     _ensure_gui_app()
     document = _styled_document()

@@ -29,7 +29,8 @@ from hitl_desktop.core.export.docx_document import (
 )
 from hitl_desktop.core.export.docx_xml import bottom_border, style_id
 from hitl_desktop.core.export.page import default_page_size
-from hitl_desktop.core.export.parsing import parse, report_title
+from hitl_desktop.core.export.parsing import parse
+from hitl_desktop.core.export.report_facts import report_title
 from hitl_desktop.core.models import Report
 
 

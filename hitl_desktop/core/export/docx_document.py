@@ -13,7 +13,7 @@ from docx.enum.style import WD_STYLE_TYPE
 from docx.shared import Mm, Pt, RGBColor
 
 from hitl_desktop.core.export.docx_xml import add_field, bottom_border, shade
-from hitl_desktop.core.export.parsing import provenance_items, report_title
+from hitl_desktop.core.export.report_facts import provenance_items, report_title
 from hitl_desktop.core.models import Report
 
 _MONO = "Consolas"

@@ -16,7 +16,8 @@ from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 
 from hitl_desktop.core.export.appendix import appendix_markdown
-from hitl_desktop.core.export.parsing import is_rtl, parse, parser, provenance_items, report_title
+from hitl_desktop.core.export.parsing import is_rtl, parse, parser
+from hitl_desktop.core.export.report_facts import provenance_items, report_title
 from hitl_desktop.core.models import Report
 
 _DIR_AUTO_BLOCKS = frozenset({"paragraph_open", "heading_open", "list_item_open", "blockquote_open",

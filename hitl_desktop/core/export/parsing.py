@@ -24,7 +24,6 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_block import StateBlock
 from markdown_it.token import Token
 
-from hitl_desktop.core.models import Report
 
 SAFE_LINK_SCHEMES = frozenset({"http", "https", "mailto"})
 
@@ -171,27 +170,6 @@ def is_rtl(text: str) -> bool:
         if kind == "L":
             return False
     return False
-
-
-def report_title(report: Report) -> str:
-    for line in report.markdown.splitlines():
-        if line.startswith("# "):
-            return line[2:].strip() or report.topic
-    return report.topic
-
-
-def provenance_items(report: Report) -> list[tuple[str, str]]:
-    """Label/value pairs naming where the report came from, for headers and document metadata."""
-    from hitl_desktop import __version__
-
-    items = [("Topic", report.topic),
-             ("Created", report.created_at.astimezone().strftime("%Y-%m-%d %H:%M"))]
-    if report.model:
-        items.append(("Model", report.model))
-    rounds = f"{report.rounds} research round{'s' if report.rounds != 1 else ''}"
-    items.append(("Research", rounds))
-    items.append(("Generator", f"HITL Desktop {__version__}"))
-    return items
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,7 @@ def _around_body(report: Report, provenance: bool) -> tuple[str, str]:
     """The HTML before the report's body (the provenance line) and after it (the appendix)."""
     from hitl_desktop.core.export.appendix import appendix_markdown
     from hitl_desktop.core.export.html import body_html
-    from hitl_desktop.core.export.parsing import provenance_items
+    from hitl_desktop.core.export.report_facts import provenance_items
 
     if not provenance:
         return "", ""

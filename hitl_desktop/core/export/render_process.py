@@ -30,6 +30,7 @@ format itself.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import pickle
@@ -216,14 +217,16 @@ def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
     """The child's side: one request in, one record out per format, each as soon as it is done
     (and first, if asked, the pieces another child renders from)."""
     from hitl_desktop.core import export
-    from hitl_desktop.core.export.parsing import parse, shared_parses
 
     report, suffixes, provenance, *rest = pickle.load(stdin)
     prepared_suffix, make_pieces = (*rest, None, None)[:2]
-    with shared_parses():
+    parsed = make_pieces is not None or any(suffix != prepared_suffix for suffix in suffixes)
+    with _shared_parses() if parsed else contextlib.nullcontext():
         if make_pieces is not None:  # parses the report in parts, tokens kept for the rest
             _send_pieces(make_pieces(export.clean_report(report), provenance), stdout)
         if any(suffix != prepared_suffix for suffix in suffixes):
+            from hitl_desktop.core.export.parsing import parse
+
             parse(export.clean_report(report).markdown)  # once for every format
         for suffix in suffixes:
             prepared = _received_pieces(stdin) if suffix == prepared_suffix else None
@@ -234,6 +237,13 @@ def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
                 outcome = exc
             pickle.dump((suffix, outcome), stdout, protocol=pickle.HIGHEST_PROTOCOL)
             stdout.flush()
+
+
+def _shared_parses() -> contextlib.AbstractContextManager[None]:
+    # Imported only by a child that parses: the PDF's, given its HTML, needs no parser (28 ms).
+    from hitl_desktop.core.export.parsing import shared_parses
+
+    return shared_parses()
 
 
 def _send_pieces(pieces: Iterable[str], stdout: BinaryIO) -> None:

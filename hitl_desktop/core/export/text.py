@@ -11,7 +11,8 @@ import unicodedata
 from markdown_it.token import Token
 
 from hitl_desktop.core.export.appendix import appendix_markdown
-from hitl_desktop.core.export.parsing import parse, provenance_items, read_table
+from hitl_desktop.core.export.parsing import parse, read_table
+from hitl_desktop.core.export.report_facts import provenance_items
 from hitl_desktop.core.models import Report
 
 
