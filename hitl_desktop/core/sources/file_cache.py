@@ -9,6 +9,7 @@ refreshes on a worker thread, and one `json.dumps` or `json.loads` of the whole 
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -51,7 +52,8 @@ class FileEntry:
 def write_cache(folder: Path, generation: str, entries: Mapping[str, FileEntry]) -> None:
     """Write the cache atomically (the commit point of a refresh)."""
     atomic_write_chunks(folder / CACHE_FILE, _lines(generation, entries))
-    (folder / OLD_CACHE_FILE).unlink(missing_ok=True)
+    with contextlib.suppress(OSError):  # the cache is saved: an old file left behind is harmless
+        (folder / OLD_CACHE_FILE).unlink(missing_ok=True)
 
 
 def read_cache(folder: Path) -> tuple[str, dict[str, FileEntry]] | None:
