@@ -207,21 +207,10 @@ def save_report(path: Path | str, report: Report, *, provenance: bool = True) ->
 
     path = Path(path)
     fmt = format_for(path)
-    data = None
     if fmt.thread_bound and render_process.is_long(report):
-        prepare = fmt.prepare if fmt.render_prepared is not None else None
-        child = render_process.RenderProcess.start(report, [fmt.suffix], provenance=provenance, qt=True,
-                                                   prepared_suffix=fmt.suffix if prepare else None)
-        if child is not None and prepare is not None:
-            child.make_here(prepare(clean_report(report), provenance))  # while Qt starts there
-        if child is not None:
-            try:
-                data = child.result(fmt.suffix)
-            finally:
-                child.close()
-    if data is None:  # a short report, or the second process could not render it
-        data = render(report, fmt, provenance=provenance)
-    _write(path, data)
+        _save_in_children([path], [fmt], report, provenance)
+    else:
+        _write(path, render(report, fmt, provenance=provenance))
     return path
 
 
@@ -266,22 +255,29 @@ def save_all(folder: Path | str, stem: str, report: Report, *, provenance: bool 
 
     paths = all_format_paths(folder, stem)
     formats = [format_for(path) for path in paths]
-    if not render_process.is_long(report):
+    if render_process.is_long(report):
+        _save_in_children(paths, formats, report, provenance)
+    else:
         _save_with_helper_thread(paths, formats, report, provenance)
-        return paths
+    return paths
+
+
+def _save_in_children(paths: list[Path], formats: list[ExportFormat], report: Report,
+                      provenance: bool) -> None:
+    """Write each format as its second process renders it, in order; one that has no process,
+    or whose process could not render it, renders here."""
     children: dict[str, render_process.RenderProcess] = {}
     try:
         children = _start_children(report, formats, provenance)
         for path, fmt in zip(paths, formats, strict=True):
             child = children.get(fmt.suffix)
             data = child.result(fmt.suffix) if child is not None else None
-            if data is None:  # no second process, or it could not render this format
+            if data is None:
                 data = render(report, fmt, provenance=provenance)
             _write(path, data)
     finally:
         for child in set(children.values()):
             child.close()
-    return paths
 
 
 def _start_children(report: Report, formats: list[ExportFormat],
@@ -308,7 +304,7 @@ def _start_children(report: Report, formats: list[ExportFormat],
     if other_child is not None:
         children.update(dict.fromkeys([fmt.suffix for fmt in others], other_child))
     if make is not None and qt_child is not None and other_child is None:
-        qt_child.make_here(make(clean_report(report), provenance))
+        qt_child.make_here(make(clean_report(report), provenance))  # here, while Qt starts there
     return children
 
 

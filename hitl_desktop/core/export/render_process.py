@@ -137,16 +137,10 @@ class RenderProcess:
         self._pieces.put(piece)
 
     def _make(self, pieces: Iterable[str]) -> None:
-        try:
-            for piece in pieces:
-                if self._unwanted.is_set():
-                    return
-                self._pieces.put(piece)
-        except Exception:  # noqa: BLE001 - the child renders from the report instead
-            log.exception("Preparing a format's input failed")
-            self._pieces.put(False)
-        else:
-            self._pieces.put(None)
+        for piece in _ended(pieces):
+            if self._unwanted.is_set():
+                return
+            self._pieces.put(piece)
 
     def _feed(self, request: bytes, takes_pieces: bool) -> None:
         stdin = self._process.stdin
@@ -220,11 +214,13 @@ def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
 
     report, suffixes, provenance, *rest = pickle.load(stdin)
     prepared_suffix, make_pieces = (*rest, None, None)[:2]
-    parsed = make_pieces is not None or any(suffix != prepared_suffix for suffix in suffixes)
-    with _shared_parses() if parsed else contextlib.nullcontext():
+    from_report = any(suffix != prepared_suffix for suffix in suffixes)
+    with _shared_parses() if make_pieces is not None or from_report else contextlib.nullcontext():
         if make_pieces is not None:  # parses the report in parts, tokens kept for the rest
-            _send_pieces(make_pieces(export.clean_report(report), provenance), stdout)
-        if any(suffix != prepared_suffix for suffix in suffixes):
+            for piece in _ended(make_pieces(export.clean_report(report), provenance)):
+                pickle.dump((PIECE, piece), stdout, protocol=pickle.HIGHEST_PROTOCOL)
+                stdout.flush()  # the other child lays each out as it comes
+        if from_report:
             from hitl_desktop.core.export.parsing import parse
 
             parse(export.clean_report(report).markdown)  # once for every format
@@ -246,17 +242,16 @@ def _shared_parses() -> contextlib.AbstractContextManager[None]:
     return shared_parses()
 
 
-def _send_pieces(pieces: Iterable[str], stdout: BinaryIO) -> None:
-    end: Piece = None
+def _ended(pieces: Iterable[str]) -> Iterator[Piece]:
+    """`pieces` as they are made, then None; or False where making them failed (the child
+    awaiting them then renders from the report)."""
     try:
-        for piece in pieces:
-            pickle.dump((PIECE, piece), stdout, protocol=pickle.HIGHEST_PROTOCOL)
-            stdout.flush()  # the other child lays each out as it comes
-    except Exception:  # noqa: BLE001 - the other child renders from the report instead
+        yield from pieces
+    except Exception:  # noqa: BLE001 - a bug in making them costs only speed
         log.exception("Preparing a format's input failed")
-        end = False
-    pickle.dump((PIECE, end), stdout, protocol=pickle.HIGHEST_PROTOCOL)
-    stdout.flush()
+        yield False
+    else:
+        yield None
 
 
 def _received_pieces(stdin: BinaryIO) -> Iterator[str]:
